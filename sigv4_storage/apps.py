@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SigV4StorageConfig(AppConfig):
+    name = "sigv4_storage"
+    verbose_name = "SigV4 S3 storage"

@@ -1,0 +1,77 @@
+"""The resolved configuration: one frozen object a storage is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from botocore.config import Config
+
+
+@dataclass(frozen=True)
+class S3Config:
+    """Everything resolved about where and how a storage talks to S3.
+
+    ``sources`` says where each value came from: ``OPTIONS['region_name']``,
+    ``settings.AWS_REGION``, ``environment AWS_DEFAULT_REGION``, ``host in
+    settings.AWS_S3_HOST``, ``default``... It holds no secret: credentials
+    stay with django-storages.
+    """
+
+    bucket_name: str
+    region: str
+    signing_region: str
+    #: AWS partition ("aws", "aws-cn", ...), or None for a custom endpoint.
+    partition: str | None
+    #: The service endpoint requests go to, e.g. https://s3.ap-northeast-2.amazonaws.com
+    endpoint_url: str
+    #: The root URL of the bucket's objects, without a trailing slash.
+    bucket_url: str
+    addressing_style: Literal["virtual", "path"]
+    use_ssl: bool
+    use_dualstack: bool
+    use_fips: bool
+    use_accelerate_endpoint: bool
+    querystring_expire: int
+    client_config: Config = field(repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    #: Settings read but not used (overridden, redundant), in words.
+    notes: tuple[str, ...] = ()
+    #: What the storage should warn about when it is built.
+    warnings: tuple[str, ...] = ()
+    signature_version: Literal["s3v4"] = "s3v4"
+
+    @property
+    def custom_endpoint(self) -> bool:
+        return self.partition is None
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``boto3.Session.client/resource("s3", ...)``.
+
+        On AWS no ``endpoint_url`` is passed: botocore's rule set picks the
+        endpoint from the region and flags (``endpoints.aws_endpoint`` gives
+        the same URL, and the tests hold the two together).
+        """
+        return {
+            "region_name": self.region,
+            "endpoint_url": self.endpoint_url if self.custom_endpoint else None,
+            "use_ssl": self.use_ssl,
+            "config": self.client_config,
+        }
+
+    def describe(self) -> dict[str, tuple[Any, str]]:
+        """Each resolved value with its source, for logs, checks and the doctor."""
+        names = (
+            "bucket_name",
+            "region",
+            "endpoint_url",
+            "addressing_style",
+            "signature_version",
+            "use_ssl",
+            "use_dualstack",
+            "use_fips",
+            "use_accelerate_endpoint",
+            "querystring_expire",
+        )
+        return {name: (getattr(self, name), self.sources.get(name, "default")) for name in names}

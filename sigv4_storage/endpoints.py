@@ -1,0 +1,150 @@
+"""AWS partitions and S3 endpoints, from botocore's own data.
+
+Nothing here is a hand-kept list: partitions, their DNS suffixes and region
+patterns come from botocore's ``partitions.json``, and endpoint URLs from
+botocore's S3 endpoint rule set, evaluated by botocore's ``EndpointProvider``
+(the same rules a botocore client follows for each request).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.endpoint_provider import EndpointProvider
+from botocore.loaders import create_loader
+from botocore.utils import check_dns_name
+
+
+_DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Partition:
+    name: str  # "aws", "aws-cn", "aws-us-gov", ...
+    dns_suffix: str  # "amazonaws.com", "amazonaws.com.cn", ...
+    regions: frozenset[str]
+    region_regex: str
+
+    def matches(self, region: str) -> bool:
+        return region in self.regions or bool(re.match(self.region_regex, region))
+
+
+@functools.cache
+def _loader() -> Any:
+    return create_loader()
+
+
+@functools.cache
+def partitions() -> tuple[Partition, ...]:
+    """Every partition botocore knows, in botocore's order."""
+    data = _loader().load_data("partitions")
+    return tuple(
+        Partition(
+            name=item["id"],
+            dns_suffix=item["outputs"]["dnsSuffix"],
+            regions=frozenset(item["regions"]),
+            region_regex=item["regionRegex"],
+        )
+        for item in data["partitions"]
+    )
+
+
+def partition_of(region: str) -> Partition | None:
+    """The partition a region belongs to, or None when it fits none."""
+    # Listed regions first: aws-global-style names only appear there.
+    for partition in partitions():
+        if region in partition.regions:
+            return partition
+    for partition in partitions():
+        if re.match(partition.region_regex, region):
+            return partition
+    return None
+
+
+def known_regions() -> list[str]:
+    """Every real region botocore lists (pseudo-regions like aws-global left out)."""
+    return sorted(
+        region
+        for partition in partitions()
+        for region in partition.regions
+        if not region.endswith("-global")
+    )
+
+
+def dns_suffixes() -> list[str]:
+    """AWS DNS suffixes, longest first so ``amazonaws.com.cn`` wins over ``.com``."""
+    return sorted({p.dns_suffix for p in partitions()}, key=len, reverse=True)
+
+
+@functools.cache
+def _s3_rules() -> EndpointProvider:
+    loader = _loader()
+    return EndpointProvider(
+        ruleset_data=loader.load_service_model("s3", "endpoint-rule-set-1"),
+        partition_data=loader.load_data("partitions"),
+    )
+
+
+@dataclass(frozen=True)
+class AwsEndpoint:
+    url: str  # scheme://host[/bucket] as botocore would send it
+    signing_region: str
+
+
+def aws_endpoint(
+    region: str,
+    *,
+    bucket: str | None = None,
+    use_ssl: bool = True,
+    dualstack: bool = False,
+    fips: bool = False,
+    accelerate: bool = False,
+    global_us_east_1: bool = True,
+    path_style: bool = False,
+) -> AwsEndpoint:
+    """The S3 endpoint botocore's rule set gives for these parameters.
+
+    With ``bucket``, the URL is the bucket's root (virtual-hosted or path
+    style); without it, the service endpoint. Raises botocore's
+    ``EndpointResolutionError`` for combinations S3 does not serve
+    (for example FIPS with acceleration).
+    """
+    params: dict[str, Any] = {
+        "Region": region,
+        "UseFIPS": fips,
+        "UseDualStack": dualstack,
+        "Accelerate": accelerate,
+        "UseGlobalEndpoint": global_us_east_1,
+        "ForcePathStyle": path_style,
+    }
+    if bucket is not None:
+        params["Bucket"] = bucket
+    endpoint = _s3_rules().resolve_endpoint(**params)
+    url = endpoint.url
+    if not use_ssl and url.startswith("https://"):
+        url = "http://" + url[len("https://") :]
+    signing_region = region
+    for scheme in endpoint.properties.get("authSchemes", ()):
+        if scheme.get("name") == "sigv4":
+            signing_region = scheme.get("signingRegion", region)
+    return AwsEndpoint(url=url, signing_region=signing_region)
+
+
+def virtual_host_compatible(bucket: str, use_ssl: bool) -> bool:
+    """Whether ``bucket`` can be a DNS label in front of the S3 host.
+
+    botocore's ``check_dns_name`` refuses every dotted name because
+    ``a.b.s3.<region>.amazonaws.com`` does not match the wildcard TLS
+    certificate. Over plain http that certificate does not matter, so a
+    dotted name whose labels are each valid is accepted there.
+    """
+    if check_dns_name(bucket):
+        return True
+    if use_ssl or "." not in bucket:
+        return False
+    return 3 <= len(bucket) <= 63 and all(
+        _DNS_LABEL.match(label) for label in bucket.split(".")
+    )

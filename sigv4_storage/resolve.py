@@ -1,0 +1,432 @@
+"""Settings, OPTIONS and environment in; one ``S3Config`` out.
+
+Every rule of the package lives here, in the order a reader would apply it:
+bucket, endpoint, region, flags, addressing, signature, expiry, client
+config. Bad input raises ``ImproperlyConfigured`` naming the setting at
+fault and the fix, before any network request. No message contains a
+credential.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from botocore.config import Config
+from botocore.exceptions import EndpointResolutionError
+from django.core.exceptions import ImproperlyConfigured
+
+from . import endpoints
+from .config import S3Config
+from .conf import Layers, Sourced
+from .hosts import AwsHost, Endpoint, HostError, aws_host, parse_endpoint_url, parse_host
+
+#: SigV4 presigned URLs live at most 7 days.
+MAX_EXPIRE = 604800
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+SIGV2_WARNING = (
+    "{source}={value!r} asks for Signature Version 2, which regions opened "
+    "since 2014 and buckets created since mid-2020 refuse. sigv4_storage "
+    "signs with SigV4 ('s3v4') instead; remove the setting to silence this."
+)
+
+
+def _fail(message: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"sigv4_storage: {message}")
+
+
+def _bool(found: Sourced | None, default: bool) -> bool:
+    if found is None:
+        return default
+    value = found.value
+    if isinstance(value, bool):
+        return value
+    if found.source.startswith("environment") and isinstance(value, str):
+        if value.strip().lower() in _TRUE:
+            return True
+        if value.strip().lower() in _FALSE:
+            return False
+    raise _fail(
+        f"{found.source} must be True or False, not {type(value).__name__} {value!r}. "
+        f"Write it without quotes: True or False."
+    )
+
+
+def _str(found: Sourced | None) -> Sourced | None:
+    if found is not None and not isinstance(found.value, str):
+        raise _fail(
+            f"{found.source} must be a string, not {type(found.value).__name__}."
+        )
+    return found
+
+
+class _Resolver:
+    """One resolution; its ``sources`` fill as values are decided."""
+
+    def __init__(self, layers: Layers) -> None:
+        self.layers = layers
+        self.sources: dict[str, str] = {}
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
+
+    def take(self, name: str, found: Sourced | None, default: Any = None) -> Any:
+        if found is None:
+            self.sources[name] = "default"
+            return default
+        self.sources[name] = found.source
+        return found.value
+
+    # -- bucket -----------------------------------------------------------
+    def bucket(self) -> str:
+        found = _str(self.layers.first("bucket_name", ["AWS_STORAGE_BUCKET_NAME"]))
+        if found is None:
+            raise _fail(
+                "no bucket is configured. Set AWS_STORAGE_BUCKET_NAME, or "
+                "OPTIONS['bucket_name'] in this storage's STORAGES entry."
+            )
+        return str(self.take("bucket_name", found))
+
+    # -- client config ----------------------------------------------------
+    def user_client_config(self) -> Config | None:
+        found = self.layers.first("client_config", ["AWS_S3_CLIENT_CONFIG"])
+        if found is None:
+            return None
+        if not isinstance(found.value, Config):
+            raise _fail(
+                f"{found.source} must be a botocore.config.Config, not "
+                f"{type(found.value).__name__}. Wrap it: Config(**your_dict)."
+            )
+        self.sources["client_config"] = found.source
+        return found.value
+
+    # -- endpoint ---------------------------------------------------------
+    def endpoint(self, use_ssl: bool) -> tuple[Endpoint | None, AwsHost | None, str | None]:
+        """The endpoint asked for, what it says about AWS, and its source.
+
+        OPTIONS/class ``endpoint_url`` > ``host`` > settings
+        ``AWS_S3_ENDPOINT_URL`` > ``AWS_S3_HOST`` > environment
+        ``AWS_ENDPOINT_URL_S3`` > ``AWS_ENDPOINT_URL``.
+        """
+        layers = self.layers
+        candidates = [
+            ("url", layers.option("endpoint_url")),
+            ("host", layers.option("host")),
+            ("url", layers.setting("AWS_S3_ENDPOINT_URL")),
+            ("host", layers.setting("AWS_S3_HOST")),
+            ("url", layers.env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")),
+        ]
+        chosen = [(kind, found) for kind, found in candidates if found is not None]
+        if not chosen:
+            return None, None, None
+        kind, found = chosen[0]
+        for _, ignored in chosen[1:]:
+            self.notes.append(f"{ignored.source} is ignored: {found.source} takes precedence.")
+        _str(found)
+        shown = found.value if "@" not in found.value else "<value with credentials>"
+        fix = (
+            "Give a full URL such as 'https://minio.example.com:9000'."
+            if kind == "url"
+            else "Give host[:port] only, such as 's3.ap-northeast-2.amazonaws.com' "
+            "or 'minio:9000'; put a path prefix in AWS_S3_ENDPOINT_URL instead."
+        )
+        try:
+            if kind == "url":
+                endpoint = parse_endpoint_url(found.value)
+            else:
+                endpoint, own_scheme = parse_host(
+                    found.value, default_scheme="https" if use_ssl else "http"
+                )
+                ssl_set = self.sources.get("use_ssl", "default") != "default"
+                if own_scheme and ssl_set and (endpoint.scheme == "https") != use_ssl:
+                    raise HostError(
+                        f"its scheme {endpoint.scheme}:// contradicts "
+                        f"{self.sources['use_ssl']}={use_ssl}"
+                    )
+            aws = aws_host(endpoint.hostname)
+            if aws is not None and endpoint.path:
+                raise HostError("an AWS endpoint takes no path")
+            if aws is not None and endpoint.netloc != endpoint.hostname:
+                raise HostError("AWS endpoints listen on the scheme's default port only")
+        except HostError as error:
+            raise _fail(f"{found.source}={shown!r} cannot be used: {error}. {fix}") from None
+        self.sources["endpoint_url"] = found.source
+        return endpoint, aws, found.source
+
+    # -- region -----------------------------------------------------------
+    def region(self, aws: AwsHost | None, endpoint_source: str | None, custom: bool) -> str:
+        """OPTIONS/class ``region_name`` > ``AWS_S3_REGION_NAME`` > ``AWS_REGION``
+        > ``AWS_S3_CLIENT_CONFIG.region_name`` > the AWS host's region >
+        environment ``AWS_S3_REGION_NAME``, ``AWS_REGION``, ``AWS_DEFAULT_REGION``.
+        """
+        layers = self.layers
+        configured = _str(
+            layers.option("region_name") or layers.setting("AWS_S3_REGION_NAME", "AWS_REGION")
+        )
+        if configured is None:
+            user_config = self.user_client_config()
+            if user_config is not None and getattr(user_config, "region_name", None):
+                configured = Sourced(user_config.region_name, "AWS_S3_CLIENT_CONFIG.region_name")
+        host_region = aws.region if aws is not None else None
+        if configured is not None and host_region is not None and configured.value != host_region:
+            raise _fail(
+                f"{configured.source}={configured.value!r} contradicts the region "
+                f"{host_region!r} named by the host in {endpoint_source}. Make them "
+                f"agree, or drop one: the host alone is enough."
+            )
+        found = configured
+        if found is None and host_region is not None:
+            found = Sourced(host_region, f"host in {endpoint_source}")
+        if found is None:
+            found = _str(layers.env("AWS_S3_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"))
+        if found is None:
+            # Seam for discovering the bucket's region: until then, the
+            # region botocore assumes, said plainly in the provenance.
+            default = "us-east-1"
+            self.sources["region"] = (
+                "default for custom endpoints" if custom else "default (no region configured)"
+            )
+            return default
+        region = str(found.value).strip()
+        if not region or any(c.isspace() or c in "/:" for c in region):
+            raise _fail(f"{found.source}={found.value!r} is not a region name.")
+        self.sources["region"] = found.source
+        return region
+
+    # -- endpoint flags -----------------------------------------------------
+    def flag(
+        self,
+        name: str,
+        setting: str,
+        from_host: bool,
+        from_config: bool | None,
+        env: tuple[str, ...],
+        endpoint_source: str | None,
+    ) -> bool:
+        layers = self.layers
+        found = layers.option(name) or layers.setting(setting)
+        if found is None and from_host:
+            found = Sourced(True, f"host in {endpoint_source}")
+        if found is None and from_config is not None:
+            found = Sourced(from_config, "AWS_S3_CLIENT_CONFIG")
+        if found is None:
+            found = layers.env(*env)
+        value = _bool(found, False)
+        self.take(name, found)
+        if from_host and not value:
+            self.notes.append(
+                f"{self.sources[name]}=False is followed, although the host in "
+                f"{endpoint_source} names that variant."
+            )
+        return value
+
+    # -- addressing ---------------------------------------------------------
+    def addressing(self, user_config: Config | None) -> Literal["virtual", "path"] | None:
+        """The style asked for; None to let ``resolve`` pick."""
+        layers = self.layers
+        found = layers.first("addressing_style", ["AWS_S3_ADDRESSING_STYLE"])
+        if found is None and user_config is not None:
+            style = (getattr(user_config, "s3", None) or {}).get("addressing_style")
+            if style:
+                found = Sourced(style, "AWS_S3_CLIENT_CONFIG.s3['addressing_style']")
+        if found is not None:
+            if found.value not in ("virtual", "path", "auto"):
+                raise _fail(
+                    f"{found.source}={found.value!r} is not an addressing style. "
+                    f"Use 'virtual', 'path' or 'auto'."
+                )
+            if found.value != "auto":
+                self.sources["addressing_style"] = found.source
+                return found.value  # type: ignore[no-any-return]
+        calling = layers.first("calling_format", ["AWS_S3_CALLING_FORMAT"])
+        if calling is not None:
+            value = calling.value
+            name = value if isinstance(value, str) else getattr(value, "__name__", type(value).__name__)
+            name = name.rsplit(".", 1)[-1]
+            style_for = {
+                "OrdinaryCallingFormat": "path",
+                "ProtocolIndependentOrdinaryCallingFormat": "path",
+                "SubdomainCallingFormat": "virtual",
+            }
+            if name not in style_for:
+                raise _fail(
+                    f"{calling.source}={value!r} cannot be translated. Replace it with "
+                    f"AWS_S3_ADDRESSING_STYLE = 'path' or 'virtual' (for a CNAME, "
+                    f"use AWS_S3_CUSTOM_DOMAIN)."
+                )
+            self.sources["addressing_style"] = calling.source
+            return style_for[name]  # type: ignore[return-value]
+        return None
+
+    # -- signature ----------------------------------------------------------
+    def signature(self, user_config: Config | None) -> None:
+        found = self.layers.first("signature_version", ["AWS_S3_SIGNATURE_VERSION"])
+        if found is None and user_config is not None and user_config.signature_version:
+            found = Sourced(user_config.signature_version, "AWS_S3_CLIENT_CONFIG.signature_version")
+        self.sources["signature_version"] = "SigV4 always"
+        if found is not None:
+            if found.value in ("s3v4", "v4"):
+                self.sources["signature_version"] = found.source
+            elif found.value == "s3":
+                self.warnings.append(SIGV2_WARNING.format(source=found.source, value=found.value))
+                self.notes.append(f"{found.source}={found.value!r} is overridden: SigV4 is used.")
+            else:
+                raise _fail(
+                    f"{found.source}={found.value!r} is not supported: this storage "
+                    f"signs with SigV4 only. Set 's3v4' or remove the setting. For "
+                    f"public, unsigned URLs set AWS_QUERYSTRING_AUTH = False."
+                )
+        legacy = self.layers.setting("S3_USE_SIGV4") or self.layers.env("S3_USE_SIGV4")
+        if legacy is not None:
+            self.notes.append(f"{legacy.source} is redundant: SigV4 is always used.")
+
+    # -- expiry -------------------------------------------------------------
+    def expire(self) -> int:
+        found = self.layers.first("querystring_expire", ["AWS_QUERYSTRING_EXPIRE"])
+        value = self.take("querystring_expire", found, 3600)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(
+                f"{found.source} must be a whole number of seconds, not "  # type: ignore[union-attr]
+                f"{type(value).__name__} {value!r}."
+            )
+        if not 1 <= value <= MAX_EXPIRE:
+            raise _fail(
+                f"{found.source}={value} is out of range: SigV4 presigned URLs "  # type: ignore[union-attr]
+                f"live from 1 to {MAX_EXPIRE} seconds (7 days). Use {MAX_EXPIRE} "
+                f"or less; for longer-lived links use public objects or CloudFront."
+            )
+        return value
+
+
+def resolve(layers: Layers) -> S3Config:
+    r = _Resolver(layers)
+    bucket = r.bucket()
+    use_ssl = _bool(r.layers.first("use_ssl", ["AWS_S3_USE_SSL"]), True)
+    r.take("use_ssl", r.layers.first("use_ssl", ["AWS_S3_USE_SSL"]))
+    user_config = r.user_client_config()
+
+    endpoint, aws, endpoint_source = r.endpoint(use_ssl)
+    custom = endpoint is not None and aws is None
+    if endpoint is not None:
+        if endpoint_source and endpoint.scheme != ("https" if use_ssl else "http"):
+            r.sources["use_ssl"] = f"scheme of {endpoint_source}"
+        use_ssl = endpoint.scheme == "https"
+    region = r.region(aws, endpoint_source, custom)
+
+    user_s3 = dict(getattr(user_config, "s3", None) or {})
+    dualstack = r.flag(
+        "use_dualstack", "AWS_S3_USE_DUALSTACK", bool(aws and aws.dualstack),
+        getattr(user_config, "use_dualstack_endpoint", None),
+        ("AWS_USE_DUALSTACK_ENDPOINT",), endpoint_source,
+    )
+    fips = r.flag(
+        "use_fips", "AWS_S3_USE_FIPS", bool(aws and aws.fips),
+        getattr(user_config, "use_fips_endpoint", None),
+        ("AWS_USE_FIPS_ENDPOINT",), endpoint_source,
+    )
+    accelerate = r.flag(
+        "use_accelerate_endpoint", "AWS_S3_USE_ACCELERATE_ENDPOINT", bool(aws and aws.accelerate),
+        user_s3.get("use_accelerate_endpoint"), (), endpoint_source,
+    )
+    if custom:
+        asked = [n for n, v in (("use_dualstack", dualstack), ("use_fips", fips),
+                                ("use_accelerate_endpoint", accelerate)) if v]
+        if asked:
+            raise _fail(
+                f"{', '.join(r.sources[n] for n in asked)} cannot apply to the custom "
+                f"endpoint from {endpoint_source}: these are AWS endpoint variants. "
+                f"Remove them, or remove the custom endpoint."
+            )
+
+    partition = None
+    if not custom:
+        found_partition = endpoints.partition_of(region)
+        if found_partition is None:
+            raise _fail(
+                f"{r.sources['region']}={region!r} is not an AWS region botocore knows "
+                f"(regions look like 'ap-northeast-2', 'eu-central-1', 'cn-north-1'). "
+                f"Fix the region, or for an S3-compatible server set "
+                f"AWS_S3_ENDPOINT_URL (or AWS_S3_HOST)."
+            )
+        partition = found_partition.name
+
+    style = r.addressing(user_config)
+    if style is None:
+        virtual = not custom and endpoints.virtual_host_compatible(bucket, use_ssl)
+        style = "virtual" if virtual else "path"
+        r.sources["addressing_style"] = (
+            "default for custom endpoints" if custom else "default for this bucket name"
+        )
+    if accelerate and style == "path":
+        raise _fail(
+            f"{r.sources['use_accelerate_endpoint']} needs virtual-hosted addressing, "
+            f"but {r.sources['addressing_style']} gives path style. Remove one of them."
+        )
+    r.signature(user_config)
+    expire = r.expire()
+
+    # us-east-1 keeps botocore's global host unless the regional one is asked for.
+    global_us_east_1 = not (
+        user_s3.get("us_east_1_regional_endpoint") == "regional"
+        or (aws is not None and aws.region == "us-east-1" and endpoint is not None
+            and endpoint.hostname.startswith("s3.us-east-1."))
+    )
+    if custom:
+        assert endpoint is not None
+        endpoint_url = endpoint.url
+        signing_region = region
+        if style == "path":
+            bucket_url = f"{endpoint_url}/{bucket}"
+        else:
+            bucket_url = f"{endpoint.scheme}://{bucket}.{endpoint.netloc}{endpoint.path}"
+    else:
+        flags = {"use_ssl": use_ssl, "dualstack": dualstack, "fips": fips,
+                 "accelerate": accelerate, "global_us_east_1": global_us_east_1}
+        try:
+            service = endpoints.aws_endpoint(region, **flags)
+            objects = endpoints.aws_endpoint(region, bucket=bucket, path_style=style == "path", **flags)
+        except EndpointResolutionError:
+            asked = [r.sources[n] for n, v in (("use_dualstack", dualstack), ("use_fips", fips),
+                                               ("use_accelerate_endpoint", accelerate)) if v]
+            raise _fail(
+                f"S3 has no endpoint in {region!r} ({partition}) for "
+                f"{' + '.join(asked) or 'these settings'}. Remove one of them."
+            ) from None
+        endpoint_url, bucket_url, signing_region = service.url, objects.url, service.signing_region
+
+    s3 = {**user_s3, "addressing_style": style, "use_accelerate_endpoint": accelerate,
+          "us_east_1_regional_endpoint": "legacy" if global_us_east_1 else "regional"}
+    if user_config is not None:
+        base = user_config
+    else:  # what django-storages builds when no client config is given
+        proxies = r.layers.first("proxies", ["AWS_S3_PROXIES"])
+        base = Config(proxies=proxies.value if proxies else None)
+    client_config = base.merge(
+        Config(
+            signature_version="s3v4",
+            s3=s3,
+            use_dualstack_endpoint=dualstack,
+            use_fips_endpoint=fips,
+            # Only what was resolved here counts: no AWS_ENDPOINT_URL* behind our back.
+            ignore_configured_endpoint_urls=True,
+        )
+    )
+    return S3Config(
+        bucket_name=bucket,
+        region=region,
+        signing_region=signing_region,
+        partition=partition,
+        endpoint_url=endpoint_url,
+        bucket_url=bucket_url,
+        addressing_style=style,
+        use_ssl=use_ssl,
+        use_dualstack=dualstack,
+        use_fips=fips,
+        use_accelerate_endpoint=accelerate,
+        querystring_expire=expire,
+        client_config=client_config,
+        sources=dict(r.sources),
+        notes=tuple(r.notes),
+        warnings=tuple(r.warnings),
+    )
