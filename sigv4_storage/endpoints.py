@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.endpoint_provider import EndpointProvider
 from botocore.loaders import create_loader
+from botocore.regions import EndpointResolver
 from botocore.utils import check_dns_name
 
 
@@ -88,6 +89,11 @@ def _s3_rules() -> EndpointProvider:
     )
 
 
+@functools.cache
+def _modelled_endpoints() -> EndpointResolver:
+    return EndpointResolver(_loader().load_data("endpoints"), uses_builtin_data=True)
+
+
 @dataclass(frozen=True)
 class AwsEndpoint:
     url: str  # scheme://host[/bucket] as botocore would send it
@@ -110,8 +116,15 @@ def aws_endpoint(
     With ``bucket``, the URL is the bucket's root (virtual-hosted or path
     style); without it, the service endpoint. Raises botocore's
     ``EndpointResolutionError`` for combinations S3 does not serve
-    (for example FIPS with acceleration).
+    (for example FIPS with acceleration), and ``EndpointVariantError`` for a
+    dualstack or FIPS variant botocore refuses to build a client for.
     """
+    if dualstack or fips:
+        # A botocore client checks variants against endpoints.json when it is
+        # created, before the rule set is asked: refuse what it would refuse.
+        _modelled_endpoints().construct_endpoint(
+            "s3", region, use_dualstack_endpoint=dualstack, use_fips_endpoint=fips
+        )
     params: dict[str, Any] = {
         "Region": region,
         "UseFIPS": fips,

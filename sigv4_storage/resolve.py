@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from botocore.config import Config
-from botocore.exceptions import EndpointResolutionError
+from botocore.exceptions import EndpointResolutionError, EndpointVariantError
 from django.core.exceptions import ImproperlyConfigured
 
 from . import endpoints
@@ -115,7 +115,8 @@ class _Resolver:
             ("host", layers.option("host")),
             ("url", layers.setting("AWS_S3_ENDPOINT_URL")),
             ("host", layers.setting("AWS_S3_HOST")),
-            ("url", layers.env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")),
+            ("url", layers.env("AWS_ENDPOINT_URL_S3")),
+            ("url", layers.env("AWS_ENDPOINT_URL")),
         ]
         chosen = [(kind, found) for kind, found in candidates if found is not None]
         if not chosen:
@@ -386,7 +387,7 @@ def resolve(layers: Layers) -> S3Config:
         try:
             service = endpoints.aws_endpoint(region, **flags)
             objects = endpoints.aws_endpoint(region, bucket=bucket, path_style=style == "path", **flags)
-        except EndpointResolutionError:
+        except (EndpointResolutionError, EndpointVariantError):
             asked = [r.sources[n] for n, v in (("use_dualstack", dualstack), ("use_fips", fips),
                                                ("use_accelerate_endpoint", accelerate)) if v]
             raise _fail(

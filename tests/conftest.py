@@ -1,0 +1,81 @@
+import os
+import socket
+
+import pytest
+
+from tests.util import ACCESS_KEY, SECRET_KEY
+
+#: Environment variables botocore or this package read; no test sees the machine's.
+AWS_ENV = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_S3_ACCESS_KEY_ID",
+    "AWS_S3_SECRET_ACCESS_KEY",
+    "AWS_S3_REGION_NAME",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_S3_SESSION_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT",
+    "S3_USE_SIGV4",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_aws_env(monkeypatch, tmp_path):
+    for name in AWS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "aws-empty"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def credentials(settings):
+    settings.AWS_ACCESS_KEY_ID = ACCESS_KEY
+    settings.AWS_SECRET_ACCESS_KEY = SECRET_KEY
+    return ACCESS_KEY, SECRET_KEY
+
+
+class NetworkUsed(AssertionError):
+    pass
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fail any attempt to open a connection (moto's in-process mock opens none)."""
+
+    def refuse(self, address, *args, **kwargs):
+        raise NetworkUsed(f"network request attempted to {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    yield
+
+
+@pytest.fixture
+def moto_aws(credentials, no_network):
+    """moto's in-process S3; no sockets are opened."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+def pytest_report_header(config):
+    import boto3
+    import django
+    import storages
+
+    return (
+        f"django {django.__version__}, django-storages {storages.__version__}, "
+        f"boto3 {boto3.__version__}, pid {os.getpid()}"
+    )
