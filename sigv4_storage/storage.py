@@ -88,5 +88,9 @@ class SigV4StaticStorage(SigV4S3Storage, S3StaticStorage):  # type: ignore[misc]
     """For static files: public URLs, no query-string signature."""
 
 
-class SigV4ManifestStaticStorage(SigV4StaticStorage, S3ManifestStaticStorage):  # type: ignore[misc]
-    """Static files with Django's ``ManifestFilesMixin`` (hashed names)."""
+class SigV4ManifestStaticStorage(S3ManifestStaticStorage, SigV4StaticStorage):  # type: ignore[misc]
+    """Static files with Django's ``ManifestFilesMixin`` (hashed names).
+
+    The mixin comes first in the method order, as Django requires, so its
+    ``url()`` maps names to hashed names before ours signs or builds them.
+    """

@@ -112,11 +112,7 @@ def verify_presigned_url(
             hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
         ]
     )
-    key = _hmac(("AWS4" + secret_key).encode("utf-8"), date)
-    for part in (region, "s3", "aws4_request"):
-        key = _hmac(key, part)
-    expected = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(_signature(secret_key, date, region, string_to_sign), signature):
         raise SignatureMismatch(f"signature does not match for {url}")
 
     signed_at = dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
@@ -134,3 +130,72 @@ def key_path(key: str) -> str:
 
 def unquote_path(path: str) -> str:
     return unquote(path)
+
+
+def _signature(secret_key: str, date: str, region: str, string_to_sign: str) -> str:
+    key = _hmac(("AWS4" + secret_key).encode("utf-8"), date)
+    for part in (region, "s3", "aws4_request"):
+        key = _hmac(key, part)
+    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify_signed_request(request: Any, *, secret_key: str) -> str:
+    """Recompute the SigV4 ``Authorization`` header of a botocore request.
+
+    ``request`` is what botocore's ``before-send`` event carries. Returns the
+    region of the credential scope.
+    """
+    auth = request.headers["Authorization"]
+    if isinstance(auth, bytes):
+        auth = auth.decode()
+    algorithm, _, fields = auth.partition(" ")
+    if algorithm != "AWS4-HMAC-SHA256":
+        raise SignatureMismatch(f"not SigV4: {algorithm}")
+    values = dict(item.strip().split("=", 1) for item in fields.split(","))
+    _, date, region, service, _ = values["Credential"].split("/")
+    signed = values["SignedHeaders"].split(";")
+    headers = {k.lower(): (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
+    parts = urlsplit(request.url)
+    headers.setdefault("host", parts.netloc)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    canonical_query = "&".join(f"{_uri_encode(k)}={_uri_encode(v)}" for k, v in sorted(query))
+    canonical_headers = "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed)
+    canonical_request = "\n".join(
+        [
+            request.method,
+            parts.path or "/",
+            canonical_query,
+            canonical_headers,
+            ";".join(signed),
+            headers["x-amz-content-sha256"],
+        ]
+    )
+    string_to_sign = "\n".join(
+        [
+            "AWS4-HMAC-SHA256",
+            headers["x-amz-date"],
+            f"{date}/{region}/{service}/aws4_request",
+            hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
+        ]
+    )
+    if not hmac.compare_digest(_signature(secret_key, date, region, string_to_sign), values["Signature"]):
+        raise SignatureMismatch(f"Authorization does not match for {request.method} {request.url}")
+    return region
+
+
+class RequestLog(list):
+    """Every request a botocore client sends: (method, url, scope region)."""
+
+    def __init__(self, client: Any, secret_key: str) -> None:
+        super().__init__()
+        self.secret_key = secret_key
+        # First, so moto's in-process stub (also on before-send) cannot hide it.
+        client.meta.events.register_first("before-send.s3", self._record)
+
+    def _record(self, request: Any, **kwargs: Any) -> None:
+        region = verify_signed_request(request, secret_key=self.secret_key)
+        self.append((request.method, request.url, region))
+
+    @property
+    def hosts(self) -> set[str]:
+        return {urlsplit(url).netloc for _, url, _ in self}
