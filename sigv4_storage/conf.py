@@ -94,6 +94,8 @@ class Layers:
     def setting_is_set(self, name: str) -> bool:
         return _is_set(getattr(self._settings, name, None))
 
-    def first(self, option: str, settings: Iterable[str] = (), env: Iterable[str] = ()) -> Sourced | None:
+    def first(
+        self, option: str, settings: Iterable[str] = (), env: Iterable[str] = ()
+    ) -> Sourced | None:
         """OPTIONS > class attribute > settings (in order) > environment (in order)."""
         return self.option(option) or self.setting(*settings) or self.env(*env)

@@ -18,7 +18,6 @@ from botocore.loaders import create_loader
 from botocore.regions import EndpointResolver
 from botocore.utils import check_dns_name
 
-
 _DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 
 
@@ -158,6 +157,4 @@ def virtual_host_compatible(bucket: str, use_ssl: bool) -> bool:
         return True
     if use_ssl or "." not in bucket:
         return False
-    return 3 <= len(bucket) <= 63 and all(
-        _DNS_LABEL.match(label) for label in bucket.split(".")
-    )
+    return 3 <= len(bucket) <= 63 and all(_DNS_LABEL.match(label) for label in bucket.split("."))

@@ -89,9 +89,7 @@ def parse_host(value: str, *, default_scheme: str) -> tuple[Endpoint, bool]:
     scheme, parts = _split(value.strip(), scheme_required=False)
     assert parts.hostname is not None
     if parts.path.rstrip("/"):
-        raise HostError(
-            f"it has a path ({parts.path!r}) and a host setting is host[:port] only"
-        )
+        raise HostError(f"it has a path ({parts.path!r}) and a host setting is host[:port] only")
     endpoint = Endpoint(scheme or default_scheme, parts.hostname.lower(), parts.port, "")
     return endpoint, scheme is not None
 

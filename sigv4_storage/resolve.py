@@ -9,6 +9,7 @@ credential.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from botocore.config import Config
@@ -16,8 +17,8 @@ from botocore.exceptions import EndpointResolutionError, EndpointVariantError
 from django.core.exceptions import ImproperlyConfigured
 
 from . import endpoints
-from .config import S3Config
 from .conf import Layers, Sourced
+from .config import S3Config
 from .hosts import AwsHost, Endpoint, HostError, aws_host, parse_endpoint_url, parse_host
 
 #: SigV4 presigned URLs live at most 7 days.
@@ -56,9 +57,7 @@ def _bool(found: Sourced | None, default: bool) -> bool:
 
 def _str(found: Sourced | None) -> Sourced | None:
     if found is not None and not isinstance(found.value, str):
-        raise _fail(
-            f"{found.source} must be a string, not {type(found.value).__name__}."
-        )
+        raise _fail(f"{found.source} must be a string, not {type(found.value).__name__}.")
     return found
 
 
@@ -243,7 +242,11 @@ class _Resolver:
         calling = layers.first("calling_format", ["AWS_S3_CALLING_FORMAT"])
         if calling is not None:
             value = calling.value
-            name = value if isinstance(value, str) else getattr(value, "__name__", type(value).__name__)
+            name = (
+                value
+                if isinstance(value, str)
+                else getattr(value, "__name__", type(value).__name__)
+            )
             name = name.rsplit(".", 1)[-1]
             style_for = {
                 "OrdinaryCallingFormat": "path",
@@ -300,46 +303,71 @@ class _Resolver:
         return value
 
 
+@dataclass(frozen=True)
+class _Variants:
+    dualstack: bool
+    fips: bool
+    accelerate: bool
+
+    def asked(self, sources: dict[str, str]) -> list[str]:
+        """The sources of the variants switched on, for error messages."""
+        pairs = (
+            ("use_dualstack", self.dualstack),
+            ("use_fips", self.fips),
+            ("use_accelerate_endpoint", self.accelerate),
+        )
+        return [sources[name] for name, on in pairs if on]
+
+
 def resolve(layers: Layers) -> S3Config:
     r = _Resolver(layers)
     bucket = r.bucket()
-    use_ssl = _bool(r.layers.first("use_ssl", ["AWS_S3_USE_SSL"]), True)
-    r.take("use_ssl", r.layers.first("use_ssl", ["AWS_S3_USE_SSL"]))
+    found_ssl = layers.first("use_ssl", ["AWS_S3_USE_SSL"])
+    use_ssl = _bool(found_ssl, True)
+    r.take("use_ssl", found_ssl)
     user_config = r.user_client_config()
+    user_s3 = dict(getattr(user_config, "s3", None) or {})
 
+    # Where: an endpoint asked for (custom, or an AWS host), else the region's.
     endpoint, aws, endpoint_source = r.endpoint(use_ssl)
     custom = endpoint is not None and aws is None
     if endpoint is not None:
-        if endpoint_source and endpoint.scheme != ("https" if use_ssl else "http"):
+        if endpoint.scheme != ("https" if use_ssl else "http"):
             r.sources["use_ssl"] = f"scheme of {endpoint_source}"
         use_ssl = endpoint.scheme == "https"
     region = r.region(aws, endpoint_source, custom)
-
-    user_s3 = dict(getattr(user_config, "s3", None) or {})
-    dualstack = r.flag(
-        "use_dualstack", "AWS_S3_USE_DUALSTACK", bool(aws and aws.dualstack),
-        getattr(user_config, "use_dualstack_endpoint", None),
-        ("AWS_USE_DUALSTACK_ENDPOINT",), endpoint_source,
+    variants = _Variants(
+        dualstack=r.flag(
+            "use_dualstack",
+            "AWS_S3_USE_DUALSTACK",
+            bool(aws and aws.dualstack),
+            getattr(user_config, "use_dualstack_endpoint", None),
+            ("AWS_USE_DUALSTACK_ENDPOINT",),
+            endpoint_source,
+        ),
+        fips=r.flag(
+            "use_fips",
+            "AWS_S3_USE_FIPS",
+            bool(aws and aws.fips),
+            getattr(user_config, "use_fips_endpoint", None),
+            ("AWS_USE_FIPS_ENDPOINT",),
+            endpoint_source,
+        ),
+        accelerate=r.flag(
+            "use_accelerate_endpoint",
+            "AWS_S3_USE_ACCELERATE_ENDPOINT",
+            bool(aws and aws.accelerate),
+            user_s3.get("use_accelerate_endpoint"),
+            (),
+            endpoint_source,
+        ),
     )
-    fips = r.flag(
-        "use_fips", "AWS_S3_USE_FIPS", bool(aws and aws.fips),
-        getattr(user_config, "use_fips_endpoint", None),
-        ("AWS_USE_FIPS_ENDPOINT",), endpoint_source,
-    )
-    accelerate = r.flag(
-        "use_accelerate_endpoint", "AWS_S3_USE_ACCELERATE_ENDPOINT", bool(aws and aws.accelerate),
-        user_s3.get("use_accelerate_endpoint"), (), endpoint_source,
-    )
-    if custom:
-        asked = [n for n, v in (("use_dualstack", dualstack), ("use_fips", fips),
-                                ("use_accelerate_endpoint", accelerate)) if v]
-        if asked:
-            raise _fail(
-                f"{', '.join(r.sources[n] for n in asked)} cannot apply to the custom "
-                f"endpoint from {endpoint_source}: these are AWS endpoint variants. "
-                f"Remove them, or remove the custom endpoint."
-            )
-
+    if custom and variants.asked(r.sources):
+        raise _fail(
+            f"{', '.join(variants.asked(r.sources))} cannot apply to the custom "
+            f"endpoint from {endpoint_source}: these are AWS endpoint variants. "
+            f"Remove them, or remove the custom endpoint."
+        )
     partition = None
     if not custom:
         found_partition = endpoints.partition_of(region)
@@ -352,6 +380,7 @@ def resolve(layers: Layers) -> S3Config:
             )
         partition = found_partition.name
 
+    # How: addressing style, signature, expiry.
     style = r.addressing(user_config)
     if style is None:
         virtual = not custom and endpoints.virtual_host_compatible(bucket, use_ssl)
@@ -359,7 +388,7 @@ def resolve(layers: Layers) -> S3Config:
         r.sources["addressing_style"] = (
             "default for custom endpoints" if custom else "default for this bucket name"
         )
-    if accelerate and style == "path":
+    if variants.accelerate and style == "path":
         raise _fail(
             f"{r.sources['use_accelerate_endpoint']} needs virtual-hosted addressing, "
             f"but {r.sources['addressing_style']} gives path style. Remove one of them."
@@ -367,14 +396,12 @@ def resolve(layers: Layers) -> S3Config:
     r.signature(user_config)
     expire = r.expire()
 
+    # The URLs, from the endpoint asked for or from botocore's rule set.
     # us-east-1 keeps botocore's global host unless the regional one is asked for.
-    global_us_east_1 = not (
-        user_s3.get("us_east_1_regional_endpoint") == "regional"
-        or (aws is not None and aws.region == "us-east-1" and endpoint is not None
-            and endpoint.hostname.startswith("s3.us-east-1."))
+    global_us_east_1 = user_s3.get("us_east_1_regional_endpoint") != "regional" and not (
+        endpoint is not None and endpoint.hostname.startswith("s3.us-east-1.")
     )
-    if custom:
-        assert endpoint is not None
+    if endpoint is not None and custom:
         endpoint_url = endpoint.url
         signing_region = region
         if style == "path":
@@ -382,33 +409,46 @@ def resolve(layers: Layers) -> S3Config:
         else:
             bucket_url = f"{endpoint.scheme}://{bucket}.{endpoint.netloc}{endpoint.path}"
     else:
-        flags = {"use_ssl": use_ssl, "dualstack": dualstack, "fips": fips,
-                 "accelerate": accelerate, "global_us_east_1": global_us_east_1}
+
+        def rule_set_url(bucket_name: str | None) -> endpoints.AwsEndpoint:
+            return endpoints.aws_endpoint(
+                region,
+                bucket=bucket_name,
+                path_style=style == "path",
+                use_ssl=use_ssl,
+                dualstack=variants.dualstack,
+                fips=variants.fips,
+                accelerate=variants.accelerate,
+                global_us_east_1=global_us_east_1,
+            )
+
         try:
-            service = endpoints.aws_endpoint(region, **flags)
-            objects = endpoints.aws_endpoint(region, bucket=bucket, path_style=style == "path", **flags)
+            service, objects = rule_set_url(None), rule_set_url(bucket)
         except (EndpointResolutionError, EndpointVariantError):
-            asked = [r.sources[n] for n, v in (("use_dualstack", dualstack), ("use_fips", fips),
-                                               ("use_accelerate_endpoint", accelerate)) if v]
             raise _fail(
                 f"S3 has no endpoint in {region!r} ({partition}) for "
-                f"{' + '.join(asked) or 'these settings'}. Remove one of them."
+                f"{' + '.join(variants.asked(r.sources))}. Remove one of them."
             ) from None
-        endpoint_url, bucket_url, signing_region = service.url, objects.url, service.signing_region
+        endpoint_url, bucket_url = service.url, objects.url
+        signing_region = service.signing_region
 
-    s3 = {**user_s3, "addressing_style": style, "use_accelerate_endpoint": accelerate,
-          "us_east_1_regional_endpoint": "legacy" if global_us_east_1 else "regional"}
+    # The client config: the user's, with only what makes requests right forced.
     if user_config is not None:
         base = user_config
     else:  # what django-storages builds when no client config is given
-        proxies = r.layers.first("proxies", ["AWS_S3_PROXIES"])
+        proxies = layers.first("proxies", ["AWS_S3_PROXIES"])
         base = Config(proxies=proxies.value if proxies else None)
     client_config = base.merge(
         Config(
             signature_version="s3v4",
-            s3=s3,
-            use_dualstack_endpoint=dualstack,
-            use_fips_endpoint=fips,
+            s3={
+                **user_s3,
+                "addressing_style": style,
+                "use_accelerate_endpoint": variants.accelerate,
+                "us_east_1_regional_endpoint": "legacy" if global_us_east_1 else "regional",
+            },
+            use_dualstack_endpoint=variants.dualstack,
+            use_fips_endpoint=variants.fips,
             # Only what was resolved here counts: no AWS_ENDPOINT_URL* behind our back.
             ignore_configured_endpoint_urls=True,
         )
@@ -422,9 +462,9 @@ def resolve(layers: Layers) -> S3Config:
         bucket_url=bucket_url,
         addressing_style=style,
         use_ssl=use_ssl,
-        use_dualstack=dualstack,
-        use_fips=fips,
-        use_accelerate_endpoint=accelerate,
+        use_dualstack=variants.dualstack,
+        use_fips=variants.fips,
+        use_accelerate_endpoint=variants.accelerate,
         querystring_expire=expire,
         client_config=client_config,
         sources=dict(r.sources),

@@ -73,7 +73,9 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 f"url(expire={expire!r}): SigV4 presigned URLs live from 1 to "
                 f"{MAX_EXPIRE} seconds (7 days)."
             )
-        result: str = super().url(name, parameters=parameters, expire=expire, http_method=http_method)
+        result: str = super().url(
+            name, parameters=parameters, expire=expire, http_method=http_method
+        )
         return result
 
     def __repr__(self) -> str:

@@ -79,3 +79,17 @@ def pytest_report_header(config):
         f"django {django.__version__}, django-storages {storages.__version__}, "
         f"boto3 {boto3.__version__}, pid {os.getpid()}"
     )
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto in server mode on a free loopback port; its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"{host}:{port}"
+    finally:
+        server.stop()

@@ -7,9 +7,9 @@ once it stops calling botocore per URL).
 """
 
 import boto3
-from django.core.exceptions import ImproperlyConfigured
 import pytest
 from botocore.exceptions import EndpointResolutionError, EndpointVariantError
+from django.core.exceptions import ImproperlyConfigured
 
 from sigv4_storage import endpoints
 from tests.util import ACCESS_KEY, SECRET_KEY, resolved, verify_presigned_url
@@ -70,7 +70,11 @@ def _config_like(settings):
         dict(AWS_S3_REGION_NAME="us-east-1"),
         dict(AWS_S3_HOST="s3.us-east-1.amazonaws.com"),
         dict(AWS_S3_REGION_NAME="us-west-2", AWS_S3_USE_ACCELERATE_ENDPOINT=True),
-        dict(AWS_S3_REGION_NAME="us-west-2", AWS_S3_USE_ACCELERATE_ENDPOINT=True, AWS_S3_USE_DUALSTACK=True),
+        dict(
+            AWS_S3_REGION_NAME="us-west-2",
+            AWS_S3_USE_ACCELERATE_ENDPOINT=True,
+            AWS_S3_USE_DUALSTACK=True,
+        ),
         dict(AWS_S3_REGION_NAME="ap-northeast-2", AWS_STORAGE_BUCKET_NAME="media.example.com"),
         dict(AWS_S3_REGION_NAME="ap-northeast-2", AWS_S3_USE_SSL=False),
         dict(AWS_S3_ENDPOINT_URL="http://127.0.0.1:9000"),

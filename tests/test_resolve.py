@@ -72,17 +72,29 @@ SEOUL = "https://s3.ap-northeast-2.amazonaws.com"
             "sa-east-1",
             "environment AWS_REGION",
         ),
-        (dict(environ={"AWS_DEFAULT_REGION": "us-west-2"}), "us-west-2", "environment AWS_DEFAULT_REGION"),
+        (
+            dict(environ={"AWS_DEFAULT_REGION": "us-west-2"}),
+            "us-west-2",
+            "environment AWS_DEFAULT_REGION",
+        ),
         (
             dict(AWS_S3_CLIENT_CONFIG=Config(region_name="eu-central-1")),
             "eu-central-1",
             "AWS_S3_CLIENT_CONFIG.region_name",
         ),
         (dict(), "us-east-1", "default (no region configured)"),
-        (dict(AWS_S3_ENDPOINT_URL="http://minio:9000"), "us-east-1", "default for custom endpoints"),
+        (
+            dict(AWS_S3_ENDPOINT_URL="http://minio:9000"),
+            "us-east-1",
+            "default for custom endpoints",
+        ),
         # None and "" mean "not set" (e.g. os.environ.get("X", "") in settings.py)
         (dict(AWS_S3_REGION_NAME="", AWS_REGION="eu-west-1"), "eu-west-1", "settings.AWS_REGION"),
-        (dict(options={"region_name": None}, AWS_REGION="eu-west-1"), "eu-west-1", "settings.AWS_REGION"),
+        (
+            dict(options={"region_name": None}, AWS_REGION="eu-west-1"),
+            "eu-west-1",
+            "settings.AWS_REGION",
+        ),
     ],
 )
 def test_region_precedence(kwargs, region, source):
@@ -129,7 +141,9 @@ def test_region_outside_every_partition_is_refused(region):
 
 def test_any_region_name_is_fine_on_a_custom_endpoint():
     # Cloudflare R2 uses "auto", Garage "garage": not AWS regions, but valid there.
-    config = resolved(AWS_S3_REGION_NAME="auto", AWS_S3_ENDPOINT_URL="https://acc.r2.cloudflarestorage.com")
+    config = resolved(
+        AWS_S3_REGION_NAME="auto", AWS_S3_ENDPOINT_URL="https://acc.r2.cloudflarestorage.com"
+    )
     assert (config.region, config.signing_region, config.partition) == ("auto", "auto", None)
 
 
@@ -190,7 +204,11 @@ def test_endpoint_url_scheme_decides_use_ssl():
 
 def test_aws_endpoint_url_becomes_a_region_not_a_custom_endpoint():
     config = resolved(AWS_S3_ENDPOINT_URL="https://s3.dualstack.eu-central-1.amazonaws.com")
-    assert (config.region, config.use_dualstack, config.custom_endpoint) == ("eu-central-1", True, False)
+    assert (config.region, config.use_dualstack, config.custom_endpoint) == (
+        "eu-central-1",
+        True,
+        False,
+    )
     assert config.endpoint_url == "https://s3.dualstack.eu-central-1.amazonaws.com"
     # botocore resolves it from region and flags; an explicit endpoint would disable the flags.
     assert config.client_kwargs()["endpoint_url"] is None
@@ -199,10 +217,19 @@ def test_aws_endpoint_url_becomes_a_region_not_a_custom_endpoint():
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        (dict(AWS_S3_HOST="minio:9000/prefix"), "AWS_S3_HOST='minio:9000/prefix' cannot be used: it has a path"),
+        (
+            dict(AWS_S3_HOST="minio:9000/prefix"),
+            "AWS_S3_HOST='minio:9000/prefix' cannot be used: it has a path",
+        ),
         (dict(AWS_S3_HOST="ftp://minio"), "scheme 'ftp'"),
-        (dict(AWS_S3_ENDPOINT_URL="minio:9000"), "AWS_S3_ENDPOINT_URL='minio:9000' cannot be used: it has no scheme"),
-        (dict(AWS_S3_ENDPOINT_URL="https://s3.ap-northeast-2.amazonaws.com/x"), "an AWS endpoint takes no path"),
+        (
+            dict(AWS_S3_ENDPOINT_URL="minio:9000"),
+            "AWS_S3_ENDPOINT_URL='minio:9000' cannot be used: it has no scheme",
+        ),
+        (
+            dict(AWS_S3_ENDPOINT_URL="https://s3.ap-northeast-2.amazonaws.com/x"),
+            "an AWS endpoint takes no path",
+        ),
         (dict(AWS_S3_HOST="s3.ap-northeast-2.amazonaws.com:8443"), "default port"),
         (dict(AWS_S3_HOST="b.s3.ap-northeast-2.amazonaws.com"), "bucket"),
         (dict(AWS_S3_HOST=42), "AWS_S3_HOST must be a string"),
@@ -230,8 +257,14 @@ def test_credentials_in_an_endpoint_are_never_echoed():
             dict(AWS_S3_USE_FIPS=True, AWS_S3_USE_DUALSTACK=True),
             "https://s3-fips.dualstack.eu-central-1.amazonaws.com",
         ),
-        (dict(environ={"AWS_USE_DUALSTACK_ENDPOINT": "true"}), "https://s3.dualstack.eu-central-1.amazonaws.com"),
-        (dict(AWS_S3_CLIENT_CONFIG=Config(use_fips_endpoint=True)), "https://s3-fips.eu-central-1.amazonaws.com"),
+        (
+            dict(environ={"AWS_USE_DUALSTACK_ENDPOINT": "true"}),
+            "https://s3.dualstack.eu-central-1.amazonaws.com",
+        ),
+        (
+            dict(AWS_S3_CLIENT_CONFIG=Config(use_fips_endpoint=True)),
+            "https://s3-fips.eu-central-1.amazonaws.com",
+        ),
     ],
 )
 def test_variants(settings, endpoint):
@@ -253,7 +286,11 @@ def test_accelerate():
             "settings.AWS_S3_USE_DUALSTACK cannot apply to the custom endpoint",
         ),
         (
-            dict(AWS_S3_USE_FIPS=True, AWS_S3_USE_ACCELERATE_ENDPOINT=True, AWS_S3_REGION_NAME="us-west-2"),
+            dict(
+                AWS_S3_USE_FIPS=True,
+                AWS_S3_USE_ACCELERATE_ENDPOINT=True,
+                AWS_S3_REGION_NAME="us-west-2",
+            ),
             "no endpoint",
         ),
         (
@@ -362,17 +399,47 @@ def test_proxies_survive_without_a_client_config():
 @pytest.mark.parametrize(
     ("settings", "style", "source"),
     [
-        (dict(AWS_S3_ADDRESSING_STYLE="path", AWS_S3_CALLING_FORMAT="boto.s3.connection.SubdomainCallingFormat"), "path", "settings.AWS_S3_ADDRESSING_STYLE"),
-        (dict(AWS_S3_CALLING_FORMAT="boto.s3.connection.OrdinaryCallingFormat"), "path", "settings.AWS_S3_CALLING_FORMAT"),
-        (dict(AWS_S3_CALLING_FORMAT="boto.s3.connection.SubdomainCallingFormat", AWS_STORAGE_BUCKET_NAME="a.b.c"), "virtual", "settings.AWS_S3_CALLING_FORMAT"),
-        (dict(AWS_S3_CLIENT_CONFIG=Config(s3={"addressing_style": "path"})), "path", "AWS_S3_CLIENT_CONFIG.s3['addressing_style']"),
+        (
+            dict(
+                AWS_S3_ADDRESSING_STYLE="path",
+                AWS_S3_CALLING_FORMAT="boto.s3.connection.SubdomainCallingFormat",
+            ),
+            "path",
+            "settings.AWS_S3_ADDRESSING_STYLE",
+        ),
+        (
+            dict(AWS_S3_CALLING_FORMAT="boto.s3.connection.OrdinaryCallingFormat"),
+            "path",
+            "settings.AWS_S3_CALLING_FORMAT",
+        ),
+        (
+            dict(
+                AWS_S3_CALLING_FORMAT="boto.s3.connection.SubdomainCallingFormat",
+                AWS_STORAGE_BUCKET_NAME="a.b.c",
+            ),
+            "virtual",
+            "settings.AWS_S3_CALLING_FORMAT",
+        ),
+        (
+            dict(AWS_S3_CLIENT_CONFIG=Config(s3={"addressing_style": "path"})),
+            "path",
+            "AWS_S3_CLIENT_CONFIG.s3['addressing_style']",
+        ),
         (dict(AWS_S3_ADDRESSING_STYLE="auto"), "virtual", "default for this bucket name"),
         (dict(), "virtual", "default for this bucket name"),
         (dict(AWS_STORAGE_BUCKET_NAME="media.example.com"), "path", "default for this bucket name"),
-        (dict(AWS_STORAGE_BUCKET_NAME="media.example.com", AWS_S3_USE_SSL=False), "virtual", "default for this bucket name"),
+        (
+            dict(AWS_STORAGE_BUCKET_NAME="media.example.com", AWS_S3_USE_SSL=False),
+            "virtual",
+            "default for this bucket name",
+        ),
         (dict(AWS_STORAGE_BUCKET_NAME="Old_Bucket"), "path", "default for this bucket name"),
         (dict(AWS_S3_HOST="minio:9000"), "path", "default for custom endpoints"),
-        (dict(AWS_S3_HOST="minio:9000", AWS_S3_ADDRESSING_STYLE="virtual"), "virtual", "settings.AWS_S3_ADDRESSING_STYLE"),
+        (
+            dict(AWS_S3_HOST="minio:9000", AWS_S3_ADDRESSING_STYLE="virtual"),
+            "virtual",
+            "settings.AWS_S3_ADDRESSING_STYLE",
+        ),
     ],
 )
 def test_addressing(settings, style, source):
@@ -393,7 +460,10 @@ def test_calling_format_class_object_is_understood():
     ("settings", "message"),
     [
         (dict(AWS_S3_ADDRESSING_STYLE="subdomain"), "not an addressing style"),
-        (dict(AWS_S3_CALLING_FORMAT="boto.s3.connection.VHostCallingFormat"), "AWS_S3_CUSTOM_DOMAIN"),
+        (
+            dict(AWS_S3_CALLING_FORMAT="boto.s3.connection.VHostCallingFormat"),
+            "AWS_S3_CUSTOM_DOMAIN",
+        ),
     ],
 )
 def test_addressing_refusals(settings, message):
@@ -430,7 +500,10 @@ def test_expiry_limit_itself_is_fine():
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        (dict(AWS_S3_USE_SSL="false"), r"settings.AWS_S3_USE_SSL must be True or False, not str 'false'"),
+        (
+            dict(AWS_S3_USE_SSL="false"),
+            r"settings.AWS_S3_USE_SSL must be True or False, not str 'false'",
+        ),
         (dict(AWS_S3_USE_SSL=0), r"AWS_S3_USE_SSL must be True or False"),
         (dict(AWS_S3_REGION_NAME=12), r"AWS_S3_REGION_NAME must be a string"),
         (dict(AWS_STORAGE_BUCKET_NAME=None), r"no bucket is configured"),

@@ -30,7 +30,7 @@ BLOCKS = {
     # Block 1: a custom S3BotoStorage subclass plus os.environ['S3_USE_SIGV4'] = 'True'.
     "env-sigv4": ({}, {"S3_USE_SIGV4": "True"}),
     # Block 2: the "simpler" way, AWS_S3_HOST = 's3.%s.amazonaws.com' % AWS_REGION.
-    "aws-s3-host": ({"AWS_S3_HOST": "s3.%s.amazonaws.com" % "ap-northeast-2"}, {}),
+    "aws-s3-host": ({"AWS_S3_HOST": "s3.%s.amazonaws.com" % "ap-northeast-2"}, {}),  # noqa: UP031
 }
 
 
@@ -77,9 +77,7 @@ def test_seed_settings_upload_download_and_url(seed):
     assert storage.exists(name)
 
     url = storage.url(name)
-    assert url == (
-        f"https://{SEOUL_HOST}/loans/%EA%B3%84%EC%95%BD%EC%84%9C%202016.pdf"
-    )
+    assert url == (f"https://{SEOUL_HOST}/loans/%EA%B3%84%EC%95%BD%EC%84%9C%202016.pdf")
     # Every request went to the Seoul host, signed with SigV4 for ap-northeast-2
     # (RequestLog recomputes each Authorization header).
     assert requests, "no request was recorded"

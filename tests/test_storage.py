@@ -113,7 +113,10 @@ def test_url_makes_no_request_and_needs_no_bucket(settings, credentials, no_netw
 
 def test_url_expire_argument(s3):
     storage = SigV4S3Storage()
-    assert verify_presigned_url(storage.url("k", expire=604800), secret_key=SECRET_KEY).expires == 604800
+    assert (
+        verify_presigned_url(storage.url("k", expire=604800), secret_key=SECRET_KEY).expires
+        == 604800
+    )
     for bad in (604801, 0, "60", True):
         with pytest.raises(ValueError, match="604800"):
             storage.url("k", expire=bad)
@@ -121,7 +124,9 @@ def test_url_expire_argument(s3):
 
 def test_url_with_response_parameters_is_signed(s3):
     storage = SigV4S3Storage()
-    url = storage.url("report.pdf", parameters={"ResponseContentDisposition": "attachment; filename=r.pdf"})
+    url = storage.url(
+        "report.pdf", parameters={"ResponseContentDisposition": "attachment; filename=r.pdf"}
+    )
     assert "response-content-disposition=attachment" in url
     verify_presigned_url(url, secret_key=SECRET_KEY)
 
@@ -140,7 +145,9 @@ def test_options_beat_class_attributes_beat_settings(s3, settings):
 
 
 def test_new_options_are_accepted_from_options(s3):
-    storage = SigV4S3Storage(host="s3-eu-central-1.amazonaws.com", calling_format="OrdinaryCallingFormat")
+    storage = SigV4S3Storage(
+        host="s3-eu-central-1.amazonaws.com", calling_format="OrdinaryCallingFormat"
+    )
     assert storage.s3_config.addressing_style == "path"
     assert storage.url("k").startswith(f"https://s3.{REGION}.amazonaws.com/{BUCKET}/k?")
 
@@ -250,7 +257,10 @@ def test_collectstatic_with_the_manifest_storage(s3, settings, tmp_path):
     settings.STATICFILES_DIRS = [str(source)]
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "sigv4_storage.SigV4ManifestStaticStorage", "OPTIONS": {"location": "static"}},
+        "staticfiles": {
+            "BACKEND": "sigv4_storage.SigV4ManifestStaticStorage",
+            "OPTIONS": {"location": "static"},
+        },
     }
     from django.contrib.staticfiles.storage import staticfiles_storage
     from django.core.management import call_command
@@ -261,7 +271,9 @@ def test_collectstatic_with_the_manifest_storage(s3, settings, tmp_path):
     assert url.startswith(f"https://{HOST}/static/css/site.") and url.endswith(".css")
     hashed = url.split(f"https://{HOST}/")[1]
     css = s3.get_object(Bucket=BUCKET, Key=hashed)["Body"].read().decode()
-    assert "logo." in css and "logo.png" not in css  # the reference was rewritten to the hashed name
+    assert (
+        "logo." in css and "logo.png" not in css
+    )  # the reference was rewritten to the hashed name
     assert s3.get_object(Bucket=BUCKET, Key="static/staticfiles.json")
 
 

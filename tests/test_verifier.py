@@ -20,14 +20,22 @@ def url():
     )
     return client.generate_presigned_url(
         "get_object",
-        Params={"Bucket": "b-bucket", "Key": "한글 a+b~c%d.txt", "ResponseContentDisposition": "attachment"},
+        Params={
+            "Bucket": "b-bucket",
+            "Key": "한글 a+b~c%d.txt",
+            "ResponseContentDisposition": "attachment",
+        },
         ExpiresIn=600,
     )
 
 
 def test_accepts_botocores_url(url):
     verified = verify_presigned_url(url, secret_key=SECRET_KEY)
-    assert (verified.region, verified.access_key, verified.expires) == ("ap-northeast-2", "AKIAVERIFIER", 600)
+    assert (verified.region, verified.access_key, verified.expires) == (
+        "ap-northeast-2",
+        "AKIAVERIFIER",
+        600,
+    )
 
 
 def test_rejects_a_wrong_secret(url):
@@ -37,7 +45,12 @@ def test_rejects_a_wrong_secret(url):
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [("b-bucket", "c-bucket"), ("attachment", "inline"), ("X-Amz-Expires=600", "X-Amz-Expires=6000"), ("%2B", "%20")],
+    [
+        ("b-bucket", "c-bucket"),
+        ("attachment", "inline"),
+        ("X-Amz-Expires=600", "X-Amz-Expires=6000"),
+        ("%2B", "%20"),
+    ],
 )
 def test_rejects_tampering(url, old, new):
     assert old in url
@@ -53,7 +66,10 @@ def test_rejects_expired(url):
 
 def test_rejects_sigv2():
     client = boto3.client(
-        "s3", region_name="us-east-1", aws_access_key_id="AKIAVERIFIER", aws_secret_access_key=SECRET_KEY
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="AKIAVERIFIER",
+        aws_secret_access_key=SECRET_KEY,
     )
     url = client.generate_presigned_url("get_object", Params={"Bucket": "b-bucket", "Key": "k"})
     with pytest.raises(SignatureMismatch, match="not a SigV4 URL"):

@@ -154,7 +154,9 @@ def verify_signed_request(request: Any, *, secret_key: str) -> str:
     values = dict(item.strip().split("=", 1) for item in fields.split(","))
     _, date, region, service, _ = values["Credential"].split("/")
     signed = values["SignedHeaders"].split(";")
-    headers = {k.lower(): (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
+    headers = {
+        k.lower(): (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()
+    }
     parts = urlsplit(request.url)
     headers.setdefault("host", parts.netloc)
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -178,7 +180,9 @@ def verify_signed_request(request: Any, *, secret_key: str) -> str:
             hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
         ]
     )
-    if not hmac.compare_digest(_signature(secret_key, date, region, string_to_sign), values["Signature"]):
+    if not hmac.compare_digest(
+        _signature(secret_key, date, region, string_to_sign), values["Signature"]
+    ):
         raise SignatureMismatch(f"Authorization does not match for {request.method} {request.url}")
     return region
 
