@@ -91,9 +91,6 @@ class Layers:
                 return Sourced(value, f"environment {name}")
         return None
 
-    def setting_is_set(self, name: str) -> bool:
-        return _is_set(getattr(self._settings, name, None))
-
     def first(
         self, option: str, settings: Iterable[str] = (), env: Iterable[str] = ()
     ) -> Sourced | None:

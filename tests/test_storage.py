@@ -165,7 +165,10 @@ def test_storages_setting_with_options(s3, settings):
             "OPTIONS": {"region_name": "ap-northeast-2", "bucket_name": "seoul-bucket"},
         },
     }
-    storage = StorageHandler()["default"]
+    # Built as Django builds it from settings.STORAGES. (On Django 4.2,
+    # override_settings(STORAGES=...) also overrides DEFAULT_FILE_STORAGE,
+    # which makes StorageHandler() drop the OPTIONS: a test-only quirk.)
+    storage = StorageHandler(settings.STORAGES)["default"]
     assert storage.url("x").startswith("https://seoul-bucket.s3.ap-northeast-2.amazonaws.com/x?")
 
 
@@ -257,11 +260,9 @@ def test_collectstatic_with_the_manifest_storage(s3, settings, tmp_path):
     settings.STATICFILES_DIRS = [str(source)]
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "sigv4_storage.SigV4ManifestStaticStorage",
-            "OPTIONS": {"location": "static"},
-        },
+        "staticfiles": {"BACKEND": "sigv4_storage.SigV4ManifestStaticStorage"},
     }
+    settings.AWS_LOCATION = "static"
     from django.contrib.staticfiles.storage import staticfiles_storage
     from django.core.management import call_command
 
