@@ -1,0 +1,178 @@
+"""The example project: its smoke mode, and a real browser against it.
+
+Marked ``integration``: tox runs them once, in the ``integration`` env. The
+browser test drives Debian's Chromium (``apt-get install chromium
+chromium-driver``); without it, it skips locally and fails under CI.
+"""
+
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import urllib.request
+import zlib
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "example_project" / "run.py"
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def demo_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DJANGO_"))}
+    env.update(
+        SIGV4_DEMO_DB=str(tmp_path / "demo.sqlite3"),
+        AWS_EC2_METADATA_DISABLED="true",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def test_check_mode(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--check"],
+        env=demo_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for step in ("upload", "list", "download via presigned URL", "delete"):
+        assert f"OK   {step}" in done.stdout
+    assert "check: passed" in done.stdout
+
+
+def png(width=48, height=32):
+    """A real PNG: solid green pixels."""
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    raw = b"".join(b"\x00" + b"\x0b\x7a\x53" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, str(RUN), "--port", "0"],
+        env=demo_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            match = re.search(r"Demo running at (http://127\.0\.0\.1:\d+/)", line)
+            if match:
+                break
+        else:
+            pytest.fail("the demo did not start:\n" + "".join(lines))
+        yield match.group(1)
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("the demo did not stop on Ctrl-C")
+    # Nothing left behind in its process group.
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
+
+
+@pytest.fixture
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(
+                "Chromium and chromedriver are required under CI "
+                "(apt-get install chromium chromium-driver)"
+            )
+        pytest.skip("Chromium not installed: apt-get install -y chromium chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1000,800",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_browser_upload_list_download(demo_server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    image = png()
+    path = tmp_path / "한글 미리보기.png"
+    path.write_bytes(image)
+
+    browser.get(demo_server)
+    stylesheet = browser.find_element(By.CSS_SELECTOR, "link[rel=stylesheet]").get_attribute("href")
+    assert re.match(
+        r"http://127\.0\.0\.1:\d+/sigv4-demo/static/demo/site\.[0-9a-f]{12}\.css$", stylesheet
+    )
+    # The stylesheet and script from the S3 static URL were applied.
+    border = browser.execute_script("return getComputedStyle(document.body).borderTopColor")
+    assert border == "rgb(11, 122, 83)"
+    assert browser.execute_script("return document.documentElement.dataset.staticJs") == "loaded"
+
+    browser.find_element(By.ID, "id_file").send_keys(str(path))
+    browser.find_element(By.CSS_SELECTOR, "#upload-form button").click()
+
+    link = browser.find_element(By.CSS_SELECTOR, "#uploads a.download")
+    assert link.text == "한글_미리보기.png"  # Django's get_valid_filename() turns spaces into _
+    href = link.get_attribute("href")
+    assert "X-Amz-Signature=" in href and "X-Amz-Algorithm=AWS4-HMAC-SHA256" in href
+    preview = browser.find_element(By.CSS_SELECTOR, "#uploads img.preview")
+    natural = browser.execute_async_script(
+        "const img = arguments[0], done = arguments[1];"
+        "if (img.complete) { done(img.naturalWidth); return; }"
+        "img.onload = img.onerror = () => done(img.naturalWidth);",
+        preview,
+    )
+    assert natural == 48
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "example-list.png"))
+
+    with urllib.request.urlopen(href, timeout=10) as response:
+        assert response.read() == image
+    browser.get(href)  # following the link in the browser works too
+    assert "AccessDenied" not in browser.page_source and "NoSuchKey" not in browser.page_source
