@@ -21,6 +21,7 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -132,6 +133,9 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="smoke test, then exit")
     args = parser.parse_args()
     ensure_dependencies()
+    # Ctrl-C and `kill` both stop cleanly, even when started with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     sys.path.insert(0, str(HERE))
     os.environ["DJANGO_SETTINGS_MODULE"] = "demo.settings"
