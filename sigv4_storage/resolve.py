@@ -155,7 +155,13 @@ class _Resolver:
         return endpoint, aws, found.source
 
     # -- region -----------------------------------------------------------
-    def region(self, aws: AwsHost | None, endpoint_source: str | None, custom: bool) -> str:
+    def region(
+        self,
+        aws: AwsHost | None,
+        endpoint_source: str | None,
+        custom: bool,
+        user_config: Config | None,
+    ) -> str:
         """OPTIONS/class ``region_name`` > ``AWS_S3_REGION_NAME`` > ``AWS_REGION``
         > ``AWS_S3_CLIENT_CONFIG.region_name`` > the AWS host's region >
         environment ``AWS_S3_REGION_NAME``, ``AWS_REGION``, ``AWS_DEFAULT_REGION``.
@@ -164,10 +170,9 @@ class _Resolver:
         configured = _str(
             layers.option("region_name") or layers.setting("AWS_S3_REGION_NAME", "AWS_REGION")
         )
-        if configured is None:
-            user_config = self.user_client_config()
-            if user_config is not None and getattr(user_config, "region_name", None):
-                configured = Sourced(user_config.region_name, "AWS_S3_CLIENT_CONFIG.region_name")
+        config_region = getattr(user_config, "region_name", None)
+        if configured is None and config_region:
+            configured = Sourced(config_region, "AWS_S3_CLIENT_CONFIG.region_name")
         host_region = aws.region if aws is not None else None
         if configured is not None and host_region is not None and configured.value != host_region:
             raise _fail(
@@ -335,7 +340,7 @@ def resolve(layers: Layers) -> S3Config:
         if endpoint.scheme != ("https" if use_ssl else "http"):
             r.sources["use_ssl"] = f"scheme of {endpoint_source}"
         use_ssl = endpoint.scheme == "https"
-    region = r.region(aws, endpoint_source, custom)
+    region = r.region(aws, endpoint_source, custom, user_config)
     variants = _Variants(
         dualstack=r.flag(
             "use_dualstack",
