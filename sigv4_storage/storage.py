@@ -12,11 +12,13 @@ import logging
 import warnings
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import setting
 
 from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
+from .errors import RefusalHints
 from .resolve import MAX_EXPIRE, resolve
 
 logger = logging.getLogger("sigv4_storage")
@@ -46,6 +48,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self.signature_version = s3.signature_version
         self.addressing_style = s3.addressing_style
         self.querystring_expire = s3.querystring_expire
+        self.refuse_unworkable_options()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s resolved: %s; notes: %s",
@@ -53,6 +56,20 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 ", ".join(f"{k}={v!r} ({src})" for k, (v, src) in s3.describe().items()),
                 " ".join(s3.notes) or "none",
             )
+
+    def _create_session(self) -> Any:
+        # Clients and resources copy the session's event handlers when built.
+        session = super()._create_session()
+        s3 = self.s3_config
+        RefusalHints(s3.bucket_name, s3.endpoint_url, s3.region).register(session.events)
+        return session
+
+    def refuse_unworkable_options(self) -> None:
+        """Raise ``ImproperlyConfigured`` for options that cannot work together.
+
+        Runs at the end of ``__init__``: before the manifest storage reads its
+        manifest, so before any request.
+        """
 
     def get_default_settings(self) -> dict[str, Any]:
         defaults: dict[str, Any] = super().get_default_settings()
@@ -95,4 +112,16 @@ class SigV4ManifestStaticStorage(S3ManifestStaticStorage, SigV4StaticStorage):  
 
     The mixin comes first in the method order, as Django requires, so its
     ``url()`` maps names to hashed names before ours signs or builds them.
+    Its URLs must be public: the mixin writes URLs into the CSS it rewrites
+    and unquotes them, which a presigned URL does not survive.
     """
+
+    def refuse_unworkable_options(self) -> None:
+        if self.querystring_auth:
+            raise ImproperlyConfigured(
+                f"sigv4_storage: {type(self).__name__} has querystring_auth on. Django's "
+                "ManifestFilesMixin writes URLs into the CSS it rewrites, and presigned "
+                "URLs there break (and expire). Serve static files publicly: remove "
+                "querystring_auth from OPTIONS (static storages default to False) and "
+                "grant public read on the static prefix."
+            )

