@@ -39,8 +39,16 @@ SIGV2_WARNING = (
 )
 
 
-def _fail(message: str) -> ImproperlyConfigured:
-    return ImproperlyConfigured(f"sigv4_storage: {message}")
+class SettingError(ImproperlyConfigured):
+    """A setting that cannot work; ``check_id`` is its system check id."""
+
+    def __init__(self, message: str, check_id: str = "sigv4_storage.E001") -> None:
+        super().__init__(message)
+        self.check_id = check_id
+
+
+def _fail(message: str, check_id: str = "sigv4_storage.E001") -> SettingError:
+    return SettingError(f"sigv4_storage: {message}", check_id)
 
 
 def _bool(found: Sourced | None, default: bool) -> bool:
@@ -188,7 +196,8 @@ class _Resolver:
             raise _fail(
                 f"{configured.source}={configured.value!r} contradicts the region "
                 f"{host_region!r} named by the host in {endpoint_source}. Make them "
-                f"agree, or drop one: the host alone is enough."
+                f"agree, or drop one: the host alone is enough.",
+                "sigv4_storage.E003",
             )
         found = configured
         if found is None and host_region is not None:
@@ -341,7 +350,8 @@ class _Resolver:
             raise _fail(
                 f"{found.source}={value} is out of range: SigV4 presigned URLs "  # type: ignore[union-attr]
                 f"live from 1 to {MAX_EXPIRE} seconds (7 days). Use {MAX_EXPIRE} "
-                f"or less; for longer-lived links use public objects or CloudFront."
+                f"or less; for longer-lived links use public objects or CloudFront.",
+                "sigv4_storage.E002",
             )
         return value
 
@@ -421,7 +431,8 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
                 f"{r.sources['region']}={region!r} is not an AWS region botocore knows "
                 f"(regions look like 'ap-northeast-2', 'eu-central-1', 'cn-north-1'). "
                 f"Fix the region, or for an S3-compatible server set "
-                f"AWS_S3_ENDPOINT_URL (or AWS_S3_HOST)."
+                f"AWS_S3_ENDPOINT_URL (or AWS_S3_HOST).",
+                "sigv4_storage.E004",
             )
         partition = found_partition.name
 

@@ -21,7 +21,7 @@ from . import discovery
 from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
 from .errors import RefusalHints
-from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, MAX_EXPIRE, resolve
+from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, MAX_EXPIRE, SettingError, resolve
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -47,6 +47,16 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
 
     def _layers(self, options: dict[str, Any]) -> Layers:
         return Layers.for_storage(type(self), options, self.get_default_settings())
+
+    @classmethod
+    def offline_view(cls, options: dict[str, Any]) -> tuple[Layers, dict[str, Any]]:
+        """The layers and django-storages defaults an instance would read.
+
+        For system checks: nothing is built, no manifest is read, no request
+        is sent.
+        """
+        defaults: dict[str, Any] = cls.get_default_settings(cls.__new__(cls))
+        return Layers.for_storage(cls, options, defaults), defaults
 
     def _use(self, s3: S3Config) -> None:
         """Hand the resolved values to the attributes django-storages reads."""
@@ -191,10 +201,15 @@ class SigV4ManifestStaticStorage(S3ManifestStaticStorage, SigV4StaticStorage):  
 
     def refuse_unworkable_options(self) -> None:
         if self.querystring_auth:
-            raise ImproperlyConfigured(
-                f"sigv4_storage: {type(self).__name__} has querystring_auth on. Django's "
-                "ManifestFilesMixin writes URLs into the CSS it rewrites, and presigned "
-                "URLs there break (and expire). Serve static files publicly: remove "
-                "querystring_auth from OPTIONS (static storages default to False) and "
-                "grant public read on the static prefix."
-            )
+            raise manifest_querystring_error(type(self).__name__)
+
+
+def manifest_querystring_error(owner: str) -> SettingError:
+    return SettingError(
+        f"sigv4_storage: {owner} has querystring_auth on. Django's "
+        "ManifestFilesMixin writes URLs into the CSS it rewrites, and presigned "
+        "URLs there break (and expire). Serve static files publicly: remove "
+        "querystring_auth from OPTIONS (static storages default to False) and "
+        "grant public read on the static prefix.",
+        "sigv4_storage.E006",
+    )

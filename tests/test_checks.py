@@ -1,0 +1,194 @@
+"""System checks (``sigv4_storage.checks``): each id, offline, and registered."""
+
+import io
+
+import django
+import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from sigv4_storage.checks import CHECK_IDS
+from tests.util import SECRET_KEY
+
+MEDIA = {"BACKEND": "sigv4_storage.SigV4S3Storage"}
+STATIC = {"BACKEND": "sigv4_storage.SigV4ManifestStaticStorage"}
+
+
+@pytest.fixture
+def project(settings, no_network):
+    """A sound project on our classes; each test breaks one thing."""
+    settings.DEBUG = False
+    settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
+    settings.AWS_S3_REGION_NAME = "ap-northeast-2"
+    settings.STORAGES = {"default": dict(MEDIA), "staticfiles": dict(STATIC)}
+    return settings
+
+
+def ours(messages):
+    return [m for m in messages if m.id.startswith("sigv4_storage.")]
+
+
+def ids(include_deployment=False):
+    return sorted({m.id for m in ours(run_checks(include_deployment_checks=include_deployment))})
+
+
+def test_a_sound_project_passes(project):
+    assert ids() == []
+
+
+def test_the_check_command_runs_them(project):
+    project.AWS_QUERYSTRING_EXPIRE = 864000
+    with pytest.raises(SystemCheckError) as excinfo:
+        call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+    assert "sigv4_storage.E002" in str(excinfo.value)
+    assert "AWS_QUERYSTRING_EXPIRE=864000 is out of range" in str(excinfo.value)
+
+
+def test_warnings_reach_the_check_command_output(project):
+    project.AWS_S3_SIGNATURE_VERSION = "s3"
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", stdout=out, stderr=err)
+    assert "sigv4_storage.W001" in out.getvalue() + err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "words"),
+    [
+        ({"AWS_S3_USE_SSL": "false"}, "E001", "AWS_S3_USE_SSL must be True or False"),
+        ({"AWS_QUERYSTRING_EXPIRE": 864000}, "E002", "out of range"),
+        ({"AWS_S3_HOST": "s3.eu-west-1.amazonaws.com"}, "E003", "contradicts the region"),
+        ({"AWS_S3_REGION_NAME": "seoul"}, "E004", "is not an AWS region botocore knows"),
+        ({"AWS_S3_SIGNATURE_VERSION": "s3"}, "W001", "Signature Version 2"),
+        ({"AWS_S3_CUSTOM_DOMAIN": "cdn.example.com"}, "W002", "unsigned URLs"),
+        ({"AWS_REGION": "eu-west-1"}, "W003", "region settings disagree"),
+    ],
+)
+def test_each_setting_check(project, change, expected, words):
+    for name, value in change.items():
+        setattr(project, name, value)
+    messages = ours(run_checks())
+    assert {m.id for m in messages} == {f"sigv4_storage.{expected}"}
+    for message in messages:  # one per storage the setting reaches
+        assert words in message.msg
+        assert message.hint
+
+
+def test_custom_domain_is_fine_when_signed_by_cloudfront_or_public(project):
+    project.AWS_S3_CUSTOM_DOMAIN = "cdn.example.com"
+    project.STORAGES = {
+        **project.STORAGES,
+        "default": {**MEDIA, "OPTIONS": {"querystring_auth": False}},
+    }
+    assert ids() == []
+
+
+def test_manifest_storage_with_querystring_auth(project):
+    project.STORAGES = {
+        **project.STORAGES,
+        "staticfiles": {**STATIC, "OPTIONS": {"querystring_auth": True}},
+    }
+    messages = ours(run_checks())
+    assert [(m.id, m.obj) for m in messages] == [("sigv4_storage.E006", "STORAGES['staticfiles']")]
+
+
+def test_checks_name_the_storage_at_fault(project):
+    project.STORAGES = {
+        **project.STORAGES,
+        "archive": {**MEDIA, "OPTIONS": {"querystring_expire": 0}},
+    }
+    messages = ours(run_checks())
+    assert [(m.id, m.obj) for m in messages] == [("sigv4_storage.E002", "STORAGES['archive']")]
+    assert "OPTIONS['querystring_expire']=0" in messages[0].msg
+
+
+@pytest.mark.skipif(django.VERSION < (5, 1), reason="Django < 5.1 still reads the setting")
+@pytest.mark.parametrize("name", ["DEFAULT_FILE_STORAGE", "STATICFILES_STORAGE"])
+def test_legacy_storage_settings_ignored_by_django(project, name):
+    project.STORAGES = {}  # Django's defaults: local disk
+    setattr(project, name, "sigv4_storage.SigV4S3Storage")
+    messages = ours(run_checks())
+    assert [m.id for m in messages] == ["sigv4_storage.E005"]
+    assert f"settings.{name} = 'sigv4_storage.SigV4S3Storage' is ignored" in messages[0].msg
+    assert "STORAGES" in messages[0].hint
+
+
+@pytest.mark.skipif(django.VERSION >= (5, 1), reason="Django >= 5.1 ignores the setting")
+@pytest.mark.filterwarnings("ignore:The (DEFAULT_FILE|STATICFILES)_STORAGE setting is deprecated")
+def test_legacy_storage_settings_still_checked_on_old_django(settings, no_network):
+    from django.conf import Settings
+
+    legacy = Settings("tests.legacy_settings")  # Django's own start-up: into STORAGES
+    settings.STORAGES = legacy.STORAGES
+    settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
+    settings.AWS_QUERYSTRING_EXPIRE = 864000
+    messages = ours(run_checks())
+    assert {(m.id, m.obj) for m in messages} == {
+        ("sigv4_storage.E002", "STORAGES['default']"),
+        ("sigv4_storage.E002", "STORAGES['staticfiles']"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "warned"),
+    [
+        ("http://minio.internal:9000", True),
+        ("http://10.0.0.5:9000", True),
+        ("https://minio.internal:9000", False),
+        ("http://127.0.0.1:9000", False),
+        ("http://localhost:9000", False),
+        ("http://[::1]:9000", False),
+    ],
+)
+def test_plain_http_to_another_host(project, endpoint, warned):
+    project.AWS_S3_ENDPOINT_URL = endpoint
+    assert ("sigv4_storage.W004" in ids()) is warned
+
+
+def test_plain_http_through_the_boto_era_host(project):
+    project.AWS_S3_HOST = "minio:9000"
+    project.AWS_S3_USE_SSL = False
+    messages = [m for m in ours(run_checks()) if m.id == "sigv4_storage.W004"]
+    assert len(messages) == 2  # default and staticfiles
+    assert "settings.AWS_S3_HOST" in messages[0].msg
+
+
+def test_credentials_written_into_settings(project, monkeypatch):
+    project.AWS_ACCESS_KEY_ID = "AKIAEXAMPLE"
+    project.AWS_SECRET_ACCESS_KEY = SECRET_KEY
+    messages = [m for m in ours(run_checks()) if m.id == "sigv4_storage.W005"]
+    assert len(messages) == 1
+    assert "AWS_SECRET_ACCESS_KEY" in messages[0].msg
+    assert SECRET_KEY not in messages[0].msg + messages[0].hint
+
+    monkeypatch.setenv("MY_APP_S3_SECRET", SECRET_KEY)  # settings read it from there
+    assert "sigv4_storage.W005" not in ids()
+    monkeypatch.delenv("MY_APP_S3_SECRET")
+    project.DEBUG = True
+    assert "sigv4_storage.W005" not in ids()
+
+
+def test_credentials_in_options_too(project):
+    project.STORAGES = {
+        **project.STORAGES,
+        "default": {**MEDIA, "OPTIONS": {"secret_key": SECRET_KEY}},
+    }
+    messages = [m for m in ours(run_checks()) if m.id == "sigv4_storage.W005"]
+    assert "STORAGES['default']['OPTIONS']['secret_key']" in messages[0].msg
+    assert SECRET_KEY not in messages[0].msg
+
+
+def test_projects_without_our_classes_are_left_alone(settings):
+    settings.STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.AWS_REGION = "eu-west-1"
+    settings.AWS_S3_REGION_NAME = "us-east-1"
+    settings.AWS_SECRET_ACCESS_KEY = SECRET_KEY
+    assert ids() == []
+
+
+def test_every_id_is_documented_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for check_id in CHECK_IDS:
+        assert f"`{check_id}`" in readme, check_id
