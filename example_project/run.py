@@ -122,9 +122,23 @@ def check() -> bool:
             steps.append(("download via presigned URL", fetched.read() == body))
         client.post(f"/uploads/{upload.pk}/delete/")
         steps.append(("delete", not upload.file.storage.exists(upload.file.name)))
+    steps.append(("s3doctor --write", doctor()))
     for name, ok in steps:
         print(f"  {'OK  ' if ok else 'FAIL'} {name}")
-    return len(steps) == 4 and all(ok for _, ok in steps)
+    return len(steps) == 5 and all(ok for _, ok in steps)
+
+
+def doctor() -> bool:
+    """``manage.py s3doctor --write`` on the media storage; its table is printed."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command("s3doctor", "--write")
+    except CommandError as error:
+        print(error)
+        return False
+    return True
 
 
 def main() -> int:

@@ -69,14 +69,20 @@ def bucket_region(s3: S3Config, client_factory: Callable[[], Any]) -> str | None
         return region
 
 
-def ask(client: Any, s3: S3Config) -> str | None:
-    """One ``HeadBucket``; the region it reports, or None (logged)."""
+def ask(client: Any, s3: S3Config, *, log: bool = True) -> str | None:
+    """One ``HeadBucket``; the region it reports, or None (logged unless ``log`` is off)."""
+    if not log:
+        return _ask(client, s3, lambda *args: None)
+    return _ask(client, s3, logger.warning)
+
+
+def _ask(client: Any, s3: S3Config, warn: Callable[..., None]) -> str | None:
     try:
         response = client.head_bucket(Bucket=s3.bucket_name)
     except ClientError as refused:  # 403 and 301 still carry the header
         response = refused.response
     except BotoCoreError as error:
-        logger.warning(
+        warn(
             "Could not ask bucket %r at %s for its region (%s); using %r.",
             s3.bucket_name,
             s3.endpoint_url,
@@ -88,7 +94,7 @@ def ask(client: Any, s3: S3Config) -> str | None:
     region = headers.get("x-amz-bucket-region")
     if not region:
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        logger.warning(
+        warn(
             "Bucket %r at %s did not report its region (HTTP %s); using %r.",
             s3.bucket_name,
             s3.endpoint_url,

@@ -1,8 +1,10 @@
 import os
 import socket
+import uuid
 
 import pytest
 
+from tests.servers import ADMIN, REGION, SERVERS, Server
 from tests.util import ACCESS_KEY, SECRET_KEY
 
 #: Environment variables botocore or this package read; no test sees the machine's.
@@ -133,3 +135,28 @@ def forget_bucket_regions():
     discovery.clear_cache()
     yield
     discovery.clear_cache()
+
+
+@pytest.fixture(params=SERVERS)
+def server(request, settings):
+    """A server, a fresh bucket on it, and the settings that reach it."""
+    kind, route = request.param
+    if kind == "seaweedfs":
+        weed = request.getfixturevalue("seaweedfs")
+        found = Server(kind, weed.endpoint, *ADMIN)
+    else:
+        found = Server(kind, request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
+    bucket = f"api-{uuid.uuid4().hex[:16]}"
+    found.client().create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_S3_REGION_NAME = REGION
+    settings.AWS_ACCESS_KEY_ID = found.access_key
+    settings.AWS_SECRET_ACCESS_KEY = found.secret_key
+    if route == "host":
+        settings.AWS_S3_HOST = found.endpoint
+        settings.AWS_S3_USE_SSL = False
+    else:
+        settings.AWS_S3_ENDPOINT_URL = f"http://{found.endpoint}"
+    return found

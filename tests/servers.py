@@ -23,6 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
+import pytest
+from botocore.config import Config
+
 #: Identities SeaweedFS accepts: one that may do anything, one read-only.
 ADMIN = ("AKIDSEAWEEDADMIN0001", "seaweed/admin+secret/that-must-never-leak")
 READER = ("AKIDSEAWEEDREADER001", "seaweed/reader+secret/that-must-never-leak")
@@ -171,3 +175,41 @@ def seaweedfs(binary: str) -> Iterator[SeaweedFS]:
         yield server
     finally:
         server.stop()
+
+
+#: The region the integration buckets are created in.
+REGION = "ap-northeast-2"
+
+
+@dataclass
+class Server:
+    kind: str  # "seaweedfs" or "moto"
+    endpoint: str  # host:port
+    access_key: str
+    secret_key: str
+
+    @property
+    def verifies_signatures(self) -> bool:
+        return self.kind == "seaweedfs"
+
+    def client(self, access_key: str | None = None, secret_key: str | None = None):
+        return boto3.client(
+            "s3",
+            endpoint_url=f"http://{self.endpoint}",
+            region_name=REGION,
+            aws_access_key_id=access_key or self.access_key,
+            aws_secret_access_key=secret_key or self.secret_key,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+
+
+def _param(kind, route, *marks):
+    return pytest.param((kind, route), id=f"{kind}-{route}", marks=marks)
+
+
+SERVERS = [
+    _param("seaweedfs", "host", pytest.mark.integration),
+    _param("seaweedfs", "endpoint_url", pytest.mark.integration),
+    _param("moto", "host"),
+    _param("moto", "endpoint_url"),
+]

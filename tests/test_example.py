@@ -46,7 +46,7 @@ def test_check_mode(tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for step in ("upload", "list", "download via presigned URL", "delete"):
+    for step in ("upload", "list", "download via presigned URL", "delete", "s3doctor --write"):
         assert f"OK   {step}" in done.stdout
     assert "check: passed" in done.stdout
 

@@ -20,14 +20,10 @@ import os
 import time
 import urllib.error
 import urllib.request
-import uuid
-from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import quote
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import StorageHandler
@@ -36,70 +32,11 @@ from django.core.management import call_command
 from sigv4_storage import SigV4ManifestStaticStorage, SigV4S3Storage, SigV4StaticStorage
 from sigv4_storage.errors import S3RequestRefused
 from tests import servers
+from tests.servers import REGION, SERVERS, Server
 from tests.test_storage import NAMES
-from tests.util import ACCESS_KEY, SECRET_KEY, key_path, verify_presigned_url
+from tests.util import key_path, verify_presigned_url
 
-REGION = "ap-northeast-2"
 MB = 1024 * 1024
-
-
-@dataclass
-class Server:
-    kind: str  # "seaweedfs" or "moto"
-    endpoint: str  # host:port
-    access_key: str
-    secret_key: str
-
-    @property
-    def verifies_signatures(self) -> bool:
-        return self.kind == "seaweedfs"
-
-    def client(self, access_key: str | None = None, secret_key: str | None = None):
-        return boto3.client(
-            "s3",
-            endpoint_url=f"http://{self.endpoint}",
-            region_name=REGION,
-            aws_access_key_id=access_key or self.access_key,
-            aws_secret_access_key=secret_key or self.secret_key,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-        )
-
-
-def _param(kind, route, *marks):
-    return pytest.param((kind, route), id=f"{kind}-{route}", marks=marks)
-
-
-SERVERS = [
-    _param("seaweedfs", "host", pytest.mark.integration),
-    _param("seaweedfs", "endpoint_url", pytest.mark.integration),
-    _param("moto", "host"),
-    _param("moto", "endpoint_url"),
-]
-
-
-@pytest.fixture(params=SERVERS)
-def server(request, settings):
-    """A server, a fresh bucket on it, and the settings that reach it."""
-    kind, route = request.param
-    if kind == "seaweedfs":
-        weed = request.getfixturevalue("seaweedfs")
-        found = Server(kind, weed.endpoint, *servers.ADMIN)
-    else:
-        found = Server(kind, request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
-    bucket = f"api-{uuid.uuid4().hex[:16]}"
-    found.client().create_bucket(
-        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
-    settings.AWS_STORAGE_BUCKET_NAME = bucket
-    settings.AWS_S3_REGION_NAME = REGION
-    settings.AWS_ACCESS_KEY_ID = found.access_key
-    settings.AWS_SECRET_ACCESS_KEY = found.secret_key
-    if route == "host":
-        settings.AWS_S3_HOST = found.endpoint
-        settings.AWS_S3_USE_SSL = False
-    else:
-        settings.AWS_S3_ENDPOINT_URL = f"http://{found.endpoint}"
-    return found
 
 
 def fetch(url: str) -> tuple[int, Message, bytes]:

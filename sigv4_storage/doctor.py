@@ -1,0 +1,352 @@
+"""A live probe of one configured storage, for ``manage.py s3doctor``.
+
+``Doctor.run()`` returns a ``Report``: the resolved configuration with the
+source of each value, then one ``Finding`` per probe (credentials, bucket,
+region, clock, a presigned URL fetched over HTTP, and with ``write`` a put,
+head, get and delete of a probe object). It never reports a secret: the
+access key id appears masked, botocore's messages carry no credential.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+
+from . import discovery
+from .errors import HINTS
+from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION
+from .storage import SigV4S3Storage
+
+#: SigV4 refuses requests whose clock is more than 15 minutes off the server's.
+MAX_SKEW = dt.timedelta(minutes=15)
+WARN_SKEW = dt.timedelta(minutes=5)
+OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
+
+
+@dataclass
+class Finding:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class Report:
+    alias: str
+    storage_class: str
+    configuration: dict[str, dict[str, Any]]
+    notes: list[str]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.status != FAIL for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "storage": self.alias,
+            "class": self.storage_class,
+            "ok": self.ok,
+            "configuration": self.configuration,
+            "notes": self.notes,
+            "checks": [asdict(f) for f in self.findings],
+        }
+
+    def as_text(self) -> str:
+        lines = [f"s3doctor: storage {self.alias!r} ({self.storage_class})", "", "Configuration"]
+        width = max(len(name) for name in self.configuration)
+        for name, item in self.configuration.items():
+            lines.append(f"  {name:<{width}}  {item['value']!s:<32}  {item['source']}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        lines += ["", "Checks"]
+        width = max(len(f.name) for f in self.findings)
+        for f in self.findings:
+            lines.append(f"  {f.status:<4}  {f.name:<{width}}  {f.detail}")
+            if f.fix:
+                lines.append(f"        {'':<{width}}  fix: {f.fix}")
+        failed = sum(f.status == FAIL for f in self.findings)
+        lines += ["", "s3doctor: all checks passed" if self.ok else f"s3doctor: {failed} failed"]
+        return "\n".join(lines)
+
+
+def mask(access_key: str | None) -> str:
+    if not access_key:
+        return "(none)"
+    if len(access_key) <= 8:
+        return "…" + access_key[-2:]
+    return f"{access_key[:4]}…{access_key[-4:]}"
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _headers(response: dict[str, Any]) -> dict[str, str]:
+    return response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+
+
+def fetch(url: str, timeout: float = 15) -> tuple[int, bytes]:
+    """GET with a plain HTTP client, as a browser would."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+class Doctor:
+    def __init__(
+        self,
+        storage: SigV4S3Storage,
+        alias: str,
+        *,
+        write: bool = False,
+        clock: Callable[[], float] = time.time,
+        http_get: Callable[[str], tuple[int, bytes]] = fetch,
+    ) -> None:
+        self.storage = storage
+        self.alias = alias
+        self.write = write
+        self.clock = clock
+        self.http_get = http_get
+        self.probe_name = f"s3doctor-probe/{uuid.uuid4().hex}.txt"
+
+    def run(self) -> Report:
+        s3 = self.storage.s3_config
+        report = Report(
+            alias=self.alias,
+            storage_class=type(self.storage).__name__,
+            configuration={
+                name: {"value": value, "source": source}
+                for name, (value, source) in s3.describe().items()
+            },
+            notes=list(s3.notes),
+        )
+        add = report.findings.append
+        add(self.credentials_found())
+        region = self.region()
+        add(region)
+        if region.status == FAIL and "cannot reach" in region.detail:
+            return report
+        try:
+            self.storage.settle_region()
+        except ImproperlyConfigured as refused:  # region_mismatch = "raise"
+            add(Finding("storage", FAIL, str(refused)))
+            return report
+        signed = self.signed_request()
+        add(signed)
+        add(self.bucket())
+        add(self.clock_skew())
+        if signed.status == FAIL:
+            add(Finding("presigned URL", SKIP, "skipped: requests are refused"))
+            if self.write:
+                add(Finding("write", SKIP, "skipped: requests are refused"))
+            return report
+        add(self.presigned_url())
+        if self.write:
+            add(self.write_probe())
+        return report
+
+    # -- the probes --------------------------------------------------------------
+    def credentials_found(self) -> Finding:
+        credentials = self.storage._create_session().get_credentials()
+        if credentials is None:
+            return Finding(
+                "credentials",
+                FAIL,
+                "none found (settings, OPTIONS, environment, profile, instance role)",
+                "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or "
+                "attach a role to the instance.",
+            )
+        frozen = credentials.get_frozen_credentials()
+        method = getattr(credentials, "method", "unknown")
+        detail = f"access key {mask(frozen.access_key)} ({method})"
+        if frozen.token:
+            detail += ", with a session token"
+        return Finding("credentials", OK, detail)
+
+    def region(self) -> Finding:
+        s3 = self.storage.s3_config
+        configured = s3.sources["region"] not in (DEFAULT_REGION, DEFAULT_CUSTOM_REGION)
+        client = self.storage._probe_client()
+        found = discovery.ask(client, s3, log=False)  # the finding says it
+        if found is None:
+            if not self._reachable(client):
+                return Finding(
+                    "region",
+                    FAIL,
+                    f"cannot reach {s3.endpoint_url} (region {s3.region})",
+                    "Check the endpoint (AWS_S3_ENDPOINT_URL / AWS_S3_HOST), the network "
+                    "and any proxy (AWS_S3_PROXIES).",
+                )
+            status = OK if s3.custom_endpoint else WARN
+            return Finding(
+                "region",
+                status,
+                f"the server does not report the bucket's region; using {s3.region!r} "
+                f"({s3.sources['region']})",
+            )
+        if found == s3.region:
+            how = s3.sources["region"] if configured else "nothing configured: discovered"
+            return Finding("region", OK, f"bucket is in {found!r} ({how})")
+        if not configured:
+            return Finding(
+                "region",
+                OK,
+                f"bucket is in {found!r}; no region configured, the storage uses it",
+                f"Optional: set AWS_S3_REGION_NAME = {found!r} to skip the question.",
+            )
+        follows = s3.region_mismatch == "follow"
+        return Finding(
+            "region",
+            WARN if follows else FAIL,
+            f"bucket is in {found!r}, not in {s3.region!r} ({s3.sources['region']})"
+            + ("; requests follow the bucket, with a warning" if follows else ""),
+            f"Set AWS_S3_REGION_NAME = {found!r}.",
+        )
+
+    def _reachable(self, client: Any) -> bool:
+        try:
+            client.list_buckets()
+        except ClientError:
+            return True
+        except BotoCoreError:
+            return False
+        return True
+
+    def signed_request(self) -> Finding:
+        """A signed GET of a key that does not exist: how S3 refuses tells all."""
+        client = self.storage.connection.meta.client
+        key = self.storage._normalize_name(self.probe_name)
+        self._date_header = None
+        try:
+            response = client.get_object(Bucket=self.storage.bucket_name, Key=key)
+            self._date_header = _headers(response).get("date")
+            return Finding("signed request", OK, "accepted")
+        except ClientError as refused:
+            self._date_header = _headers(refused.response).get("date")
+            code = _code(refused)
+            if code in ("NoSuchKey", "404", "AccessDenied", "403"):
+                more = "" if code.startswith("NoSuch") else " (no permission to read this key)"
+                return Finding("signed request", OK, f"signature accepted{more}")
+            if code == "NoSuchBucket":
+                return Finding("signed request", OK, "signature accepted")
+            return Finding(
+                "signed request", FAIL, f"refused: {code}", HINTS.get(code, str(refused))
+            )
+        except BotoCoreError as error:
+            return Finding("signed request", FAIL, f"{type(error).__name__}: {error}")
+
+    def bucket(self) -> Finding:
+        client = self.storage.connection.meta.client
+        name = self.storage.bucket_name
+        try:
+            client.head_bucket(Bucket=name)
+        except ClientError as refused:
+            code = _code(refused)
+            if code in ("404", "NoSuchBucket"):
+                return Finding(
+                    "bucket",
+                    FAIL,
+                    f"{name!r} does not exist at {self.storage.s3_config.endpoint_url}",
+                    "Create it, or fix AWS_STORAGE_BUCKET_NAME.",
+                )
+            if code in ("403", "AccessDenied"):
+                return Finding(
+                    "bucket",
+                    WARN,
+                    f"{name!r}: HeadBucket refused (403)",
+                    "Fine if the credentials lack s3:ListBucket on purpose; otherwise grant it.",
+                )
+            return Finding("bucket", FAIL, f"{name!r}: {code}", HINTS.get(code, ""))
+        except BotoCoreError as error:
+            return Finding("bucket", FAIL, f"{type(error).__name__}: {error}")
+        return Finding("bucket", OK, f"{name!r} exists")
+
+    def clock_skew(self) -> Finding:
+        if not self._date_header:
+            return Finding("clock", SKIP, "the server sent no Date header")
+        server = parsedate_to_datetime(self._date_header).timestamp()
+        skew = dt.timedelta(seconds=self.clock() - server)
+        side = "ahead of" if skew.total_seconds() >= 0 else "behind"
+        text = f"{abs(skew.total_seconds()):.0f} s {side} the server"
+        if abs(skew) > MAX_SKEW:
+            return Finding(
+                "clock",
+                FAIL,
+                text,
+                "SigV4 refuses requests more than 15 minutes off: synchronise the clock (NTP).",
+            )
+        if abs(skew) > WARN_SKEW:
+            return Finding("clock", WARN, text, "Synchronise the clock (NTP).")
+        return Finding("clock", OK, text)
+
+    def presigned_url(self) -> Finding:
+        url = self.storage.url(self.probe_name, expire=60)
+        try:
+            status, body = self.http_get(url)
+        except OSError as error:
+            return Finding("presigned URL", FAIL, f"cannot fetch it: {error}", "Check the network.")
+        code = _xml_code(body)
+        if status == 200 or code in ("NoSuchKey", "AccessDenied"):
+            return Finding(
+                "presigned URL", OK, f"signature accepted (HTTP {status}, {code or 'ok'})"
+            )
+        return Finding(
+            "presigned URL",
+            FAIL,
+            f"HTTP {status} {code}".strip(),
+            HINTS.get(code, "Compare the URL's host and region with the configuration above."),
+        )
+
+    def write_probe(self) -> Finding:
+        storage = self.storage
+        body = f"s3doctor {uuid.uuid4()}".encode()
+        done: list[str] = []
+        try:
+            name = storage.save(self.probe_name, ContentFile(body))
+            done.append("put")
+            if storage.size(name) != len(body):
+                return Finding("write", FAIL, "head: wrong size")
+            done.append("head")
+            with storage.open(name) as f:
+                if f.read() != body:
+                    return Finding("write", FAIL, "get: different bytes")
+            done.append("get")
+            status, fetched = self.http_get(storage.url(name, expire=60))
+            if (status, fetched) != (200, body):
+                return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}")
+            done.append("presigned get")
+            storage.delete(name)
+            done.append("delete")
+            return Finding("write", OK, ", ".join(done))
+        except (ClientError, BotoCoreError) as error:
+            code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+            step = ["put", "head", "get", "presigned get", "delete"][len(done)]
+            return Finding(
+                "write", FAIL, f"{step} failed: {code}", HINTS.get(code, str(error).split("\n")[0])
+            )
+        finally:
+            if "delete" not in done and "put" in done:
+                with contextlib.suppress(ClientError, BotoCoreError):
+                    storage.delete(self.probe_name)
+
+
+def _xml_code(body: bytes) -> str:
+    found = re.search(rb"<Code>([^<]+)</Code>", body or b"")
+    return found.group(1).decode("ascii", "replace") if found else ""

@@ -1,0 +1,92 @@
+"""``python manage.py s3doctor [ALIAS] [--write] [--json] [--legacy]``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any, NoReturn
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import storages
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sigv4_storage.doctor import Doctor
+from sigv4_storage.legacy import as_python
+from sigv4_storage.storage import SigV4S3Storage
+
+
+class Command(BaseCommand):
+    help = (
+        "Probe a storage live: where each setting came from, credentials, bucket, "
+        "region, clock skew, a presigned URL fetched over HTTP (and with --write a "
+        "probe object). Exits 1 on any failure. --legacy prints the modern STORAGES "
+        "equivalent of boto-era settings."
+    )
+    requires_system_checks: list[str] = []  # a broken setting is what we diagnose
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("alias", nargs="?", default="default", help="STORAGES alias")
+        parser.add_argument("--write", action="store_true", help="put, get, delete a probe")
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+        parser.add_argument(
+            "--legacy", action="store_true", help="print the modern STORAGES dict and exit"
+        )
+
+    def handle(
+        self, *args: Any, alias: str, write: bool, json: bool, legacy: bool, **_: Any
+    ) -> None:
+        if legacy:
+            try:
+                self.stdout.write(as_python())
+            except ImproperlyConfigured as error:
+                raise CommandError(str(error)) from None
+            return
+        storage = self._storage(alias, as_json=json)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            report = Doctor(storage, alias, write=write).run()
+        report.notes.extend(str(w.message) for w in caught)
+        self.stdout.write(self._dumps(report.as_dict()) if json else report.as_text())
+        if not report.ok:
+            raise CommandError("s3doctor: some checks failed", returncode=1)
+
+    def _storage(self, alias: str, as_json: bool) -> SigV4S3Storage:
+        storage: Any = None
+        try:
+            storage = storages[alias]
+        except ImproperlyConfigured as error:
+            self._fail_early(alias, str(error), as_json)
+        except Exception as error:  # InvalidStorageError and friends
+            self._fail_early(alias, f"{type(error).__name__}: {error}", as_json)
+        if not isinstance(storage, SigV4S3Storage):
+            self._fail_early(
+                alias,
+                f"STORAGES[{alias!r}] is {type(storage).__module__}.{type(storage).__name__}, "
+                "not a sigv4_storage class.",
+                as_json,
+            )
+        return storage
+
+    def _fail_early(self, alias: str, message: str, as_json: bool) -> NoReturn:
+        if as_json:
+            self.stdout.write(
+                self._dumps(
+                    {
+                        "storage": alias,
+                        "ok": False,
+                        "checks": [
+                            {
+                                "name": "configuration",
+                                "status": "FAIL",
+                                "detail": message,
+                                "fix": "",
+                            }
+                        ],
+                    }
+                )
+            )
+        raise CommandError(message, returncode=1)
+
+    @staticmethod
+    def _dumps(data: dict[str, Any]) -> str:
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str)

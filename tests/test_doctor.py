@@ -1,0 +1,237 @@
+"""``manage.py s3doctor``: a live probe, against moto server and SeaweedFS.
+
+moto accepts any signature, so refusals are tested on SeaweedFS (marked
+``integration`` through the ``server`` fixture's params).
+"""
+
+import io
+import json
+import time
+
+import pytest
+from django.core.files.storage import StorageHandler
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from sigv4_storage.doctor import FAIL, OK, SKIP, WARN, Doctor, mask
+from tests.servers import REGION, SERVERS
+from tests.util import SECRET_KEY
+
+SEAWEEDFS = [p for p in SERVERS if p.values[0] == ("seaweedfs", "endpoint_url")]
+MOTO = [p for p in SERVERS if p.values[0] == ("moto", "host")]
+
+
+def doctor(*args):
+    """Run the command: (exit code, stdout)."""
+    out = io.StringIO()
+    try:
+        call_command("s3doctor", *args, stdout=out, stderr=io.StringIO())
+    except CommandError as error:
+        return error.returncode, out.getvalue() + str(error)
+    return 0, out.getvalue()
+
+
+def statuses(output):
+    data = json.loads(output[: output.rindex("}") + 1])
+    return {c["name"]: c["status"] for c in data["checks"]}, data
+
+
+@pytest.fixture
+def fresh_storages(settings):
+    """The command reads django's ``storages``: give it this test's settings."""
+    from django.core.files import storage
+
+    settings.STORAGES = {
+        "default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},
+        "staticfiles": {"BACKEND": "sigv4_storage.SigV4StaticStorage"},
+        "local": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    handler = StorageHandler(settings.STORAGES)
+    original = storage.storages
+    storage.storages = handler
+    import sigv4_storage.management.commands.s3doctor as command
+
+    command.storages = handler
+    yield handler
+    storage.storages = original
+    command.storages = original
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS + MOTO, indirect=True)
+def test_a_healthy_storage_passes_every_check(server, fresh_storages):
+    code, output = doctor("--write")
+    assert code == 0, output
+    for line in ("credentials", "region", "signed request", "bucket", "clock", "presigned URL"):
+        assert any(row.split()[:1] == [OK] and line in row for row in output.splitlines()), line
+    assert "OK    write           put, head, get, presigned get, delete" in output
+    assert "s3doctor: all checks passed" in output
+    assert f"access key {mask(server.access_key)}" in output
+    assert server.secret_key not in output
+    bucket = fresh_storages["default"].bucket_name
+    assert "Contents" not in server.client().list_objects_v2(Bucket=bucket)  # probe removed
+
+
+@pytest.mark.parametrize("server", MOTO, indirect=True)
+def test_json_output_with_sources(server, fresh_storages):
+    code, output = doctor("--json")
+    found, data = statuses(output)
+    assert code == 0 and data["ok"] is True
+    assert data["configuration"]["endpoint_url"] == {
+        "value": f"http://{server.endpoint}",
+        "source": "settings.AWS_S3_HOST",
+    }
+    assert data["configuration"]["region"]["source"] == "settings.AWS_S3_REGION_NAME"
+    assert found["region"] == OK  # moto reports the region: it matches
+    assert "write" not in found
+
+
+@pytest.mark.parametrize("server", MOTO, indirect=True)
+def test_a_missing_bucket_fails(server, fresh_storages, settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "no-such-bucket-here"
+    fresh_storages._storages.clear()
+    code, output = doctor()
+    assert code == 1
+    assert "FAIL  bucket" in output and "'no-such-bucket-here' does not exist" in output
+    assert "fix: Create it, or fix AWS_STORAGE_BUCKET_NAME." in output
+
+
+@pytest.mark.parametrize("server", MOTO, indirect=True)
+@pytest.mark.parametrize(("mode", "status"), [("follow", WARN), ("raise", FAIL)])
+def test_a_bucket_in_another_region(server, fresh_storages, settings, mode, status):
+    settings.AWS_S3_REGION_NAME = "eu-west-3"  # the bucket is in ap-northeast-2
+    settings.AWS_S3_REGION_MISMATCH = mode
+    settings.AWS_S3_DISCOVER_REGION = True
+    code, output = doctor("--json")
+    found, data = statuses(output)
+    assert found["region"] == status
+    region = next(c for c in data["checks"] if c["name"] == "region")
+    assert f"bucket is in {REGION!r}, not in 'eu-west-3'" in region["detail"]
+    assert region["fix"] == f"Set AWS_S3_REGION_NAME = {REGION!r}."
+    assert code == (1 if mode == "raise" else 0)
+
+
+@pytest.mark.parametrize("server", MOTO, indirect=True)
+def test_clock_skew_beyond_15_minutes_fails(server, fresh_storages):
+    storage = fresh_storages["default"]
+    report = Doctor(storage, "default", clock=lambda: time.time() + 20 * 60).run()
+    clock = next(f for f in report.findings if f.name == "clock")
+    assert (clock.status, report.ok) == (FAIL, False)
+    assert clock.detail.endswith("s ahead of the server") and "NTP" in clock.fix
+    report = Doctor(storage, "default", clock=lambda: time.time() - 6 * 60).run()
+    clock = next(f for f in report.findings if f.name == "clock")
+    assert clock.status == WARN and "behind the server" in clock.detail
+
+
+def test_an_unreachable_endpoint_fails_fast(settings, fresh_storages, credentials):
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+    code, output = doctor()
+    assert code == 1
+    assert "FAIL  region       cannot reach http://127.0.0.1:9" in output
+    assert "signed request" not in output.split("Checks", 1)[1]
+
+
+def test_a_bad_setting_is_reported_not_raised(settings, fresh_storages, credentials):
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_QUERYSTRING_EXPIRE = 10**7
+    code, output = doctor("--json")
+    found, data = statuses(output)
+    assert code == 1 and found == {"configuration": FAIL}
+    assert "AWS_QUERYSTRING_EXPIRE=10000000 is out of range" in data["checks"][0]["detail"]
+
+
+def test_aliases_that_are_not_ours(fresh_storages):
+    assert doctor("local")[0] == 1
+    assert "not a sigv4_storage class" in doctor("local")[1]
+    assert "Could not find config for 'nope'" in doctor("nope")[1]
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS, indirect=True)
+def test_a_wrong_secret_fails_without_showing_it(server, fresh_storages, settings):
+    wrong = "wrong/secret+that-must-not-appear"
+    settings.AWS_SECRET_ACCESS_KEY = wrong
+    for args in ((), ("--json",), ("--write",)):
+        fresh_storages._storages.clear()
+        code, output = doctor(*args)
+        assert code == 1
+        assert wrong not in output and server.secret_key not in output
+    found, data = statuses(doctor("--json")[1])
+    assert found["signed request"] == FAIL
+    assert found["presigned URL"] == SKIP
+    signed = next(c for c in data["checks"] if c["name"] == "signed request")
+    assert signed["detail"] == "refused: SignatureDoesNotMatch"
+    assert "AWS_S3_SECRET_ACCESS_KEY" in signed["fix"]
+
+
+def test_mask():
+    assert mask("AKIAIOSFODNN7EXAMPLE") == "AKIA…MPLE"
+    assert mask("short") == "…rt"
+    assert mask(None) == "(none)"
+
+
+# -- --legacy ------------------------------------------------------------------------
+def modern():
+    code, output = doctor("--legacy")
+    assert code == 0, output
+    namespace = {}
+    exec(output, namespace)  # the printed code is valid Python  # noqa: S102
+    return namespace["STORAGES"], output
+
+
+@pytest.mark.parametrize(
+    "legacy",
+    [
+        {"AWS_REGION": "ap-northeast-2", "AWS_S3_HOST": "s3.ap-northeast-2.amazonaws.com"},
+        {"AWS_S3_HOST": "minio.internal:9000", "AWS_S3_USE_SSL": False, "AWS_REGION": "garage"},
+        {
+            "AWS_S3_CALLING_FORMAT": "boto.s3.connection.OrdinaryCallingFormat",
+            "AWS_S3_REGION_NAME": "eu-central-1",
+            "S3_USE_SIGV4": True,
+            "AWS_QUERYSTRING_EXPIRE": 600,
+        },
+    ],
+    ids=["seed-host", "minio-host", "calling-format"],
+)
+def test_legacy_prints_an_equivalent_storages_dict(settings, fresh_storages, legacy, credentials):
+    settings.AWS_STORAGE_BUCKET_NAME = "8percent-bucket"
+    for name, value in legacy.items():
+        setattr(settings, name, value)
+    before = {alias: fresh_storages[alias].s3_config for alias in ("default", "staticfiles")}
+
+    storages_dict, output = modern()
+
+    assert "Credentials are not copied" in output and SECRET_KEY not in output
+    assert output.rstrip().endswith(", ".join(n for n in REMOVABLE_ORDER if n in legacy))
+    for name in legacy:  # run on the modern dict alone
+        delattr(settings, name)
+    settings.AWS_STORAGE_BUCKET_NAME = None
+    after = StorageHandler(storages_dict)
+    assert storages_dict["local"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    for alias, config in before.items():
+        now = after[alias].s3_config
+        assert (now.bucket_url, now.endpoint_url, now.region, now.addressing_style) == (
+            config.bucket_url,
+            config.endpoint_url,
+            config.region,
+            config.addressing_style,
+        )
+        assert now.querystring_expire == config.querystring_expire
+
+
+REMOVABLE_ORDER = ("AWS_REGION", "AWS_S3_HOST", "AWS_S3_CALLING_FORMAT", "S3_USE_SIGV4")
+
+
+@pytest.mark.skipif(
+    __import__("django").VERSION < (5, 1), reason="on Django 4.2 the setting still works"
+)
+def test_legacy_picks_up_settings_django_ignores(settings, fresh_storages, credentials):
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_REGION_NAME = "ap-northeast-2"
+    settings.STORAGES = {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
+    settings.DEFAULT_FILE_STORAGE = "storages.backends.s3boto3.S3Boto3Storage"
+    storages_dict, output = modern()
+    assert storages_dict["default"]["BACKEND"] == "sigv4_storage.SigV4S3Storage"
+    assert storages_dict["default"]["OPTIONS"]["region_name"] == "ap-northeast-2"
+    assert "DEFAULT_FILE_STORAGE" in output.splitlines()[-1]
