@@ -8,6 +8,7 @@ already reads (``region_name``, ``endpoint_url``, ``use_ssl``,
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import warnings
@@ -15,13 +16,14 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
-from storages.utils import setting
+from storages.utils import clean_name, setting
 
-from . import discovery
+from . import clients, discovery
 from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
 from .errors import RefusalHints
 from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, MAX_EXPIRE, SettingError, resolve
+from .signer import QUERY_PARAMETERS, key_path, presign
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -70,6 +72,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self.signature_version = s3.signature_version
         self.addressing_style = s3.addressing_style
         self.querystring_expire = s3.querystring_expire
+        self._shared_clients: dict[bool, clients.Shared] = {}
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s resolved: %s; notes: %s",
@@ -78,16 +81,31 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 " ".join(s3.notes) or "none",
             )
 
-    # -- the bucket's region: settled before the first request or URL ---------------
+    # -- connections: shared clients, after the bucket's region is settled ---------
     @property
     def connection(self) -> Any:
+        """This thread's boto3 resource, on the process-wide client (``clients``)."""
         self.settle_region()
-        return super().connection
+        resource = getattr(self._connections, "connection", None)
+        if resource is None:
+            resource = self._shared(signed=True).resource()
+            self._connections.connection = resource
+        return resource
 
     @property
     def unsigned_connection(self) -> Any:
         self.settle_region()
-        return super().unsigned_connection
+        resource = getattr(self._unsigned_connections, "connection", None)
+        if resource is None:
+            resource = self._shared(signed=False).resource()
+            self._unsigned_connections.connection = resource
+        return resource
+
+    def _shared(self, signed: bool) -> clients.Shared:
+        found = self._shared_clients.get(signed)
+        if found is None:
+            found = self._shared_clients[signed] = clients.shared(self, signed)
+        return found
 
     def settle_region(self) -> None:
         """Ask the bucket its region (once per bucket per process) and act on it.
@@ -164,19 +182,82 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 f"url(expire={expire!r}): SigV4 presigned URLs live from 1 to "
                 f"{MAX_EXPIRE} seconds (7 days)."
             )
+        fast = self._fast_url(name, parameters, expire, http_method)
+        if fast is not None:
+            return fast
         result: str = super().url(
             name, parameters=parameters, expire=expire, http_method=http_method
         )
         return result
 
+    def _fast_url(
+        self,
+        name: str,
+        parameters: dict[str, Any] | None,
+        expire: int | None,
+        http_method: str | None,
+    ) -> str | None:
+        """The URL built (and signed) here, or None to let botocore build it.
+
+        Covers what templates call: public URLs without parameters, and
+        presigned URLs with the ``Response*`` / ``VersionId`` / ``PartNumber``
+        parameters. A custom domain (and CloudFront signing) stays with
+        django-storages.
+        """
+        if self.custom_domain:
+            return None
+        if not self.querystring_auth:
+            if parameters:
+                return None
+            self.settle_region()
+            return f"{self.s3_config.bucket_url}/{key_path(self._normalize_name(clean_name(name)))}"
+        query = []
+        for param, value in (parameters or {}).items():
+            if param not in QUERY_PARAMETERS or not isinstance(value, (str, int)):
+                return None
+            query.append((QUERY_PARAMETERS[param], str(value)))
+        self.settle_region()
+        credentials = self._shared(signed=True).credentials
+        if credentials is None:
+            return None  # botocore raises its own NoCredentialsError
+        frozen = credentials.get_frozen_credentials()  # refreshes when due
+        return presign(
+            f"{self.s3_config.bucket_url}/{key_path(self._normalize_name(clean_name(name)))}",
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token,
+            region=self.s3_config.signing_region,
+            expires=self.querystring_expire if expire is None else expire,
+            method=(http_method or "GET").upper(),
+            query=query,
+        )
+
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
         state.pop("_region_lock", None)
+        state.pop("_shared_clients", None)
+        # boto3's TransferConfig marks unset values with an object() sentinel it
+        # compares by identity, which pickling breaks: keep the values set, rebuild.
+        config = state.pop("transfer_config", None)
+        if config is not None:
+            names = list(inspect.signature(type(config).__init__).parameters)[1:]
+            state["_transfer_config_args"] = (
+                type(config),
+                {
+                    n: getattr(config, n)
+                    for n in names
+                    if type(getattr(config, n, None)) is not object
+                },
+            )
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self._region_lock = threading.Lock()
+        self._shared_clients = {}
+        if "_transfer_config_args" in state:
+            config_class, kwargs = self.__dict__.pop("_transfer_config_args")
+            self.transfer_config = config_class(**kwargs)
 
     def __repr__(self) -> str:
         s3 = self.s3_config

@@ -160,3 +160,13 @@ def server(request, settings):
     else:
         settings.AWS_S3_ENDPOINT_URL = f"http://{found.endpoint}"
     return found
+
+
+@pytest.fixture(autouse=True)
+def forget_shared_clients():
+    """moto's mock patches clients at creation: no client outlives its test."""
+    from sigv4_storage import clients
+
+    clients.clear_cache()
+    yield
+    clients.clear_cache()

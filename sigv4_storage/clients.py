@@ -1,0 +1,112 @@
+"""One botocore client per process per distinct configuration.
+
+django-storages builds a boto3 session and resource per thread per storage
+instance (about 65 ms each). botocore clients are thread-safe, so here one
+client is built per configuration (bucket, region, endpoint, client config,
+credentials, signed or not) and shared by every storage instance and
+thread; each thread still gets its own boto3 resource object, made from the
+shared client in microseconds, since resources are not thread-safe.
+
+Credentials stay botocore's: the shared entry keeps the session's
+credentials object, so refreshing credentials (instance roles, web identity,
+SSO) are read fresh by every signature. Keys hold a digest of the secret,
+never the secret itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import botocore
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from .storage import SigV4S3Storage
+
+#: Enough for every storage of a project; old entries go first past it.
+MAX_CLIENTS = 64
+
+_clients: OrderedDict[tuple[Any, ...], Shared] = OrderedDict()
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Shared:
+    client: Any
+    #: botocore's credentials object (refreshable ones refresh themselves); None if unsigned.
+    credentials: Any
+    resource_class: type
+
+    def resource(self) -> Any:
+        """A boto3 S3 resource on the shared client, for one thread."""
+        return self.resource_class(client=self.client)
+
+
+def _digest(value: str | None) -> str | None:
+    return hashlib.sha256(value.encode()).hexdigest() if value else None
+
+
+def _config_key(config: Config) -> str:
+    return repr(sorted((k, repr(v)) for k, v in vars(config).items() if not k.startswith("_")))
+
+
+def cache_key(storage: SigV4S3Storage, signed: bool) -> tuple[Any, ...]:
+    s3 = storage.s3_config
+    return (
+        signed,
+        s3.bucket_name,
+        storage.region_name,
+        storage.endpoint_url,
+        storage.use_ssl,
+        repr(storage.verify),
+        _config_key(storage.client_config),
+        storage.session_profile,
+        storage.access_key,
+        _digest(storage.secret_key),
+        _digest(storage.security_token),
+    )
+
+
+def shared(storage: SigV4S3Storage, signed: bool = True) -> Shared:
+    """The client for this storage's configuration, built on first use."""
+    key = cache_key(storage, signed)
+    with _lock:
+        found = _clients.get(key)
+        if found is not None:
+            _clients.move_to_end(key)
+            return found
+        session = storage._create_session()
+        config = storage.client_config
+        if not signed:
+            config = config.merge(Config(signature_version=botocore.UNSIGNED))
+        resource = session.resource(
+            "s3",
+            region_name=storage.region_name,
+            use_ssl=storage.use_ssl,
+            endpoint_url=storage.endpoint_url,
+            config=config,
+            verify=storage.verify,
+        )
+        found = Shared(
+            client=resource.meta.client,
+            credentials=session.get_credentials() if signed else None,
+            resource_class=type(resource),
+        )
+        _clients[key] = found
+        while len(_clients) > MAX_CLIENTS:
+            _clients.popitem(last=False)
+        return found
+
+
+def count() -> int:
+    return len(_clients)
+
+
+def clear_cache() -> None:
+    """Drop every shared client (tests; after rotating static credentials)."""
+    with _lock:
+        _clients.clear()
