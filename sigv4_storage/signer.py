@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from functools import lru_cache
-from urllib.parse import quote, urlsplit
+import re
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SAFE = "-_.~"  # botocore.utils.SAFE_CHARS
@@ -31,20 +33,45 @@ QUERY_PARAMETERS = {
 }
 
 
-def key_path(key: str) -> str:
-    """An object key in a URL path, as botocore writes it (``/`` and ``~`` kept)."""
-    return quote(key.encode("utf-8"), safe="/~")
+def _quoter(safe: str) -> Callable[[str], str]:
+    """``urllib.parse.quote(value.encode(), safe)``, about twice as fast.
+
+    Values made only of unreserved and ``safe`` characters come back as they
+    are; others are encoded byte by byte from a table.
+    """
+    unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+    allowed = frozenset((unreserved + safe).encode())
+    table = [chr(b) if b in allowed else f"%{b:02X}" for b in range(256)]
+    plain = re.compile(f"[{re.escape(unreserved + safe)}]*").fullmatch
+
+    def quote_value(value: str) -> str:
+        if plain(value):
+            return value
+        return "".join([table[b] for b in value.encode("utf-8")])
+
+    return quote_value
 
 
-def _encode(value: str) -> str:
-    return quote(value.encode("utf-8"), safe=SAFE)
+#: An object key in a URL path, as botocore writes it (``/`` and ``~`` kept).
+key_path = _quoter("/~")
+#: A query-string key or value, as botocore's ``percent_encode`` writes it.
+_encode = _quoter(SAFE)
 
 
-@lru_cache(maxsize=256)
-def signing_key(secret_key: str, date: str, region: str, service: str = "s3") -> bytes:
-    key = hmac.new(f"AWS4{secret_key}".encode(), date.encode(), hashlib.sha256).digest()
-    for part in (region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+_signing_keys: dict[tuple[str, str, str], bytes] = {}
+
+
+def signing_key(secret_key: str, date: str, region: str) -> bytes:
+    """The day's S3 signing key, derived once per secret, date and region."""
+    cache_key = (secret_key, date, region)
+    key = _signing_keys.get(cache_key)
+    if key is None:
+        key = hmac.digest(f"AWS4{secret_key}".encode(), date.encode(), "sha256")
+        for part in (region, "s3", "aws4_request"):
+            key = hmac.digest(key, part.encode(), "sha256")
+        if len(_signing_keys) >= 256:  # yesterday's keys and rotated secrets
+            _signing_keys.clear()
+        _signing_keys[cache_key] = key
     return key
 
 
@@ -57,58 +84,83 @@ def canonical_host(url_parts: tuple[str, str]) -> str:
     return host.lower()
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+#: Seconds since the epoch; tests freeze it.
+clock = time.time
+_last_date: tuple[int, str] = (0, "")
 
 
-def presign(
-    url: str,
-    *,
-    access_key: str,
-    secret_key: str,
-    token: str | None,
-    region: str,
-    expires: int,
-    method: str = "GET",
-    query: list[tuple[str, str]] | None = None,
-    now: dt.datetime | None = None,
-) -> str:
-    """Sign ``url`` (scheme, host, encoded path; no query) for ``expires`` seconds.
+def amz_date(now: dt.datetime | None = None) -> str:
+    """``X-Amz-Date`` for ``now`` or the clock, formatted once per second."""
+    global _last_date
+    if now is not None:
+        return now.strftime("%Y%m%dT%H%M%SZ")
+    second = int(clock())
+    if _last_date[0] != second:
+        _last_date = (second, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second)))
+    return _last_date[1]
 
-    ``query`` holds the operation's parameters (already in S3's names), in
-    the order botocore serialises them.
-    """
-    now = now or utcnow()
-    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
-    date = amz_date[:8]
-    scope = f"{date}/{region}/s3/aws4_request"
-    pairs = [(_encode(k), _encode(v)) for k, v in (query or [])]
-    pairs += [
-        ("X-Amz-Algorithm", ALGORITHM),
-        ("X-Amz-Credential", _encode(f"{access_key}/{scope}")),
-        ("X-Amz-Date", amz_date),
-        ("X-Amz-Expires", str(expires)),
-        ("X-Amz-SignedHeaders", "host"),
-    ]
-    if token is not None:
-        pairs.append(("X-Amz-Security-Token", _encode(token)))
-    parts = urlsplit(url)
-    canonical_request = "\n".join(
-        (
-            method,
-            parts.path or "/",
-            "&".join(f"{k}={v}" for k, v in sorted(pairs)),
-            f"host:{canonical_host((parts.scheme, parts.netloc))}\n",
-            "host",
-            "UNSIGNED-PAYLOAD",
+
+def _credential(access_key: str, scope: str) -> str:
+    return _encode(f"{access_key}/{scope}")
+
+
+class BucketURL:
+    """A bucket's root URL, split once: origin, path, and the host SigV4 signs."""
+
+    def __init__(self, bucket_url: str) -> None:
+        parts = urlsplit(bucket_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.path = parts.path.rstrip("/")
+        self.host = canonical_host((parts.scheme, parts.netloc))
+
+    def object_path(self, key: str) -> str:
+        return f"{self.path}/{key_path(key)}"
+
+    def public(self, key: str) -> str:
+        return f"{self.origin}{self.object_path(key)}"
+
+    def presign(
+        self,
+        key: str,
+        *,
+        access_key: str,
+        secret_key: str,
+        token: str | None,
+        region: str,
+        expires: int,
+        method: str = "GET",
+        query: list[tuple[str, str]] | None = None,
+        now: dt.datetime | None = None,
+    ) -> str:
+        """The presigned URL of ``key``: query in botocore's order and encoding.
+
+        ``query`` holds the operation's parameters (S3's names), in the order
+        botocore serialises them.
+        """
+        signed_at = amz_date(now)
+        date = signed_at[:8]
+        scope = f"{date}/{region}/s3/aws4_request"
+        pairs = [(_encode(k), _encode(v)) for k, v in query] if query else []
+        pairs += [
+            ("X-Amz-Algorithm", ALGORITHM),
+            ("X-Amz-Credential", _credential(access_key, scope)),
+            ("X-Amz-Date", signed_at),
+            ("X-Amz-Expires", str(expires)),
+            ("X-Amz-SignedHeaders", "host"),
+        ]
+        if token is not None:
+            pairs.append(("X-Amz-Security-Token", _encode(token)))
+        path = self.object_path(key)
+        canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
+        canonical_request = (
+            f"{method}\n{path}\n{canonical_query}\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
         )
-    )
-    string_to_sign = (
-        f"{ALGORITHM}\n{amz_date}\n{scope}\n"
-        + hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
-    )
-    signature = hmac.new(
-        signing_key(secret_key, date, region), string_to_sign.encode("utf-8"), hashlib.sha256
-    ).hexdigest()
-    query_string = "&".join(f"{k}={v}" for k, v in pairs)
-    return f"{url}?{query_string}&X-Amz-Signature={signature}"
+        string_to_sign = (
+            f"{ALGORITHM}\n{signed_at}\n{scope}\n"
+            + hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+        )
+        signature = hmac.digest(
+            signing_key(secret_key, date, region), string_to_sign.encode("utf-8"), "sha256"
+        ).hex()
+        query_string = "&".join(f"{k}={v}" for k, v in pairs)
+        return f"{self.origin}{path}?{query_string}&X-Amz-Signature={signature}"

@@ -14,6 +14,7 @@ import threading
 import warnings
 from typing import Any
 
+from botocore.exceptions import ClientError
 from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
@@ -22,8 +23,10 @@ from . import clients, discovery
 from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
 from .errors import RefusalHints
+from .files import SigV4S3File
+from .names import location_prefix, plain_key
 from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, MAX_EXPIRE, SettingError, resolve
-from .signer import QUERY_PARAMETERS, key_path, presign
+from .signer import QUERY_PARAMETERS, BucketURL
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -73,6 +76,8 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self.addressing_style = s3.addressing_style
         self.querystring_expire = s3.querystring_expire
         self._shared_clients: dict[bool, clients.Shared] = {}
+        self._bucket_root = BucketURL(s3.bucket_url)
+        self._key_prefix = location_prefix(self.location)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s resolved: %s; notes: %s",
@@ -100,6 +105,14 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             resource = self._shared(signed=False).resource()
             self._unsigned_connections.connection = resource
         return resource
+
+    @property
+    def bucket(self) -> Any:
+        found: Any = self.__dict__.get("_bucket")  # django-storages' cache slot
+        if found is None:
+            found = clients.BucketResource(self.connection.Bucket(self.bucket_name))
+            self.__dict__["_bucket"] = found
+        return found
 
     def _shared(self, signed: bool) -> clients.Shared:
         found = self._shared_clients.get(signed)
@@ -156,6 +169,16 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         kwargs["config"] = kwargs["config"].merge(discovery.PROBE_CONFIG)
         return self._create_session().client("s3", verify=self.verify, **kwargs)
 
+    def _open(self, name: str, mode: str = "rb") -> SigV4S3File:
+        # As django-storages' _open, with the file that skips a second HeadObject.
+        name = self._normalize_name(clean_name(name))
+        try:
+            return SigV4S3File(name, mode, self)
+        except ClientError as err:
+            if err.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+                raise FileNotFoundError(f"File does not exist: {name}") from None
+            raise
+
     def refuse_unworkable_options(self) -> None:
         """Raise ``ImproperlyConfigured`` for options that cannot work together.
 
@@ -210,7 +233,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             if parameters:
                 return None
             self.settle_region()
-            return f"{self.s3_config.bucket_url}/{key_path(self._normalize_name(clean_name(name)))}"
+            return self._bucket_root.public(self._key(name))
         query = []
         for param, value in (parameters or {}).items():
             if param not in QUERY_PARAMETERS or not isinstance(value, (str, int)):
@@ -221,8 +244,8 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         if credentials is None:
             return None  # botocore raises its own NoCredentialsError
         frozen = credentials.get_frozen_credentials()  # refreshes when due
-        return presign(
-            f"{self.s3_config.bucket_url}/{key_path(self._normalize_name(clean_name(name)))}",
+        return self._bucket_root.presign(
+            self._key(name),
             access_key=frozen.access_key,
             secret_key=frozen.secret_key,
             token=frozen.token,
@@ -231,6 +254,11 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             method=(http_method or "GET").upper(),
             query=query,
         )
+
+    def _key(self, name: Any) -> str:
+        """``_normalize_name(clean_name(name))``, without normpath for plain names."""
+        key = plain_key(self._key_prefix, name)
+        return key if key is not None else self._normalize_name(clean_name(name))
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()

