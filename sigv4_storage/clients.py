@@ -54,10 +54,11 @@ def _config_key(config: Config) -> str:
     return repr(sorted((k, repr(v)) for k, v in vars(config).items() if not k.startswith("_")))
 
 
-def cache_key(storage: SigV4S3Storage, signed: bool) -> tuple[Any, ...]:
+def cache_key(storage: SigV4S3Storage, signed: bool, public: bool = False) -> tuple[Any, ...]:
     s3 = storage.s3_config
     return (
         signed,
+        s3.public_endpoint_url if public else None,
         s3.bucket_name,
         storage.region_name,
         storage.endpoint_url,
@@ -71,9 +72,13 @@ def cache_key(storage: SigV4S3Storage, signed: bool) -> tuple[Any, ...]:
     )
 
 
-def shared(storage: SigV4S3Storage, signed: bool = True) -> Shared:
-    """The client for this storage's configuration, built on first use."""
-    key = cache_key(storage, signed)
+def shared(storage: SigV4S3Storage, signed: bool = True, public: bool = False) -> Shared:
+    """The client for this storage's configuration, built on first use.
+
+    ``public``: a client on ``public_endpoint_url``, used only to presign
+    what the fast signer does not cover (it sends no request).
+    """
+    key = cache_key(storage, signed, public)
     with _lock:
         found = _clients.get(key)
         if found is not None:
@@ -87,7 +92,7 @@ def shared(storage: SigV4S3Storage, signed: bool = True) -> Shared:
             "s3",
             region_name=storage.region_name,
             use_ssl=storage.use_ssl,
-            endpoint_url=storage.endpoint_url,
+            endpoint_url=storage.s3_config.public_endpoint_url if public else storage.endpoint_url,
             config=config,
             verify=storage.verify,
         )

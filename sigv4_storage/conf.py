@@ -24,6 +24,7 @@ NEW_OPTIONS: dict[str, str] = {
     "use_accelerate_endpoint": "AWS_S3_USE_ACCELERATE_ENDPOINT",
     "discover_region": "AWS_S3_DISCOVER_REGION",
     "region_mismatch": "AWS_S3_REGION_MISMATCH",
+    "public_endpoint_url": "AWS_S3_PUBLIC_ENDPOINT_URL",
 }
 
 

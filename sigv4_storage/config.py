@@ -39,6 +39,10 @@ class S3Config:
     #: When the bucket is not in the configured region: "follow" it or "raise".
     region_mismatch: Literal["follow", "raise"]
     client_config: Config = field(repr=False)
+    #: Where browsers reach the server (``AWS_S3_PUBLIC_ENDPOINT_URL``), if not at endpoint_url.
+    public_endpoint_url: str | None = None
+    #: The bucket's root URL for url(): public_endpoint_url's, else bucket_url.
+    public_bucket_url: str = ""
     sources: Mapping[str, str] = field(default_factory=dict)
     #: Settings read but not used (overridden, redundant), in words.
     notes: tuple[str, ...] = ()
@@ -70,6 +74,7 @@ class S3Config:
             "bucket_name",
             "region",
             "endpoint_url",
+            "public_endpoint_url",
             "addressing_style",
             "signature_version",
             "use_ssl",

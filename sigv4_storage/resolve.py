@@ -226,6 +226,24 @@ class _Resolver:
         self.sources["region"] = found.source
         return region
 
+    # -- public endpoint ---------------------------------------------------------
+    def public_endpoint(self) -> Endpoint | None:
+        """Where browsers reach the server, when it is not where Django does."""
+        found = _str(self.layers.first("public_endpoint_url", ["AWS_S3_PUBLIC_ENDPOINT_URL"]))
+        if found is None:
+            return None
+        shown = found.value if "@" not in found.value else "<value with credentials>"
+        try:
+            endpoint = parse_endpoint_url(found.value)
+        except HostError as error:
+            raise _fail(
+                f"{found.source}={shown!r} cannot be used: {error}. Give the URL browsers "
+                f"use, such as 'https://files.example.com' (a path prefix must reach the "
+                f"server unchanged)."
+            ) from None
+        self.sources["public_endpoint_url"] = found.source
+        return endpoint
+
     # -- discovery ----------------------------------------------------------
     def discovery(self, custom: bool) -> tuple[bool, Literal["follow", "raise"]]:
         """Whether to ask the bucket its region, and what to do if it differs."""
@@ -488,6 +506,22 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         endpoint_url, bucket_url = service.url, objects.url
         signing_region = service.signing_region
 
+    # The host browsers use, signed into every URL (requests still go to endpoint_url).
+    public = r.public_endpoint()
+    public_bucket_url = bucket_url
+    if public is not None:
+        custom_domain = layers.first("custom_domain", ["AWS_S3_CUSTOM_DOMAIN"])
+        if custom_domain is not None:
+            raise _fail(
+                f"{r.sources['public_endpoint_url']} and {custom_domain.source} both say "
+                f"where browsers fetch files. Keep public_endpoint_url for presigned URLs "
+                f"through a proxy, or custom_domain for a CDN, not both."
+            )
+        if style == "path":
+            public_bucket_url = f"{public.url}/{bucket}"
+        else:
+            public_bucket_url = f"{public.scheme}://{bucket}.{public.netloc}{public.path}"
+
     # The client config: the user's, with only what makes requests right forced.
     if user_config is not None:
         base = user_config
@@ -525,6 +559,8 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         discover_region=discover_region,
         region_mismatch=region_mismatch,
         client_config=client_config,
+        public_endpoint_url=public.url if public is not None else None,
+        public_bucket_url=public_bucket_url,
         sources=dict(r.sources),
         notes=tuple(r.notes),
         warnings=tuple(r.warnings),

@@ -75,8 +75,8 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self.signature_version = s3.signature_version
         self.addressing_style = s3.addressing_style
         self.querystring_expire = s3.querystring_expire
-        self._shared_clients: dict[bool, clients.Shared] = {}
-        self._bucket_root = BucketURL(s3.bucket_url)
+        self._shared_clients: dict[tuple[bool, bool], clients.Shared] = {}
+        self._bucket_root = BucketURL(s3.public_bucket_url)
         self._key_prefix = location_prefix(self.location)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -114,10 +114,10 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             self.__dict__["_bucket"] = found
         return found
 
-    def _shared(self, signed: bool) -> clients.Shared:
-        found = self._shared_clients.get(signed)
+    def _shared(self, signed: bool, public: bool = False) -> clients.Shared:
+        found = self._shared_clients.get((signed, public))
         if found is None:
-            found = self._shared_clients[signed] = clients.shared(self, signed)
+            found = self._shared_clients[(signed, public)] = clients.shared(self, signed, public)
         return found
 
     def settle_region(self) -> None:
@@ -208,6 +208,16 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         fast = self._fast_url(name, parameters, expire, http_method)
         if fast is not None:
             return fast
+        if self.s3_config.public_endpoint_url:  # botocore, signing for the public host
+            self.settle_region()
+            client = self._shared(signed=self.querystring_auth, public=True).client
+            presigned: str = client.generate_presigned_url(
+                "get_object",
+                Params={**(parameters or {}), "Bucket": self.bucket_name, "Key": self._key(name)},
+                ExpiresIn=self.querystring_expire if expire is None else expire,
+                HttpMethod=http_method,
+            )
+            return presigned
         result: str = super().url(
             name, parameters=parameters, expire=expire, http_method=http_method
         )

@@ -170,3 +170,15 @@ def forget_shared_clients():
     clients.clear_cache()
     yield
     clients.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def proxy(seaweedfs):
+    """nginx in front of SeaweedFS, as a reverse proxy in production would be."""
+    from tests.servers import nginx, nginx_binary
+
+    binary = nginx_binary()
+    if binary is None:
+        skip_or_fail("nginx not found: apt-get install -y nginx")
+    with nginx(binary, seaweedfs.endpoint) as server:
+        yield server

@@ -213,3 +213,101 @@ SERVERS = [
     _param("moto", "host"),
     _param("moto", "endpoint_url"),
 ]
+
+
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+master_process off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 0;
+        location / {{
+            proxy_pass http://{upstream};
+            # SigV4 signs the host: the server must see the one the browser used.
+            proxy_set_header Host $http_host;
+            proxy_http_version 1.1;
+            proxy_buffering off;
+            proxy_request_buffering off;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
+    )
+
+
+@dataclass
+class Nginx:
+    """nginx on a free loopback port, proxying to ``upstream`` (host:port)."""
+
+    binary: str
+    upstream: str
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nginx-")))
+    process: subprocess.Popen[bytes] | None = None
+    port: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        config = self.workdir / "nginx.conf"
+        config.write_text(
+            NGINX_CONF.format(workdir=self.workdir, port=self.port, upstream=self.upstream)
+        )
+        self.process = subprocess.Popen(
+            [self.binary, "-p", str(self.workdir), "-c", str(config), "-e", "stderr"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=(self.workdir / "stderr.log").open("wb"),
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                log = (self.workdir / "stderr.log").read_text(errors="replace")
+                raise RuntimeError(f"nginx exited with {self.process.returncode}:\n{log}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"nginx did not listen on {self.endpoint} within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def nginx(binary: str, upstream: str) -> Iterator[Nginx]:
+    proxy = Nginx(binary, upstream)
+    try:
+        proxy.start()
+        yield proxy
+    finally:
+        proxy.stop()

@@ -168,11 +168,12 @@ def test_collectstatic_with_the_manifest_storage(server, settings, tmp_path):
     settings.STATICFILES_DIRS = [str(source)]
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "sigv4_storage.SigV4ManifestStaticStorage",
-            "OPTIONS": {"location": "static", "default_acl": "public-read"},
-        },
+        "staticfiles": {"BACKEND": "sigv4_storage.SigV4ManifestStaticStorage"},
     }
+    # Settings, not OPTIONS: Django 4.2's override_settings(STORAGES) drops OPTIONS
+    # for the staticfiles storage collectstatic uses.
+    settings.AWS_LOCATION = "static"
+    settings.AWS_DEFAULT_ACL = "public-read"
     allow_public_reads(server, settings.AWS_STORAGE_BUCKET_NAME)
 
     call_command("collectstatic", interactive=False, verbosity=0)
