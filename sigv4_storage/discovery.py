@@ -25,7 +25,7 @@ logger = logging.getLogger("sigv4_storage")
 
 #: One quick question: no minute-long hang when the endpoint is unreachable.
 PROBE_CONFIG = Config(
-    connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 2}
+    connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 2}
 )
 
 _regions: dict[tuple[str, str], str] = {}

@@ -7,7 +7,9 @@ refuses a request for a reason the project's settings can fix, raises
 ``S3RequestRefused``: a ``ClientError`` whose message adds the bucket,
 endpoint and region used and the fix. It keeps ``response`` and
 ``operation_name``, so ``except ClientError`` and
-``err.response["Error"]["Code"]`` work as before. Messages never contain
+``err.response["Error"]["Code"]`` work as before. Connection failures and
+timeouts (``after-call-error``) become subclasses of botocore's own
+exceptions that add the same: where, and what to check. Messages never contain
 credentials: botocore's own message has none, and the hint names settings,
 not values.
 """
@@ -16,7 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 _CREDENTIALS = (
     "AWS_S3_ACCESS_KEY_ID / AWS_S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID / "
@@ -62,6 +69,12 @@ HINTS: dict[str, str] = {
         "the bucket is in another region than the endpoint used. Set "
         "AWS_S3_REGION_NAME to the bucket's region (or leave it unset to discover it)."
     ),
+    **dict.fromkeys(
+        ("SlowDown", "ServiceUnavailable", "InternalError", "500", "503"),
+        "the server kept failing (overloaded or down) through every retry. Try again "
+        "later; retries and timeouts are set with AWS_S3_CLIENT_CONFIG (default: "
+        "standard mode, 5 attempts).",
+    ),
     "301": (
         "the bucket is in another region than the endpoint used. Set "
         "AWS_S3_REGION_NAME to the bucket's region (or leave it unset to discover it)."
@@ -90,6 +103,35 @@ class S3RequestRefused(ClientError):  # type: ignore[misc]
         return type(self), (self.response, self.operation_name, self.where, self.hint)
 
 
+UNREACHABLE_HINT = (
+    "Check the endpoint (AWS_S3_ENDPOINT_URL / AWS_S3_HOST, or the region's AWS "
+    "endpoint), the network and any proxy (AWS_S3_PROXIES). Timeouts and retries "
+    "are set with AWS_S3_CLIENT_CONFIG (defaults: connect 5 s, read 30 s, 5 attempts)."
+)
+_WHERE = "\nsigv4_storage: {where}: {hint}"
+
+
+class S3EndpointUnreachable(EndpointConnectionError):  # type: ignore[misc]
+    """No connection to the endpoint, after botocore's retries."""
+
+    fmt = EndpointConnectionError.fmt + _WHERE
+
+
+class S3ConnectTimeout(ConnectTimeoutError):  # type: ignore[misc]
+    fmt = ConnectTimeoutError.fmt + _WHERE
+
+
+class S3ReadTimeout(ReadTimeoutError):  # type: ignore[misc]
+    fmt = ReadTimeoutError.fmt + _WHERE
+
+
+_UNREACHABLE = (
+    (EndpointConnectionError, S3EndpointUnreachable),
+    (ConnectTimeoutError, S3ConnectTimeout),
+    (ReadTimeoutError, S3ReadTimeout),
+)
+
+
 class RefusalHints:
     """The ``after-call.s3`` handler of one storage's clients."""
 
@@ -103,5 +145,14 @@ class RefusalHints:
         if hint := HINTS.get(code):
             raise S3RequestRefused(parsed, model.name, self.where, hint)
 
+    def unreachable(self, exception: Exception, **_: Any) -> None:
+        """``after-call-error``: connection failures name the bucket, endpoint and region."""
+        for botocore_class, ours in _UNREACHABLE:
+            if isinstance(exception, botocore_class) and not isinstance(exception, ours):
+                kwargs = dict(getattr(exception, "kwargs", {}))
+                kwargs.setdefault("endpoint_url", "?")
+                raise ours(**kwargs, where=self.where, hint=UNREACHABLE_HINT) from exception
+
     def register(self, events: Any) -> None:
         events.register("after-call.s3", self)
+        events.register("after-call-error.s3", self.unreachable)

@@ -11,8 +11,10 @@ equal for arbitrary names (``tests/test_names.py``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.core.exceptions import SuspiciousFileOperation
 from storages.utils import safe_join
 
 
@@ -49,3 +51,38 @@ def plain_key(prefix: str | None, name: Any) -> str | None:
     if prefix is not None and type(name) is str and _plain(name):
         return prefix + name
     return None
+
+
+#: S3 refuses longer keys.
+MAX_KEY_BYTES = 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_key(name: Any, key: str) -> str:
+    """Refuse keys S3 cannot store or list safely, naming the name and the fix.
+
+    Raised before any request, as ``SuspiciousFileOperation`` (Django turns it
+    into a 400 in a view, as it does its own file-name checks).
+    """
+    found = _CONTROL.search(key)
+    if found:
+        raise SuspiciousFileOperation(
+            f"sigv4_storage: the name {name!r} contains the control character "
+            f"U+{ord(found.group()):04X}; S3 keys with control characters break listings "
+            f"and URLs. Remove it (django.utils.text.get_valid_filename does)."
+        )
+    if len(key) > MAX_KEY_BYTES // 4 and len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise SuspiciousFileOperation(
+            f"sigv4_storage: the key for {str(name)[:40]!r}... is "
+            f"{len(key.encode('utf-8'))} bytes in UTF-8; S3 keys are at most "
+            f"{MAX_KEY_BYTES}. Shorten the name (FileField max_length, upload_to)."
+        )
+    return key
+
+
+def check_not_empty(name: Any) -> None:
+    if name is None or str(name).strip("/. ") == "":
+        raise SuspiciousFileOperation(
+            f"sigv4_storage: {name!r} names no file. Pass the file's name, e.g. "
+            f"'uploads/report.pdf'."
+        )

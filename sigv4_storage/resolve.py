@@ -24,6 +24,15 @@ from .hosts import AwsHost, Endpoint, HostError, aws_host, parse_endpoint_url, p
 #: SigV4 presigned URLs live at most 7 days.
 MAX_EXPIRE = 604800
 
+#: Defaults a user's AWS_S3_CLIENT_CONFIG overrides: botocore's standard retry
+#: mode (throttling and 5xx retried with backoff), and timeouts that fail a dead
+#: endpoint in seconds instead of botocore's 60 s per attempt.
+DEFAULT_CLIENT_CONFIG = Config(
+    connect_timeout=5,
+    read_timeout=30,
+    retries={"mode": "standard", "total_max_attempts": 5},
+)
+
 #: Region sources that mean "nobody configured a region".
 DEFAULT_REGION = "default (no region configured)"
 DEFAULT_CUSTOM_REGION = "default for custom endpoints"
@@ -528,7 +537,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
     else:  # what django-storages builds when no client config is given
         proxies = layers.first("proxies", ["AWS_S3_PROXIES"])
         base = Config(proxies=proxies.value if proxies else None)
-    client_config = base.merge(
+    client_config = DEFAULT_CLIENT_CONFIG.merge(base).merge(
         Config(
             signature_version="s3v4",
             s3={

@@ -24,7 +24,7 @@ from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
 from .errors import RefusalHints
 from .files import SigV4S3File
-from .names import location_prefix, plain_key
+from .names import check_key, check_not_empty, location_prefix, plain_key
 from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, MAX_EXPIRE, SettingError, resolve
 from .signer import QUERY_PARAMETERS, BucketURL
 
@@ -171,6 +171,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
 
     def _open(self, name: str, mode: str = "rb") -> SigV4S3File:
         # As django-storages' _open, with the file that skips a second HeadObject.
+        check_not_empty(name)
         name = self._normalize_name(clean_name(name))
         try:
             return SigV4S3File(name, mode, self)
@@ -268,7 +269,27 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     def _key(self, name: Any) -> str:
         """``_normalize_name(clean_name(name))``, without normpath for plain names."""
         key = plain_key(self._key_prefix, name)
-        return key if key is not None else self._normalize_name(clean_name(name))
+        if key is None:
+            return self._normalize_name(clean_name(name))
+        return check_key(name, key)
+
+    def _normalize_name(self, name: Any) -> str:
+        # Every operation goes through here: refuse what S3 cannot store safely.
+        key: str = super()._normalize_name(name)
+        return check_key(name, key)
+
+    # Names that name no file are refused before any request (listdir("") is fine).
+    def exists(self, name: str) -> bool:
+        check_not_empty(name)
+        return bool(super().exists(name))
+
+    def delete(self, name: str) -> None:
+        check_not_empty(name)
+        super().delete(name)
+
+    def size(self, name: str) -> int:
+        check_not_empty(name)
+        return int(super().size(name))
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()

@@ -182,3 +182,14 @@ def proxy(seaweedfs):
         skip_or_fail("nginx not found: apt-get install -y nginx")
     with nginx(binary, seaweedfs.endpoint) as server:
         yield server
+
+
+#: Figures the reliability tests report (operations, faults, bytes verified).
+FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("sigv4_storage figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

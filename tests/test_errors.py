@@ -53,7 +53,7 @@ def test_each_known_refusal_names_where_and_the_fix(code):
 
 
 @pytest.mark.parametrize(
-    ("status", "code"), [(200, ""), (404, "NoSuchKey"), (500, "InternalError")]
+    ("status", "code"), [(200, ""), (404, "NoSuchKey"), (409, "BucketNotEmpty")]
 )
 def test_other_answers_pass_through(status, code):
     call(RefusalHints("media", "http://x", "us-east-1"), status, code)  # raises nothing

@@ -44,6 +44,8 @@ NAMES = [
     "tilde~file.txt",
     "percent%20literal.txt",
     "mix 한 +~%.bin",
+    "emoji 😀 #1?.txt",
+    "50% off + tax #2 ?q=1&x.txt",
 ]
 
 

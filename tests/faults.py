@@ -1,0 +1,113 @@
+"""An HTTP proxy between a storage and a real S3 server that injects failures.
+
+Requests pass through unchanged (the ``Host`` header too, so SigV4 still
+verifies upstream) unless a rule matches: then the proxy answers with an S3
+error (500, 503 SlowDown...) or drops the connection mid-request, as a server
+that dies would. It counts what it injected and forwarded.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
+
+
+@dataclass
+class Rule:
+    matches: Callable[[str, str], bool]  # (method, path with query) -> bool
+    status: int | None = None  # None: drop the connection
+    code: str = ""
+    times: int = 1_000_000
+
+
+@dataclass
+class FaultProxy:
+    upstream: str  # host:port
+    rules: list[Rule] = field(default_factory=list)
+    injected: int = 0
+    forwarded: int = 0
+    #: (method, path) of every request forwarded upstream.
+    seen: list[tuple[str, str]] = field(default_factory=list)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def handle_any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                rule = proxy._take(self.command, self.path)
+                if rule is not None and rule.status is None:
+                    self.rfile.read(min(length, 64 * 1024))  # part of the body, then gone
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                body = self.rfile.read(length) if length else b""
+                if rule is not None:
+                    payload = (
+                        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{rule.code}</Code>'
+                        f"<Message>injected by the test</Message></Error>"
+                    ).encode()
+                    self.send_response(rule.status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                    return
+                upstream = http.client.HTTPConnection(proxy.upstream, timeout=60)
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                    upstream.request(self.command, self.path, body=body, headers=headers)
+                    response = upstream.getresponse()
+                    data = response.read()
+                finally:
+                    upstream.close()
+                with proxy._lock:
+                    proxy.forwarded += 1
+                    proxy.seen.append((self.command, self.path))
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in HOP_BY_HOP | {"content-length"}:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = handle_any  # noqa: N815
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _take(self, method: str, path: str) -> Rule | None:
+        with self._lock:
+            for rule in self.rules:
+                if rule.times > 0 and rule.matches(method, path):
+                    rule.times -= 1
+                    self.injected += 1
+                    return rule
+        return None
+
+    def start(self) -> None:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
