@@ -90,20 +90,17 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     @property
     def connection(self) -> Any:
         """This thread's boto3 resource, on the process-wide client (``clients``)."""
-        self.settle_region()
-        resource = getattr(self._connections, "connection", None)
-        if resource is None:
-            resource = self._shared(signed=True).resource()
-            self._connections.connection = resource
-        return resource
+        return self._thread_resource(self._connections, signed=True)
 
     @property
     def unsigned_connection(self) -> Any:
+        return self._thread_resource(self._unsigned_connections, signed=False)
+
+    def _thread_resource(self, local: threading.local, signed: bool) -> Any:
         self.settle_region()
-        resource = getattr(self._unsigned_connections, "connection", None)
+        resource = getattr(local, "connection", None)
         if resource is None:
-            resource = self._shared(signed=False).resource()
-            self._unsigned_connections.connection = resource
+            resource = local.connection = self._shared(signed).resource()
         return resource
 
     @property

@@ -3,13 +3,12 @@
 import pickle
 import threading
 
-import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, clients
-from tests.util import ACCESS_KEY, SECRET_KEY
+from tests.util import SECRET_KEY, create_bucket
 
 
 @pytest.fixture
@@ -17,14 +16,7 @@ def bucket(settings, moto_aws):
     settings.AWS_STORAGE_BUCKET_NAME = "shared-bucket"
     settings.AWS_S3_REGION_NAME = "eu-central-1"
     for name in ("shared-bucket", "other-bucket"):
-        boto3.client(
-            "s3",
-            region_name="eu-central-1",
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-        ).create_bucket(
-            Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-        )
+        create_bucket(name, "eu-central-1")
     return settings
 
 

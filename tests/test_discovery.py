@@ -16,7 +16,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, SigV4StorageWarning, discovery
-from tests.util import ACCESS_KEY, SECRET_KEY, RequestLog, resolved, verify_presigned_url
+from tests.util import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    RequestLog,
+    create_bucket,
+    resolved,
+    verify_presigned_url,
+)
 
 BUCKETS = {
     "bucket-in-virginia": "us-east-1",
@@ -29,18 +36,7 @@ BUCKETS = {
 @pytest.fixture
 def buckets(moto_aws):
     for bucket, region in BUCKETS.items():
-        client = boto3.client(
-            "s3",
-            region_name=region,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-        )
-        if region == "us-east-1":
-            client.create_bucket(Bucket=bucket)
-        else:
-            client.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
-            )
+        create_bucket(bucket, region)
     return BUCKETS
 
 

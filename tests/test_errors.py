@@ -8,14 +8,13 @@ storage's clients.
 import pickle
 from types import SimpleNamespace
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage
 from sigv4_storage.errors import HINTS, RefusalHints, S3RequestRefused
-from tests.util import ACCESS_KEY, SECRET_KEY
+from tests.util import create_bucket
 
 OPERATION = SimpleNamespace(name="PutObject")
 
@@ -63,14 +62,7 @@ def test_modeled_errors_keep_their_class(settings, moto_aws):
     """NoSuchKey stays ``client.exceptions.NoSuchKey``: callers that catch it still can."""
     settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
     settings.AWS_S3_REGION_NAME = "eu-central-1"
-    boto3.client(
-        "s3",
-        region_name="eu-central-1",
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    ).create_bucket(
-        Bucket="media-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-    )
+    create_bucket("media-bucket", "eu-central-1")
     storage = SigV4S3Storage()
     storage.save("here.txt", ContentFile(b"x"))
     client = storage.connection.meta.client

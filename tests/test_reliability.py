@@ -17,7 +17,6 @@ import threading
 import time
 import uuid
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
@@ -31,7 +30,7 @@ from tests.conftest import FIGURES
 from tests.faults import FaultProxy, Rule
 from tests.servers import ADMIN, REGION, Server
 from tests.test_s3_api import fetch
-from tests.util import ACCESS_KEY, SECRET_KEY, RequestLog
+from tests.util import SECRET_KEY, RequestLog, create_bucket
 
 MB = 1024 * 1024
 
@@ -41,15 +40,7 @@ MB = 1024 * 1024
 def recorded(settings, moto_aws):
     settings.AWS_STORAGE_BUCKET_NAME = "input-bucket"
     settings.AWS_S3_REGION_NAME = "eu-central-1"
-    client = boto3.client(
-        "s3",
-        region_name="eu-central-1",
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    )
-    client.create_bucket(
-        Bucket="input-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-    )
+    client = create_bucket("input-bucket", "eu-central-1")
     storage = SigV4S3Storage(location="media")
     storage.settle_region()
     log = RequestLog(clients.shared(storage).client, SECRET_KEY)

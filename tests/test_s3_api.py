@@ -35,7 +35,7 @@ from sigv4_storage.errors import S3RequestRefused
 from tests import servers
 from tests.servers import REGION, SERVERS, Server
 from tests.test_storage import NAMES
-from tests.util import key_path, verify_presigned_url
+from tests.util import key_path, static_sources, verify_presigned_url
 
 MB = 1024 * 1024
 
@@ -160,11 +160,7 @@ def test_public_urls_of_the_static_storage(server):
 
 
 def test_collectstatic_with_the_manifest_storage(server, settings, tmp_path):
-    source = tmp_path / "static"
-    (source / "css").mkdir(parents=True)
-    (source / "img").mkdir()
-    (source / "img" / "로고.png").write_bytes(b"\x89PNG fake")
-    (source / "css" / "site.css").write_text("body { background: url('../img/로고.png'); }")
+    source = static_sources(tmp_path / "static", logo="로고.png")
     settings.STATICFILES_DIRS = [str(source)]
     settings.STORAGES = {
         **settings.STORAGES,

@@ -30,6 +30,7 @@ from tests.util import (
     RequestLog,
     SignatureMismatch,
     key_path,
+    static_sources,
     verify_presigned_url,
 )
 
@@ -257,11 +258,7 @@ def test_object_parameters(s3):
 
 # -- static files ----------------------------------------------------------------
 def test_collectstatic_with_the_manifest_storage(s3, settings, tmp_path):
-    source = tmp_path / "static"
-    (source / "css").mkdir(parents=True)
-    (source / "img").mkdir()
-    (source / "img" / "logo.png").write_bytes(b"\x89PNG fake")
-    (source / "css" / "site.css").write_text("body { background: url('../img/logo.png'); }")
+    source = static_sources(tmp_path / "static")
     settings.STATICFILES_DIRS = [str(source)]
     settings.STORAGES = {
         **settings.STORAGES,

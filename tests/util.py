@@ -203,3 +203,26 @@ class RequestLog(list):
     @property
     def hosts(self) -> set[str]:
         return {urlsplit(url).netloc for _, url, _ in self}
+
+
+def create_bucket(name: str, region: str) -> Any:
+    """A bucket in ``region`` (moto in-process or AWS semantics); the client."""
+    import boto3
+
+    client = boto3.client(
+        "s3", region_name=region, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY
+    )
+    if region == "us-east-1":
+        client.create_bucket(Bucket=name)
+    else:
+        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    return client
+
+
+def static_sources(root: Any, logo: str = "logo.png") -> Any:
+    """A STATICFILES_DIRS folder: css/site.css referring to img/<logo>."""
+    (root / "css").mkdir(parents=True)
+    (root / "img").mkdir()
+    (root / "img" / logo).write_bytes(b"\x89PNG fake")
+    (root / "css" / "site.css").write_text(f"body {{ background: url('../img/{logo}'); }}")
+    return root
