@@ -2,14 +2,15 @@
 
 Requests pass through unchanged (the ``Host`` header too, so SigV4 still
 verifies upstream) unless a rule matches: then the proxy answers with an S3
-error (500, 503 SlowDown...) or drops the connection mid-request, as a server
-that dies would. It counts what it injected and forwarded.
+error (500, 503 SlowDown...), stalls, or drops the connection mid-request,
+as a server that dies would. It counts what it injected and forwarded.
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ class Rule:
     status: int | None = None  # None: drop the connection
     code: str = ""
     times: int = 1_000_000
+    delay: float = 0.0  # seconds to stall before answering (or forwarding)
 
 
 @dataclass
@@ -48,6 +50,10 @@ class FaultProxy:
             def handle_any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 rule = proxy._take(self.command, self.path)
+                if rule is not None and rule.delay:
+                    time.sleep(rule.delay)
+                    if rule.status is None:  # a slow server: then answer normally
+                        rule = None
                 if rule is not None and rule.status is None:
                     self.rfile.read(min(length, 64 * 1024))  # part of the body, then gone
                     self.close_connection = True

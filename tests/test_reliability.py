@@ -19,7 +19,12 @@ import uuid
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.files.base import ContentFile
 from django.core.management import call_command
@@ -169,6 +174,19 @@ def test_a_server_dying_mid_multipart_upload_leaves_nothing(faulty, settings):
     assert missing.value.response["Error"]["Code"] in ("404", "NoSuchKey")
     assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
     assert any(m == "DELETE" and "uploadId=" in p for m, p in proxy.seen)  # aborted, not lost
+
+
+@pytest.mark.integration
+def test_a_stalled_server_times_out_naming_the_endpoint(faulty, settings):
+    _, proxy, bucket = faulty
+    settings.AWS_S3_CLIENT_CONFIG = Config(read_timeout=1, retries={"total_max_attempts": 2})
+    proxy.rules.append(Rule(lambda m, p: m == "HEAD", delay=2.5))
+    with pytest.raises(ReadTimeoutError) as excinfo:
+        SigV4S3Storage().exists("slow.txt")
+    message = str(excinfo.value)
+    assert f'Read timeout on endpoint URL: "http://{proxy.endpoint}/{bucket}/slow.txt"' in message
+    assert f"bucket {bucket!r} at http://{proxy.endpoint} (region {REGION})" in message
+    assert proxy.injected == 2  # both attempts stalled, then it gave up
 
 
 def test_connection_refused_names_the_endpoint_and_region(settings, credentials):
