@@ -3,3 +3,4 @@
 SECRET_KEY = "tests-only-not-a-secret"
 DEFAULT_FILE_STORAGE = "sigv4_storage.SigV4S3Storage"
 STATICFILES_STORAGE = "sigv4_storage.SigV4StaticStorage"
+USE_TZ = True
