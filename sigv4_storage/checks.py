@@ -115,7 +115,7 @@ def configured_storages() -> Iterator[Configured]:
 
 @register()
 def check_storages(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    messages: list[CheckMessage] = [*_legacy_settings_ignored(), *_region_settings_disagree()]
+    messages: list[CheckMessage] = list(_legacy_settings_ignored())
     for storage in configured_storages():
         messages.extend(_check_storage(storage))
     return messages
@@ -150,6 +150,7 @@ def _check_storage(storage: Configured) -> list[CheckMessage]:
         )
         for message in s3.warnings
     ]
+    messages.extend(_region_settings_disagree(storage, s3))
 
     def effective(name: str) -> Any:
         found = layers.option(name)
@@ -217,25 +218,15 @@ def _legacy_settings_ignored() -> list[CheckMessage]:
     return messages
 
 
-def _region_settings_disagree() -> list[CheckMessage]:
-    if not any(True for _ in configured_storages()):
+def _region_settings_disagree(storage: Configured, s3: S3Config) -> list[CheckMessage]:
+    if not s3.region_conflicts:
         return []
-    found = [
-        (f"settings.{name}", getattr(settings, name, None))
-        for name in ("AWS_S3_REGION_NAME", "AWS_REGION")
-    ] + [
-        (f"environment {name}", os.environ.get(name))
-        for name in ("AWS_S3_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION")
-    ]
-    named = [(source, value) for source, value in found if value]
-    regions = {value for _, value in named}
-    if len(regions) < 2:
-        return []
-    listed = ", ".join(f"{source}={value!r}" for source, value in named)
     return [
         Warning(
-            f"sigv4_storage: region settings disagree: {listed}. {named[0][0]} is used.",
+            f"sigv4_storage: region settings disagree: {', '.join(s3.region_conflicts)}. "
+            f"{s3.region_conflicts[0].split('=')[0]} is used.",
             hint="Keep one region setting (AWS_S3_REGION_NAME), or make them agree.",
+            obj=storage.label,
             id="sigv4_storage.W003",
         )
     ]

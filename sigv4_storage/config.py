@@ -44,6 +44,8 @@ class S3Config:
     #: The bucket's root URL for url(): public_endpoint_url's, else bucket_url.
     public_bucket_url: str = ""
     sources: Mapping[str, str] = field(default_factory=dict)
+    #: Region settings that disagree, each as "source='value'", the one used first.
+    region_conflicts: tuple[str, ...] = ()
     #: Settings read but not used (overridden, redundant), in words.
     notes: tuple[str, ...] = ()
     #: What the storage should warn about when it is built.

@@ -91,6 +91,8 @@ class _Resolver:
         self.sources: dict[str, str] = {}
         self.notes: list[str] = []
         self.warnings: list[str] = []
+        #: Region settings set to different values (the first one wins).
+        self.region_conflicts: tuple[str, ...] = ()
 
     def take(self, name: str, found: Sourced | None, default: Any = None) -> Any:
         if found is None:
@@ -197,6 +199,24 @@ class _Resolver:
         configured = _str(
             layers.option("region_name") or layers.setting("AWS_S3_REGION_NAME", "AWS_REGION")
         )
+        named = [
+            found
+            for found in (
+                layers.option("region_name"),
+                layers.setting("AWS_S3_REGION_NAME"),
+                layers.setting("AWS_REGION"),
+                layers.env("AWS_S3_REGION_NAME"),
+                layers.env("AWS_REGION"),
+                layers.env("AWS_DEFAULT_REGION"),
+            )
+            if found is not None
+        ]
+        if len({str(found.value) for found in named}) > 1:
+            self.region_conflicts = tuple(f"{f.source}={f.value!r}" for f in named)
+            self.notes.append(
+                f"region settings disagree ({', '.join(self.region_conflicts)}): "
+                f"{named[0].source} is used."
+            )
         config_region = getattr(user_config, "region_name", None)
         if configured is None and config_region:
             configured = Sourced(config_region, "AWS_S3_CLIENT_CONFIG.region_name")
@@ -571,6 +591,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         public_endpoint_url=public.url if public is not None else None,
         public_bucket_url=public_bucket_url,
         sources=dict(r.sources),
+        region_conflicts=r.region_conflicts,
         notes=tuple(r.notes),
         warnings=tuple(r.warnings),
     )

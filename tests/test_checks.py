@@ -192,3 +192,12 @@ def test_every_id_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for check_id in CHECK_IDS:
         assert f"`{check_id}`" in readme, check_id
+
+
+def test_region_disagreement_with_the_environment(project, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    messages = [m for m in ours(run_checks()) if m.id == "sigv4_storage.W003"]
+    assert {m.obj for m in messages} == {"STORAGES['default']", "STORAGES['staticfiles']"}
+    assert "settings.AWS_S3_REGION_NAME='ap-northeast-2'" in messages[0].msg
+    assert "environment AWS_DEFAULT_REGION='us-west-2'" in messages[0].msg
+    assert "settings.AWS_S3_REGION_NAME is used" in messages[0].msg
