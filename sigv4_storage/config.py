@@ -8,6 +8,10 @@ from typing import Any, Literal
 
 from botocore.config import Config
 
+#: Region sources that mean "nobody named a region".
+DEFAULT_REGION = "default (no region configured)"
+DEFAULT_CUSTOM_REGION = "default for custom endpoints"
+
 
 @dataclass(frozen=True)
 class S3Config:
@@ -55,6 +59,12 @@ class S3Config:
     @property
     def custom_endpoint(self) -> bool:
         return self.partition is None
+
+    @property
+    def region_configured(self) -> bool:
+        """Whether the region came from somewhere (a setting, the host, the bucket)
+        rather than the default."""
+        return self.sources.get("region") not in (DEFAULT_REGION, DEFAULT_CUSTOM_REGION)
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``boto3.Session.client/resource("s3", ...)``.

@@ -27,7 +27,6 @@ from django.core.files.base import ContentFile
 
 from . import discovery
 from .errors import HINTS
-from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION
 from .storage import SigV4S3Storage
 
 #: SigV4 refuses requests whose clock is more than 15 minutes off the server's.
@@ -182,7 +181,7 @@ class Doctor:
 
     def region(self) -> Finding:
         s3 = self.storage.s3_config
-        configured = s3.sources["region"] not in (DEFAULT_REGION, DEFAULT_CUSTOM_REGION)
+        configured = s3.region_configured
         client = self.storage._probe_client()
         found = discovery.ask(client, s3, log=False)  # the finding says it
         if found is None:
@@ -241,11 +240,10 @@ class Doctor:
         except ClientError as refused:
             self._date_header = _headers(refused.response).get("date")
             code = _code(refused)
-            if code in ("NoSuchKey", "404", "AccessDenied", "403"):
-                more = "" if code.startswith("NoSuch") else " (no permission to read this key)"
+            if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"):
+                denied = code in ("AccessDenied", "403")
+                more = " (no permission to read this key)" if denied else ""
                 return Finding("signed request", OK, f"signature accepted{more}")
-            if code == "NoSuchBucket":
-                return Finding("signed request", OK, "signature accepted")
             return Finding(
                 "signed request", FAIL, f"refused: {code}", HINTS.get(code, str(refused))
             )

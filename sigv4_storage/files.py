@@ -11,7 +11,6 @@ to that ETag with ``IfMatch``; below the multipart threshold it sends the one
 
 from __future__ import annotations
 
-import copy
 import shutil
 from typing import Any
 
@@ -52,7 +51,7 @@ class _HeadedObject:
         obj = self._obj
         if Callback is not None or obj.meta.data is None:
             return obj.download_fileobj(Fileobj, ExtraArgs, Callback, Config)
-        config = copy.copy(Config or TransferConfig())
+        config = Config or TransferConfig()  # read only: no copy needed
         if obj.content_length < config.multipart_threshold:
             return self._single_get(Fileobj, ExtraArgs or {}, config.num_download_attempts)
         known = _Known(obj.content_length, obj.e_tag)

@@ -16,8 +16,7 @@ from typing import Any
 import django
 from django.conf import settings
 
-from .conf import Layers
-from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, resolve
+from .resolve import resolve
 
 MEDIA = "sigv4_storage.SigV4S3Storage"
 STATIC = "sigv4_storage.SigV4StaticStorage"
@@ -64,12 +63,11 @@ def _entries() -> dict[str, dict[str, Any]]:
 def _options(backend: str, options: dict[str, Any]) -> dict[str, Any]:
     from django.utils.module_loading import import_string
 
-    cls = import_string(backend)
-    defaults = cls.get_default_settings(cls.__new__(cls))
-    s3 = resolve(Layers.for_storage(cls, options, defaults))
+    layers, _ = import_string(backend).offline_view(options)
+    s3 = resolve(layers)
     result = {k: v for k, v in options.items() if k not in NEVER_COPIED}
     result["bucket_name"] = s3.bucket_name
-    if s3.sources["region"] not in (DEFAULT_REGION, DEFAULT_CUSTOM_REGION):
+    if s3.region_configured:
         result["region_name"] = s3.region
     if s3.custom_endpoint:
         result["endpoint_url"] = s3.endpoint_url

@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import endpoints
 from .conf import Layers, Sourced
-from .config import S3Config
+from .config import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, S3Config
 from .hosts import AwsHost, Endpoint, HostError, aws_host, parse_endpoint_url, parse_host
 
 #: SigV4 presigned URLs live at most 7 days.
@@ -33,9 +33,6 @@ DEFAULT_CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 5},
 )
 
-#: Region sources that mean "nobody configured a region".
-DEFAULT_REGION = "default (no region configured)"
-DEFAULT_CUSTOM_REGION = "default for custom endpoints"
 DISCOVERED = "the bucket's region (HeadBucket x-amz-bucket-region)"
 
 _TRUE = {"1", "true", "yes", "on"}

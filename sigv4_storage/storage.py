@@ -25,7 +25,7 @@ from .config import S3Config
 from .errors import RefusalHints
 from .files import SigV4S3File
 from .names import check_key, check_not_empty, location_prefix, plain_key
-from .resolve import DEFAULT_CUSTOM_REGION, DEFAULT_REGION, MAX_EXPIRE, SettingError, resolve
+from .resolve import MAX_EXPIRE, SettingError, resolve
 from .signer import QUERY_PARAMETERS, BucketURL
 
 logger = logging.getLogger("sigv4_storage")
@@ -133,7 +133,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 return
             s3 = self.s3_config
             found = discovery.bucket_region(s3, self._probe_client)
-            configured = s3.sources["region"] not in (DEFAULT_REGION, DEFAULT_CUSTOM_REGION)
+            configured = s3.region_configured
             if found is not None and found != s3.region and configured:
                 mismatch = (
                     f"bucket {s3.bucket_name!r} is in {found!r}, not in {s3.region!r} "
