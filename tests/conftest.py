@@ -1,6 +1,5 @@
 import os
 import socket
-import uuid
 
 import pytest
 
@@ -127,6 +126,14 @@ def seaweedfs():
         yield server
 
 
+@pytest.fixture
+def weed_bucket(seaweedfs):
+    """A fresh bucket on SeaweedFS, removed afterwards: ``(server, bucket name)``."""
+    weed = Server("seaweedfs", seaweedfs.endpoint, *ADMIN)
+    with weed.bucket("weed") as bucket:
+        yield weed, bucket
+
+
 @pytest.fixture(autouse=True)
 def forget_bucket_regions():
     """Each test asks its buckets afresh (the cache lives for the process)."""
@@ -146,20 +153,17 @@ def server(request, settings):
         found = Server(kind, weed.endpoint, *ADMIN)
     else:
         found = Server(kind, request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
-    bucket = f"api-{uuid.uuid4().hex[:16]}"
-    found.client().create_bucket(
-        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
-    settings.AWS_STORAGE_BUCKET_NAME = bucket
-    settings.AWS_S3_REGION_NAME = REGION
-    settings.AWS_ACCESS_KEY_ID = found.access_key
-    settings.AWS_SECRET_ACCESS_KEY = found.secret_key
-    if route == "host":
-        settings.AWS_S3_HOST = found.endpoint
-        settings.AWS_S3_USE_SSL = False
-    else:
-        settings.AWS_S3_ENDPOINT_URL = f"http://{found.endpoint}"
-    return found
+    with found.bucket("api") as bucket:
+        settings.AWS_STORAGE_BUCKET_NAME = bucket
+        settings.AWS_S3_REGION_NAME = REGION
+        settings.AWS_ACCESS_KEY_ID = found.access_key
+        settings.AWS_SECRET_ACCESS_KEY = found.secret_key
+        if route == "host":
+            settings.AWS_S3_HOST = found.endpoint
+            settings.AWS_S3_USE_SSL = False
+        else:
+            settings.AWS_S3_ENDPOINT_URL = f"http://{found.endpoint}"
+        yield found
 
 
 @pytest.fixture(autouse=True)

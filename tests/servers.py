@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,10 @@ class SeaweedFS:
             f"-s3.config={config}",
             "-admin.ui=false",
             "-webdav=false",
+            # By default the volume count is free disk / volume size: a few on a
+            # machine with little free disk. Volumes are not preallocated, so a
+            # fixed count costs no disk; each bucket takes one.
+            "-volume.max=200",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             f"-s3.localSocket={self.workdir / 's3.sock'}",
@@ -206,6 +211,35 @@ class Server:
             aws_secret_access_key=secret_key or self.secret_key,
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
+
+    @contextlib.contextmanager
+    def bucket(self, prefix: str) -> Iterator[str]:
+        """A new bucket in REGION, emptied and deleted afterwards.
+
+        On SeaweedFS every bucket is a collection with volumes of its own, so
+        buckets left behind exhaust the server's volumes: later writes fail
+        with ``InternalError``.
+        """
+        name = f"{prefix}-{uuid.uuid4().hex[:16]}"
+        client = self.client()
+        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        try:
+            yield name
+        finally:
+            remove_bucket(client, name)
+
+
+def remove_bucket(client, bucket: str) -> None:
+    """Abort open multipart uploads, delete every object, then the bucket."""
+    for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+        for upload in page.get("Uploads", []):
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+    client.delete_bucket(Bucket=bucket)
 
 
 def _param(kind, route, *marks):

@@ -4,13 +4,12 @@ of SeaweedFS (which checks every signature, host included).
 """
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, clients
-from tests.servers import ADMIN, REGION, Server
+from tests.servers import ADMIN, REGION
 from tests.test_s3_api import allow_public_reads, fetch
 from tests.util import key_path, verify_presigned_url
 
@@ -18,11 +17,9 @@ BODY = "프록시 뒤의 파일\n".encode() * 100
 
 
 @pytest.fixture(params=["endpoint_url", "host"])
-def behind_proxy(request, settings, seaweedfs, proxy):
+def behind_proxy(request, settings, seaweedfs, weed_bucket, proxy):
     """Internal endpoint: SeaweedFS directly. Public endpoint: nginx."""
-    weed = Server("seaweedfs", seaweedfs.endpoint, *ADMIN)
-    bucket = f"proxy-{uuid.uuid4().hex[:12]}"
-    weed.client().create_bucket(Bucket=bucket)
+    weed, bucket = weed_bucket
     settings.AWS_STORAGE_BUCKET_NAME = bucket
     settings.AWS_S3_REGION_NAME = REGION
     settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = ADMIN

@@ -15,7 +15,6 @@ import os
 import random
 import threading
 import time
-import uuid
 
 import pytest
 from botocore.config import Config
@@ -33,7 +32,7 @@ from sigv4_storage import SigV4S3Storage, clients
 from sigv4_storage.checks import check_storage_security, check_storages
 from tests.conftest import FIGURES
 from tests.faults import FaultProxy, Rule
-from tests.servers import ADMIN, REGION, Server
+from tests.servers import ADMIN, REGION
 from tests.test_s3_api import fetch
 from tests.util import SECRET_KEY, RequestLog, create_bucket
 
@@ -113,11 +112,9 @@ def test_the_longest_key_s3_accepts_is_accepted(recorded):
 
 # -- faults, through a proxy in front of SeaweedFS ---------------------------------------
 @pytest.fixture
-def faulty(settings, seaweedfs):
+def faulty(settings, seaweedfs, weed_bucket):
     """A bucket on SeaweedFS, reached through a fault-injecting proxy."""
-    weed = Server("seaweedfs", seaweedfs.endpoint, *ADMIN)
-    bucket = f"faults-{uuid.uuid4().hex[:12]}"
-    weed.client().create_bucket(Bucket=bucket)
+    weed, bucket = weed_bucket
     proxy = FaultProxy(seaweedfs.endpoint)
     proxy.start()
     settings.AWS_STORAGE_BUCKET_NAME = bucket
@@ -213,10 +210,8 @@ def test_timeouts_and_retries_have_sane_defaults_and_can_be_set(settings, creden
 
 # -- load ---------------------------------------------------------------------------------
 @pytest.mark.integration
-def test_sixteen_threads_on_shared_storages(settings, seaweedfs):
-    weed = Server("seaweedfs", seaweedfs.endpoint, *ADMIN)
-    bucket = f"load-{uuid.uuid4().hex[:12]}"
-    weed.client().create_bucket(Bucket=bucket)
+def test_sixteen_threads_on_shared_storages(settings, seaweedfs, weed_bucket):
+    weed, bucket = weed_bucket
     settings.AWS_STORAGE_BUCKET_NAME = bucket
     settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = ADMIN
     settings.AWS_S3_ENDPOINT_URL = f"http://{seaweedfs.endpoint}"
@@ -279,12 +274,12 @@ def test_sixteen_threads_on_shared_storages(settings, seaweedfs):
 
 # -- secrets ---------------------------------------------------------------------------------
 @pytest.mark.integration
-def test_nothing_the_package_emits_contains_a_secret(settings, seaweedfs, caplog, capsys):
+def test_nothing_the_package_emits_contains_a_secret(
+    settings, seaweedfs, weed_bucket, caplog, capsys
+):
     """Errors, DEBUG logs, repr/str, checks and s3doctor (text and JSON)."""
     token = "IQoJb3JpZ2luX2VjE-session-token-that-must-never-leak"
-    weed = Server("seaweedfs", seaweedfs.endpoint, *ADMIN)
-    bucket = f"secrets-{uuid.uuid4().hex[:12]}"
-    weed.client().create_bucket(Bucket=bucket)
+    _, bucket = weed_bucket
     settings.DEBUG = False
     settings.STORAGES = {"default": {"BACKEND": "sigv4_storage.SigV4S3Storage"}}
     settings.AWS_STORAGE_BUCKET_NAME = bucket
