@@ -166,18 +166,18 @@ class SeaweedFS:
         self.stop()
         raise RuntimeError(f"SeaweedFS did not answer within {timeout:.0f}s:\n{self.tail()}")
 
-    def tail(self, lines: int = 30) -> str:
+    def _log_lines(self) -> list[str]:
         try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+            return self.log.read_text(errors="replace").splitlines()
         except OSError:
-            return "(no log)"
+            return []
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self._log_lines()[-lines:]) or "(no log)"
 
     def problems(self, limit: int = 30) -> list[str]:
         """The last errors and warnings weed logged (glog lines ``E…``/``W…``)."""
-        try:
-            lines = self.log.read_text(errors="replace").splitlines()
-        except OSError:
-            return []
+        lines = self._log_lines()
         return [line for line in lines if line[:1] in ("E", "W") and line[1:5].isdigit()][-limit:]
 
     def stop(self) -> None:
@@ -338,14 +338,6 @@ class Nginx:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"nginx did not listen on {self.endpoint} within {timeout:.0f}s")
-
-    def problems(self, limit: int = 30) -> list[str]:
-        """The last errors and warnings weed logged (glog lines ``E…``/``W…``)."""
-        try:
-            lines = self.log.read_text(errors="replace").splitlines()
-        except OSError:
-            return []
-        return [line for line in lines if line[:1] in ("E", "W") and line[1:5].isdigit()][-limit:]
 
     def stop(self) -> None:
         stop_process(self.process)
