@@ -32,6 +32,8 @@ MAX_CLIENTS = 64
 
 _clients: OrderedDict[tuple[Any, ...], Shared] = OrderedDict()
 _lock = threading.Lock()
+#: Bumped by every clear_cache(): storages drop the clients they hold.
+_generation = 0
 
 
 @dataclass(frozen=True)
@@ -111,27 +113,14 @@ def count() -> int:
     return len(_clients)
 
 
+def generation() -> int:
+    """How many times the cache was cleared: storages compare it with theirs."""
+    return _generation
+
+
 def clear_cache() -> None:
-    """Drop every shared client (tests; after rotating static credentials)."""
+    """Drop every shared client (``sigv4_storage.testing.reset``)."""
+    global _generation
     with _lock:
         _clients.clear()
-
-
-class BucketResource:
-    """A boto3 ``Bucket`` whose ``Object(key)`` reuses one generated class.
-
-    boto3 builds the ``Object`` resource class from its JSON model on every
-    ``bucket.Object(key)`` call (about 1.7 ms), and django-storages calls it
-    for every save, open, size and delete. The class is built once here and
-    instantiated with the same identifiers and client boto3 would use.
-    """
-
-    def __init__(self, bucket: Any) -> None:
-        self._bucket = bucket
-        self._object_class = type(bucket.Object("_"))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._bucket, name)
-
-    def Object(self, key: str) -> Any:  # noqa: N802 - boto3's name
-        return self._object_class(self._bucket.name, key, client=self._bucket.meta.client)
+        _generation += 1

@@ -50,6 +50,9 @@ class S3Config:
     sources: Mapping[str, str] = field(default_factory=dict)
     #: Region settings that disagree, each as "source='value'", the one used first.
     region_conflicts: tuple[str, ...] = ()
+    #: The region was named in settings, OPTIONS, a class attribute, the client
+    #: config or an AWS host (not only the environment): trusted, never asked.
+    region_named: bool = False
     #: Settings read but not used (overridden, redundant), in words.
     notes: tuple[str, ...] = ()
     #: What the storage should warn about when it is built.

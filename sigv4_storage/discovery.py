@@ -4,21 +4,29 @@ S3 answers ``HeadBucket`` with an ``x-amz-bucket-region`` header, on success
 and also on 403 and 301, so even credentials without ``s3:ListBucket`` learn
 it. The answer is cached per (endpoint, bucket) for the life of the
 process; concurrent first users wait for one request instead of each
-sending their own. Failures (network, a server that does not say) are not
-cached: the caller keeps the configured region and a later storage asks
-again.
+sending their own.
+
+An answer counts only when it is a string that looks like a region (on AWS,
+one of the endpoint's partition): a proxy, a mock or a server that says
+something else "did not say". A failed ask (no network, no answer) is
+remembered for ``RETRY_AFTER`` seconds, so an offline process tries once
+per bucket in that time, not once per storage; the caller keeps the region
+it has.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import endpoints
 from .config import S3Config
 
 logger = logging.getLogger("sigv4_storage")
@@ -28,9 +36,19 @@ PROBE_CONFIG = Config(
     connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 2}
 )
 
+#: Seconds a failed ask is remembered: no new question for that bucket until then.
+RETRY_AFTER = 60.0
+
+#: Custom endpoints: a region is one name ("us-east-1", "auto", "garage").
+_REGION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
 _regions: dict[tuple[str, str], str] = {}
+#: When the last ask of a bucket failed (``clock()`` seconds).
+_failed: dict[tuple[str, str], float] = {}
 _locks: dict[tuple[str, str], threading.Lock] = {}
 _guard = threading.Lock()
+#: Monotonic seconds; tests move it.
+clock = time.monotonic
 
 
 def cache_key(s3: S3Config) -> tuple[str, str]:
@@ -43,10 +61,22 @@ def cached_region(s3: S3Config) -> str | None:
 
 
 def clear_cache() -> None:
-    """Forget every bucket's region (tests; a bucket re-created elsewhere)."""
+    """Forget every bucket's region and failed ask (``sigv4_storage.testing.reset``)."""
     with _guard:
         _regions.clear()
+        _failed.clear()
         _locks.clear()
+
+
+def region_answer(s3: S3Config, value: Any) -> str | None:
+    """``value`` if it can be the region of ``s3``'s bucket, else None."""
+    if not isinstance(value, str) or not _REGION_NAME.fullmatch(value):
+        return None
+    if s3.partition is not None:
+        partition = endpoints.partition_of(value)
+        if partition is None or partition.name != s3.partition:
+            return None
+    return value
 
 
 def bucket_region(s3: S3Config, client_factory: Callable[[], Any]) -> str | None:
@@ -63,9 +93,15 @@ def bucket_region(s3: S3Config, client_factory: Callable[[], Any]) -> str | None
     with lock:
         if key in _regions:  # another thread asked while we waited
             return _regions[key]
+        failed_at = _failed.get(key)
+        if failed_at is not None and clock() - failed_at < RETRY_AFTER:
+            return None
         region = ask(client_factory(), s3)
-        if region is not None:
+        if region is None:
+            _failed[key] = clock()
+        else:
             _regions[key] = region
+            _failed.pop(key, None)
         return region
 
 
@@ -90,17 +126,21 @@ def _ask(client: Any, s3: S3Config, warn: Callable[..., None]) -> str | None:
             s3.region,
         )
         return None
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    region = headers.get("x-amz-bucket-region")
-    if not region:
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    metadata = response.get("ResponseMetadata") if isinstance(response, dict) else None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    headers = metadata.get("HTTPHeaders")
+    said = headers.get("x-amz-bucket-region") if isinstance(headers, dict) else None
+    region = region_answer(s3, said)
+    if region is None:
+        status = metadata.get("HTTPStatusCode")
         warn(
-            "Bucket %r at %s did not report its region (HTTP %s); using %r.",
+            "Bucket %r at %s did not report its region (HTTP %s%s); using %r.",
             s3.bucket_name,
             s3.endpoint_url,
             status,
+            "" if said is None else ", not a region: " + repr(said)[:60],
             s3.region,
         )
         return None
     logger.debug("Bucket %r reports region %r.", s3.bucket_name, region)
-    return str(region)
+    return region

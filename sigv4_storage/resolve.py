@@ -90,6 +90,9 @@ class _Resolver:
         self.warnings: list[str] = []
         #: Region settings set to different values (the first one wins).
         self.region_conflicts: tuple[str, ...] = ()
+        #: The region was named in settings, OPTIONS, a class attribute, the
+        #: client config or an AWS host: trusted, the bucket is not asked.
+        self.region_named = False
 
     def take(self, name: str, found: Sourced | None, default: Any = None) -> Any:
         if found is None:
@@ -228,6 +231,7 @@ class _Resolver:
         found = configured
         if found is None and host_region is not None:
             found = Sourced(host_region, f"host in {endpoint_source}")
+        self.region_named = found is not None
         if found is None:
             found = _str(layers.env("AWS_S3_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"))
         if bucket_region is not None:
@@ -272,7 +276,12 @@ class _Resolver:
 
     # -- discovery ----------------------------------------------------------
     def discovery(self, custom: bool) -> tuple[bool, Literal["follow", "raise"]]:
-        """Whether to ask the bucket its region, and what to do if it differs."""
+        """Whether to ask the bucket its region, and what to do if it differs.
+
+        By default (None) only AWS endpoints are asked, and only when no
+        region is named in settings: a region from the environment alone
+        (``AWS_REGION`` on Lambda and ECS is the compute's region) is a guess.
+        """
         found = self.layers.first("discover_region", ["AWS_S3_DISCOVER_REGION"])
         if found is not None and not isinstance(found.value, bool):
             raise _fail(
@@ -280,7 +289,7 @@ class _Resolver:
                 f"endpoints, not on custom ones), not {type(found.value).__name__} "
                 f"{found.value!r}."
             )
-        discover = self.take("discover_region", found, not custom)
+        discover = self.take("discover_region", found, not custom and not self.region_named)
         found = _str(self.layers.first("region_mismatch", ["AWS_S3_REGION_MISMATCH"]))
         mismatch = self.take("region_mismatch", found, "follow")
         if mismatch not in ("follow", "raise"):
@@ -589,6 +598,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         public_bucket_url=public_bucket_url,
         sources=dict(r.sources),
         region_conflicts=r.region_conflicts,
+        region_named=r.region_named,
         notes=tuple(r.notes),
         warnings=tuple(r.warnings),
     )

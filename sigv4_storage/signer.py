@@ -61,6 +61,11 @@ _encode = _quoter(SAFE)
 _signing_keys: dict[tuple[str, str, str], bytes] = {}
 
 
+def clear_cache() -> None:
+    """Forget every cached signing key (``sigv4_storage.testing.reset``)."""
+    _signing_keys.clear()
+
+
 def signing_key(secret_key: str, date: str, region: str) -> bytes:
     """The day's S3 signing key, derived once per secret, date and region."""
     cache_key = (secret_key, date, region)

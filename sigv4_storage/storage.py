@@ -76,6 +76,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self.addressing_style = s3.addressing_style
         self.querystring_expire = s3.querystring_expire
         self._shared_clients: dict[tuple[bool, bool], clients.Shared] = {}
+        self._clients_generation = clients.generation()
         self._bucket_root = BucketURL(s3.public_bucket_url)
         self._key_prefix = location_prefix(self.location)
         if logger.isEnabledFor(logging.DEBUG):
@@ -90,28 +91,33 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     @property
     def connection(self) -> Any:
         """This thread's boto3 resource, on the process-wide client (``clients``)."""
-        return self._thread_resource(self._connections, signed=True)
+        return self._thread_resource("_connections", signed=True)
 
     @property
     def unsigned_connection(self) -> Any:
-        return self._thread_resource(self._unsigned_connections, signed=False)
+        return self._thread_resource("_unsigned_connections", signed=False)
 
-    def _thread_resource(self, local: threading.local, signed: bool) -> Any:
+    def _thread_resource(self, slot: str, signed: bool) -> Any:
         self.settle_region()
+        self._follow_client_reset()
+        local: threading.local = getattr(self, slot)
         resource = getattr(local, "connection", None)
         if resource is None:
             resource = local.connection = self._shared(signed).resource()
         return resource
 
-    @property
-    def bucket(self) -> Any:
-        found: Any = self.__dict__.get("_bucket")  # django-storages' cache slot
-        if found is None:
-            found = clients.BucketResource(self.connection.Bucket(self.bucket_name))
-            self.__dict__["_bucket"] = found
-        return found
+    def _follow_client_reset(self) -> None:
+        """After ``clients.clear_cache()`` (``testing.reset()``), drop what was built on
+        the old clients: this instance's clients, every thread's resource, the bucket."""
+        if self._clients_generation != clients.generation():
+            self._clients_generation = clients.generation()
+            self._shared_clients = {}
+            self._connections = threading.local()
+            self._unsigned_connections = threading.local()
+            self._bucket = None
 
     def _shared(self, signed: bool, public: bool = False) -> clients.Shared:
+        self._follow_client_reset()
         found = self._shared_clients.get((signed, public))
         if found is None:
             found = self._shared_clients[(signed, public)] = clients.shared(self, signed, public)
@@ -120,8 +126,11 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     def settle_region(self) -> None:
         """Ask the bucket its region (once per bucket per process) and act on it.
 
-        No region configured: use the bucket's. A configured region the
-        bucket is not in: follow the bucket with a ``SigV4StorageWarning``
+        Only when ``s3_config.discover_region``: by default, on AWS endpoints
+        whose region no setting names. No region named: use the bucket's
+        (over a region from the environment, a guess). A region named in
+        settings with ``discover_region=True``, that the bucket is not in:
+        follow the bucket with a ``SigV4StorageWarning``
         (``region_mismatch="follow"``, the default) or raise
         ``ImproperlyConfigured`` (``"raise"``). Runs on first use, never in
         ``__init__``, so building a storage stays offline.
@@ -133,8 +142,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 return
             s3 = self.s3_config
             found = discovery.bucket_region(s3, self._probe_client)
-            configured = s3.region_configured
-            if found is not None and found != s3.region and configured:
+            if found is not None and found != s3.region and s3.region_named:
                 mismatch = (
                     f"bucket {s3.bucket_name!r} is in {found!r}, not in {s3.region!r} "
                     f"({s3.sources['region']})"
@@ -150,7 +158,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                     SigV4StorageWarning,
                     stacklevel=3,
                 )
-            if found is not None and (found != s3.region or not configured):
+            if found is not None and (found != s3.region or not s3.region_named):
                 self._use(resolve(self._layers(self._options), bucket_region=found))
             self._region_settled = True
 
@@ -311,6 +319,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         super().__setstate__(state)
         self._region_lock = threading.Lock()
         self._shared_clients = {}
+        self._clients_generation = clients.generation()
         if "_transfer_config_args" in state:
             config_class, kwargs = self.__dict__.pop("_transfer_config_args")
             self.transfer_config = config_class(**kwargs)

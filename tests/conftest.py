@@ -136,16 +136,6 @@ def weed_bucket(seaweedfs):
         yield weed, bucket
 
 
-@pytest.fixture(autouse=True)
-def forget_bucket_regions():
-    """Each test asks its buckets afresh (the cache lives for the process)."""
-    from sigv4_storage import discovery
-
-    discovery.clear_cache()
-    yield
-    discovery.clear_cache()
-
-
 @pytest.fixture(params=SERVERS)
 def server(request, settings):
     """A server, a fresh bucket on it, and the settings that reach it."""
@@ -169,13 +159,14 @@ def server(request, settings):
 
 
 @pytest.fixture(autouse=True)
-def forget_shared_clients():
-    """moto's mock patches clients at creation: no client outlives its test."""
-    from sigv4_storage import clients
+def reset_sigv4_storage():
+    """As the README tells projects: moto patches clients when they are built, and
+    regions are cached per process, so no client or region outlives its test."""
+    from sigv4_storage.testing import reset
 
-    clients.clear_cache()
+    reset()
     yield
-    clients.clear_cache()
+    reset()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ is recorded (and its signature recomputed), so the tests count HeadBuckets.
 
 import logging
 import pickle
+import socket
 import threading
 import warnings
 
@@ -116,6 +117,7 @@ def test_a_configured_region_the_bucket_is_not_in_is_followed_with_a_warning(
 ):
     settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
     settings.AWS_S3_REGION_NAME = "eu-west-1"
+    settings.AWS_S3_DISCOVER_REGION = True  # a named region is trusted unless told
     storage = SigV4S3Storage()
     with pytest.warns(SigV4StorageWarning, match="'bucket-in-seoul' is in 'ap-northeast-2', not"):
         url = storage.url("a.txt")
@@ -129,6 +131,7 @@ def test_a_configured_region_the_bucket_is_not_in_is_followed_with_a_warning(
 def test_a_region_mismatch_can_raise_before_anything_is_written(buckets, probes, settings):
     settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
     settings.AWS_S3_REGION_NAME = "eu-west-1"
+    settings.AWS_S3_DISCOVER_REGION = True
     settings.AWS_S3_REGION_MISMATCH = "raise"
     storage = SigV4S3Storage()
     with pytest.raises(ImproperlyConfigured) as excinfo:
@@ -143,6 +146,7 @@ def test_a_region_mismatch_can_raise_before_anything_is_written(buckets, probes,
 def test_a_matching_region_changes_nothing(buckets, probes, settings):
     settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-frankfurt"
     settings.AWS_S3_REGION_NAME = "eu-central-1"
+    settings.AWS_S3_DISCOVER_REGION = True
     storage = SigV4S3Storage()
     before = storage.s3_config
     with warnings.catch_warnings():
@@ -224,13 +228,50 @@ def test_the_region_header_is_read_from_refusals_too(status):
     assert client.calls == 1
 
 
-def test_a_server_that_does_not_say_is_asked_again_later(caplog):
+def test_a_failed_ask_is_remembered_for_a_while(caplog, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(discovery, "clock", lambda: now[0])
     s3 = resolved(AWS_S3_REGION_NAME="us-east-1")
     silent = FakeClient(answer(200))
     assert discovery.bucket_region(s3, lambda: silent) is None
-    assert discovery.bucket_region(s3, lambda: silent) is None
-    assert silent.calls == 2
     assert "did not report its region (HTTP 200)" in caplog.text
+    now[0] += discovery.RETRY_AFTER - 1
+    assert discovery.bucket_region(s3, lambda: silent) is None
+    assert silent.calls == 1  # not asked again yet
+    now[0] += 1
+    told = FakeClient(answer(200, "eu-west-2"))
+    assert discovery.bucket_region(s3, lambda: told) == "eu-west-2"
+    assert (silent.calls, told.calls) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "<MagicMock name='mock.head_bucket().get().get().get()' id='1'>",
+        "eu-west-1 ",
+        "",
+        "cn-north-1",  # another partition than the aws endpoint's
+        "moon-base-1",
+        "ap-northeast-2\r\nX-Injected: 1",
+    ],
+)
+def test_answers_that_are_not_regions_of_the_partition_are_not_trusted(said, caplog):
+    s3 = resolved(AWS_S3_REGION_NAME="us-east-1")
+    assert discovery.bucket_region(s3, lambda: FakeClient(answer(200, said))) is None
+    assert "did not report its region" in caplog.text
+
+
+def test_a_mocked_boto3_answers_nothing():
+    """Projects' tests patch boto3.Session: a MagicMock is no region."""
+    from unittest import mock
+
+    s3 = resolved(AWS_S3_REGION_NAME="us-east-1")
+    assert discovery.bucket_region(s3, lambda: mock.MagicMock()) is None
+
+
+def test_custom_endpoints_accept_any_region_name():
+    s3 = resolved(AWS_S3_ENDPOINT_URL="http://minio:9000", AWS_S3_DISCOVER_REGION=True)
+    assert discovery.bucket_region(s3, lambda: FakeClient(answer(200, "garage"))) == "garage"
 
 
 @pytest.mark.parametrize(
@@ -246,12 +287,75 @@ def test_bad_discovery_settings_are_refused(setting, value, expected):
         resolved(**{setting: value})
 
 
-def test_defaults_in_the_provenance():
-    aws = resolved(AWS_S3_REGION_NAME="eu-west-1")
-    custom = resolved(AWS_S3_ENDPOINT_URL="http://minio:9000")
-    assert (aws.discover_region, aws.region_mismatch) == (True, "follow")
-    assert custom.discover_region is False
-    assert aws.describe()["region_mismatch"] == ("follow", "default")
+@pytest.mark.parametrize(
+    ("kwargs", "asked"),
+    [
+        (dict(), True),  # nothing named: ask
+        (dict(environ={"AWS_REGION": "eu-west-1"}), True),  # Lambda's, not the bucket's
+        (dict(environ={"AWS_DEFAULT_REGION": "eu-west-1"}), True),
+        (dict(AWS_S3_REGION_NAME="eu-west-1"), False),  # named: trusted
+        (dict(AWS_REGION="eu-west-1"), False),
+        (dict(options={"region_name": "eu-west-1"}), False),
+        (dict(class_attrs={"region_name": "eu-west-1"}), False),
+        (dict(AWS_S3_HOST="s3.eu-west-1.amazonaws.com"), False),
+        (dict(AWS_S3_REGION_NAME="eu-west-1", AWS_S3_DISCOVER_REGION=True), True),
+        (dict(AWS_S3_DISCOVER_REGION=False), False),
+        (dict(AWS_S3_ENDPOINT_URL="http://minio:9000"), False),
+        (dict(AWS_S3_ENDPOINT_URL="http://minio:9000", AWS_S3_DISCOVER_REGION=True), True),
+    ],
+)
+def test_who_is_asked(kwargs, asked):
+    s3 = resolved(**kwargs)
+    assert s3.discover_region is asked
+    assert s3.describe()["region_mismatch"] == ("follow", "default")
+
+
+def test_a_region_from_the_environment_gives_way_to_the_buckets_silently(
+    buckets, probes, settings, monkeypatch
+):
+    monkeypatch.setenv("AWS_REGION", "us-west-2")  # the Lambda's region
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
+    storage = SigV4S3Storage()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        url = storage.url("a.txt")
+    assert verify_presigned_url(url, secret_key=SECRET_KEY).region == "ap-northeast-2"
+    assert "over environment AWS_REGION='us-west-2'" in storage.s3_config.sources["region"]
+    assert len(head_buckets(probes)) == 1
+
+
+def test_a_named_region_is_trusted_and_url_stays_offline(settings, credentials, no_network):
+    """No moto, no network: url() must not try to reach AWS."""
+    settings.AWS_STORAGE_BUCKET_NAME = "offline-bucket"
+    settings.AWS_S3_REGION_NAME = "ap-northeast-2"
+    for cls in (SigV4S3Storage, SigV4StaticStorage):
+        for _ in range(3):
+            url = cls().url("a b.txt")
+            assert url.startswith(
+                "https://offline-bucket.s3.ap-northeast-2.amazonaws.com/a%20b.txt"
+            )
+    verified = verify_presigned_url(SigV4S3Storage().url("x"), secret_key=SECRET_KEY)
+    assert verified.region == "ap-northeast-2"
+    assert no_network == []
+
+
+def test_offline_without_a_region_one_attempt_per_bucket(
+    settings, credentials, monkeypatch, caplog
+):
+    """Ten storages in an offline process: one failed ask, not ten."""
+    attempts = []
+
+    def refuse(self, address, *args, **kwargs):
+        attempts.append(address)
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    settings.AWS_STORAGE_BUCKET_NAME = "offline-bucket"
+    with caplog.at_level(logging.WARNING, logger="sigv4_storage"):
+        urls = [SigV4S3Storage().url("a") for _ in range(10)]
+    assert len({url.split("?")[0] for url in urls}) == 1
+    assert caplog.text.count("Could not ask bucket 'offline-bucket'") == 1
+    assert len(attempts) <= 2  # the probe's two attempts, at most
 
 
 def test_a_pickled_storage_keeps_its_settled_region(buckets, probes, settings):
