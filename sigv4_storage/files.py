@@ -49,19 +49,20 @@ class _HeadedObject:
         Config: TransferConfig | None = None,  # noqa: N803
     ) -> Any:
         obj = self._obj
-        if Callback is not None or obj.meta.data is None:
+        known = obj.meta.data is not None and type(obj.content_length) is int
+        if Callback is not None or not known:  # boto3's own way (also for mocks)
             return obj.download_fileobj(Fileobj, ExtraArgs, Callback, Config)
         config = Config or TransferConfig()  # read only: no copy needed
         if obj.content_length < config.multipart_threshold:
             return self._single_get(Fileobj, ExtraArgs or {}, config.num_download_attempts)
-        known = _Known(obj.content_length, obj.e_tag)
+        size_and_etag = _Known(obj.content_length, obj.e_tag)
         with create_transfer_manager(obj.meta.client, config) as manager:
             future = manager.download(
                 bucket=obj.bucket_name,
                 key=obj.key,
                 fileobj=Fileobj,
                 extra_args=ExtraArgs,
-                subscribers=[known],
+                subscribers=[size_and_etag],
             )
             return future.result()
 
