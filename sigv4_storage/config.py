@@ -53,6 +53,9 @@ class S3Config:
     #: The region was named in settings, OPTIONS, a class attribute, the client
     #: config or an AWS host (not only the environment): trusted, never asked.
     region_named: bool = False
+    #: botocore's CRC checksums: "when_required" on custom endpoints unless set.
+    request_checksum_calculation: str = "when_supported"
+    response_checksum_validation: str = "when_supported"
     #: Settings read but not used (overridden, redundant), in words.
     notes: tuple[str, ...] = ()
     #: What the storage should warn about when it is built.
@@ -99,5 +102,7 @@ class S3Config:
             "querystring_expire",
             "discover_region",
             "region_mismatch",
+            "request_checksum_calculation",
+            "response_checksum_validation",
         )
         return {name: (getattr(self, name), self.sources.get(name, "default")) for name in names}

@@ -409,6 +409,43 @@ class _Resolver:
         return value
 
 
+#: botocore's checksum options, each with the environment variable botocore reads.
+CHECKSUM_OPTIONS = {
+    "request_checksum_calculation": "AWS_REQUEST_CHECKSUM_CALCULATION",
+    "response_checksum_validation": "AWS_RESPONSE_CHECKSUM_VALIDATION",
+}
+_CHECKSUM_VALUES = ("when_supported", "when_required")
+
+
+def checksums(user_config: Config | None, layers: Layers, custom: bool) -> dict[str, Sourced]:
+    """botocore's CRC checksum options, each with its source.
+
+    boto3 >= 1.36 adds CRC32 checksums (and ``aws-chunked`` bodies for
+    streams) to every upload; many S3-compatible servers refuse them. On
+    custom endpoints both options default to ``"when_required"``; on AWS
+    botocore's own default (``"when_supported"``) stays. A value in
+    ``AWS_S3_CLIENT_CONFIG`` or botocore's environment variable wins.
+    """
+    chosen: dict[str, Sourced] = {}
+    for option, env_name in CHECKSUM_OPTIONS.items():
+        value = getattr(user_config, option, None)
+        found = Sourced(value, f"AWS_S3_CLIENT_CONFIG.{option}") if value else None
+        found = found or layers.env(env_name)
+        if found is None:
+            found = (
+                Sourced("when_required", "default for custom endpoints")
+                if custom
+                else Sourced("when_supported", "default (botocore's)")
+            )
+        if str(found.value).lower() not in _CHECKSUM_VALUES:
+            raise _fail(
+                f"{found.source}={found.value!r} is not a choice. Use 'when_required' "
+                f"(checksums only where S3 requires them) or 'when_supported'."
+            )
+        chosen[option] = Sourced(str(found.value).lower(), found.source)
+    return chosen
+
+
 @dataclass(frozen=True)
 class _Variants:
     dualstack: bool
@@ -557,6 +594,9 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         else:
             public_bucket_url = f"{public.scheme}://{bucket}.{public.netloc}{public.path}"
 
+    checksum = checksums(user_config, layers, custom)
+    r.sources.update({option: found.source for option, found in checksum.items()})
+
     # The client config: the user's, with only what makes requests right forced.
     if user_config is not None:
         base = user_config
@@ -578,6 +618,10 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
             ignore_configured_endpoint_urls=True,
         )
     )
+    if custom:  # on AWS, botocore keeps reading its own config file too
+        client_config = client_config.merge(
+            Config(**{option: found.value for option, found in checksum.items()})
+        )
     return S3Config(
         bucket_name=bucket,
         region=region,
@@ -599,6 +643,8 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         sources=dict(r.sources),
         region_conflicts=r.region_conflicts,
         region_named=r.region_named,
+        request_checksum_calculation=checksum["request_checksum_calculation"].value,
+        response_checksum_validation=checksum["response_checksum_validation"].value,
         notes=tuple(r.notes),
         warnings=tuple(r.warnings),
     )
