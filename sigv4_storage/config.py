@@ -60,7 +60,16 @@ class S3Config:
     notes: tuple[str, ...] = ()
     #: What the storage should warn about when it is built.
     warnings: tuple[str, ...] = ()
-    signature_version: Literal["s3v4"] = "s3v4"
+    #: SigV4 always: "s3v4a" (SigV4A) only for multi-region access points.
+    signature_version: Literal["s3v4", "s3v4a"] = "s3v4"
+    #: The service in the credential scope ("s3", "s3-object-lambda", "s3-outposts").
+    signing_name: str = "s3"
+
+    @property
+    def fast_signing(self) -> bool:
+        """Whether ``signer.BucketURL.presign`` signs exactly as botocore would:
+        plain SigV4 for the ``s3`` service (not SigV4A, not Object Lambda or Outposts)."""
+        return self.signature_version == "s3v4" and self.signing_name == "s3"
 
     @property
     def custom_endpoint(self) -> bool:

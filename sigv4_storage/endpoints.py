@@ -97,6 +97,28 @@ def _modelled_endpoints() -> EndpointResolver:
 class AwsEndpoint:
     url: str  # scheme://host[/bucket] as botocore would send it
     signing_region: str
+    #: botocore's signer for it: "s3v4", or "s3v4a" (SigV4A, multi-region access points).
+    signature_version: str = "s3v4"
+    #: The service name in the credential scope: "s3", "s3-object-lambda", "s3-outposts".
+    signing_name: str = "s3"
+
+
+def signing(auth_schemes: list[dict[str, Any]], region: str) -> tuple[str, str, str]:
+    """(signature version, signing name, signing region) a client that asks for
+    SigV4 gets for an endpoint's ``authSchemes``.
+
+    botocore, told ``signature_version="s3v4"``, takes the rule set's first
+    ``sigv4`` scheme; when there is none (S3 Express's ``sigv4-s3express``)
+    it signs plain SigV4 for ``s3`` in the client's region. Multi-region
+    access points offer only ``sigv4a``: SigV4A, ``"s3v4a"`` in botocore.
+    """
+    for scheme in auth_schemes:
+        if scheme.get("name") == "sigv4":
+            return "s3v4", scheme.get("signingName", "s3"), scheme.get("signingRegion", region)
+    for scheme in auth_schemes:
+        if scheme.get("name") == "sigv4a":
+            return "s3v4a", scheme.get("signingName", "s3"), "*"
+    return "s3v4", "s3", region
 
 
 def aws_endpoint(
@@ -138,11 +160,10 @@ def aws_endpoint(
     url = endpoint.url
     if not use_ssl and url.startswith("https://"):
         url = "http://" + url[len("https://") :]
-    signing_region = region
-    for scheme in endpoint.properties.get("authSchemes", ()):
-        if scheme.get("name") == "sigv4":
-            signing_region = scheme.get("signingRegion", region)
-    return AwsEndpoint(url=url, signing_region=signing_region)
+    version, name, signing_region = signing(endpoint.properties.get("authSchemes") or [], region)
+    return AwsEndpoint(
+        url=url, signing_region=signing_region, signature_version=version, signing_name=name
+    )
 
 
 def virtual_host_compatible(bucket: str, use_ssl: bool) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from botocore.compat import HAS_CRT
 from botocore.config import Config
 from botocore.exceptions import EndpointResolutionError, EndpointVariantError
 from django.core.exceptions import ImproperlyConfigured
@@ -186,6 +187,7 @@ class _Resolver:
         custom: bool,
         user_config: Config | None,
         bucket_region: str | None,
+        arn: Arn | None = None,
     ) -> str:
         """OPTIONS/class ``region_name`` > ``AWS_S3_REGION_NAME`` > ``AWS_REGION``
         > ``AWS_S3_CLIENT_CONFIG.region_name`` > the AWS host's region >
@@ -231,6 +233,8 @@ class _Resolver:
         found = configured
         if found is None and host_region is not None:
             found = Sourced(host_region, f"host in {endpoint_source}")
+        if found is None and arn is not None and arn.region:
+            found = Sourced(arn.region, f"the access point ARN in {self.sources['bucket_name']}")
         self.region_named = found is not None
         if found is None:
             found = _str(layers.env("AWS_S3_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"))
@@ -275,7 +279,7 @@ class _Resolver:
         return endpoint
 
     # -- discovery ----------------------------------------------------------
-    def discovery(self, custom: bool) -> tuple[bool, Literal["follow", "raise"]]:
+    def discovery(self, custom: bool, arn: bool) -> tuple[bool, Literal["follow", "raise"]]:
         """Whether to ask the bucket its region, and what to do if it differs.
 
         By default (None) only AWS endpoints are asked, and only when no
@@ -289,7 +293,8 @@ class _Resolver:
                 f"endpoints, not on custom ones), not {type(found.value).__name__} "
                 f"{found.value!r}."
             )
-        discover = self.take("discover_region", found, not custom and not self.region_named)
+        asked = not custom and not arn and not self.region_named
+        discover = self.take("discover_region", found, asked)
         found = _str(self.layers.first("region_mismatch", ["AWS_S3_REGION_MISMATCH"]))
         mismatch = self.take("region_mismatch", found, "follow")
         if mismatch not in ("follow", "raise"):
@@ -409,6 +414,25 @@ class _Resolver:
         return value
 
 
+@dataclass(frozen=True)
+class Arn:
+    """An S3 bucket name that is an ARN: an access point (``s3``,
+    ``s3-object-lambda``, ``s3-outposts``) or a multi-region access point."""
+
+    partition: str
+    service: str
+    region: str  # "" for a multi-region access point
+
+    @classmethod
+    def parse(cls, bucket: str) -> Arn | None:
+        if not bucket.startswith("arn:"):
+            return None
+        parts = bucket.split(":", 5)
+        if len(parts) < 6:
+            return None  # botocore's rule set says what is wrong with it
+        return cls(partition=parts[1], service=parts[2], region=parts[3])
+
+
 #: botocore's checksum options, each with the environment variable botocore reads.
 CHECKSUM_OPTIONS = {
     "request_checksum_calculation": "AWS_REQUEST_CHECKSUM_CALCULATION",
@@ -479,8 +503,15 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         if endpoint.scheme != ("https" if use_ssl else "http"):
             r.sources["use_ssl"] = f"scheme of {endpoint_source}"
         use_ssl = endpoint.scheme == "https"
-    region = r.region(aws, endpoint_source, custom, user_config, bucket_region)
-    discover_region, region_mismatch = r.discovery(custom)
+    arn = Arn.parse(bucket)
+    if arn is not None and custom:
+        raise _fail(
+            f"{r.sources['bucket_name']}={bucket!r} is an ARN, which only AWS endpoints "
+            f"serve, but {endpoint_source} names a custom endpoint. Use the bucket's "
+            f"name on that server, or remove the endpoint."
+        )
+    region = r.region(aws, endpoint_source, custom, user_config, bucket_region, arn)
+    discover_region, region_mismatch = r.discovery(custom, arn is not None)
     variants = _Variants(
         dualstack=r.flag(
             "use_dualstack",
@@ -528,8 +559,16 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
 
     # How: addressing style, signature, expiry.
     style = r.addressing(user_config)
+    if style == "path" and arn is not None:
+        raise _fail(
+            f"{r.sources['addressing_style']}='path' cannot address the access point "
+            f"{bucket!r}: access points have hosts of their own. Remove it (or use "
+            f"'virtual' or 'auto')."
+        )
     if style is None:
-        virtual = not custom and endpoints.virtual_host_compatible(bucket, use_ssl)
+        virtual = arn is not None or (
+            not custom and endpoints.virtual_host_compatible(bucket, use_ssl)
+        )
         style = "virtual" if virtual else "path"
         r.sources["addressing_style"] = (
             "default for custom endpoints" if custom else "default for this bucket name"
@@ -547,6 +586,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
     global_us_east_1 = user_s3.get("us_east_1_regional_endpoint") != "regional" and not (
         endpoint is not None and endpoint.hostname.startswith("s3.us-east-1.")
     )
+    signature_version, signing_name = "s3v4", "s3"
     if endpoint is not None and custom:
         endpoint_url = endpoint.url
         signing_region = region
@@ -569,18 +609,39 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
             )
 
         try:
-            service, objects = rule_set_url(None), rule_set_url(bucket)
+            service = rule_set_url(None)
         except (EndpointResolutionError, EndpointVariantError):
             raise _fail(
                 f"S3 has no endpoint in {region!r} ({partition}) for "
                 f"{' + '.join(variants.asked(r.sources))}. Remove one of them."
             ) from None
+        try:
+            objects = rule_set_url(bucket)
+        except (EndpointResolutionError, EndpointVariantError) as refused:
+            raise _fail(
+                f"{r.sources['bucket_name']}={bucket!r} cannot be used in {region!r} "
+                f"({r.sources['region']}): botocore says {refused}"
+            ) from None
         endpoint_url, bucket_url = service.url, objects.url
-        signing_region = service.signing_region
+        signing_region = objects.signing_region
+        signature_version, signing_name = objects.signature_version, objects.signing_name
+        if signature_version == "s3v4a":
+            r.sources["signature_version"] = "SigV4A: S3's only signature for this bucket"
+        if signature_version == "s3v4a" and not HAS_CRT:
+            raise _fail(
+                f"{r.sources['bucket_name']}={bucket!r} is a multi-region access point, "
+                f"which S3 only accepts signed with SigV4A, and SigV4A needs the AWS CRT. "
+                f'Install it: pip install "botocore[crt]".'
+            )
 
     # The host browsers use, signed into every URL (requests still go to endpoint_url).
     public = r.public_endpoint()
     public_bucket_url = bucket_url
+    if public is not None and arn is not None:
+        raise _fail(
+            f"{r.sources['public_endpoint_url']} cannot carry the access point "
+            f"{bucket!r}: access points have hosts of their own. Remove one of them."
+        )
     if public is not None:
         custom_domain = layers.first("custom_domain", ["AWS_S3_CUSTOM_DOMAIN"])
         if custom_domain is not None:
@@ -605,7 +666,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         base = Config(proxies=proxies.value if proxies else None)
     client_config = DEFAULT_CLIENT_CONFIG.merge(base).merge(
         Config(
-            signature_version="s3v4",
+            signature_version=signature_version,
             s3={
                 **user_s3,
                 "addressing_style": style,
@@ -626,6 +687,8 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         bucket_name=bucket,
         region=region,
         signing_region=signing_region,
+        signing_name=signing_name,
+        signature_version=signature_version,  # type: ignore[arg-type]
         partition=partition,
         endpoint_url=endpoint_url,
         bucket_url=bucket_url,

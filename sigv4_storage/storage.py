@@ -250,6 +250,8 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 return None
             self.settle_region()
             return self._bucket_root.public(self._key(name))
+        if not self.s3_config.fast_signing:
+            return None  # SigV4A or another signing name: botocore signs
         query = []
         for param, value in (parameters or {}).items():
             if param not in QUERY_PARAMETERS or not isinstance(value, (str, int)):
