@@ -210,12 +210,18 @@ class Doctor:
                 f"bucket is in {found!r}; no region configured, the storage uses it",
                 f"Optional: set AWS_S3_REGION_NAME = {found!r} to skip the question.",
             )
-        follows = s3.region_mismatch == "follow"
+        follows = s3.discover_region and s3.region_mismatch == "follow"
         return Finding(
             "region",
             WARN if follows else FAIL,
             f"bucket is in {found!r}, not in {s3.region!r} ({s3.sources['region']})"
-            + ("; requests follow the bucket, with a warning" if follows else ""),
+            + (
+                "; requests follow the bucket, with a warning"
+                if follows
+                else ""
+                if s3.discover_region
+                else "; the named region is trusted, so requests go there and are refused"
+            ),
             f"Set AWS_S3_REGION_NAME = {found!r}.",
         )
 

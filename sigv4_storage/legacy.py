@@ -67,7 +67,7 @@ def _options(backend: str, options: dict[str, Any]) -> dict[str, Any]:
     s3 = resolve(layers)
     result = {k: v for k, v in options.items() if k not in NEVER_COPIED}
     result["bucket_name"] = s3.bucket_name
-    if s3.region_configured:
+    if s3.region_named:  # not one from the environment: that stays where it is
         result["region_name"] = s3.region
     if s3.custom_endpoint:
         result["endpoint_url"] = s3.endpoint_url

@@ -1,6 +1,9 @@
 """The README's settings table and the code must agree."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from sigv4_storage.conf import NEW_OPTIONS
@@ -22,6 +25,8 @@ ENVIRONMENT_ONLY = {
     "AWS_ENDPOINT_URL",
     "AWS_USE_DUALSTACK_ENDPOINT",
     "AWS_USE_FIPS_ENDPOINT",
+    "AWS_REQUEST_CHECKSUM_CALCULATION",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION",
 }
 
 
@@ -57,3 +62,45 @@ def test_new_options_are_in_the_table_with_their_setting():
     table = readme_table()
     for option, setting in NEW_OPTIONS.items():
         assert table[setting] == option
+
+
+def readme_file(first_line: str) -> str:
+    """The README's Python block that starts with ``first_line``."""
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    (block,) = [b for b in blocks if b.startswith(first_line + "\n")]
+    return block
+
+
+PROJECT_SETTINGS = """
+SECRET_KEY = "testing"
+USE_TZ = True
+INSTALLED_APPS = ["sigv4_storage"]
+STORAGES = {
+    "default": {
+        "BACKEND": "sigv4_storage.SigV4S3Storage",
+        "OPTIONS": {"bucket_name": "my-media", "region_name": "ap-northeast-2"},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+"""
+
+
+def test_the_readme_testing_example_runs(tmp_path):
+    """The README's conftest and test, as a user's project would run them."""
+    (tmp_path / "conftest.py").write_text(readme_file("# conftest.py"))
+    (tmp_path / "test_uploads.py").write_text(readme_file("# test_uploads.py"))
+    (tmp_path / "project_settings.py").write_text(PROJECT_SETTINGS)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = project_settings\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DJANGO_", "PYTEST_"))}
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout

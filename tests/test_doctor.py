@@ -111,6 +111,18 @@ def test_a_bucket_in_another_region(server, fresh_storages, settings, mode, stat
 
 
 @pytest.mark.parametrize("server", MOTO, indirect=True)
+def test_a_trusted_region_the_bucket_is_not_in_fails(server, fresh_storages, settings):
+    """By default a named region is trusted, so the doctor is where a wrong one shows."""
+    settings.AWS_S3_REGION_NAME = "eu-west-3"  # the bucket is in ap-northeast-2
+    code, output = doctor("--json")
+    found, data = statuses(output)
+    region = next(c for c in data["checks"] if c["name"] == "region")
+    assert (found["region"], code) == (FAIL, 1)
+    assert "the named region is trusted, so requests go there" in region["detail"]
+    assert region["fix"] == f"Set AWS_S3_REGION_NAME = {REGION!r}."
+
+
+@pytest.mark.parametrize("server", MOTO, indirect=True)
 def test_clock_skew_beyond_15_minutes_fails(server, fresh_storages):
     storage = fresh_storages["default"]
     report = Doctor(storage, "default", clock=lambda: time.time() + 20 * 60).run()

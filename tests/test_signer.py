@@ -10,6 +10,7 @@ No request is sent: region discovery is off and sockets are refused.
 
 import datetime as dt
 import itertools
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -49,9 +50,22 @@ CONFIGS = {
 }
 
 
+class _FrozenDatetime(dt.datetime):
+    @classmethod
+    def utcnow(cls):
+        return FROZEN.replace(tzinfo=None)
+
+
 @pytest.fixture
 def frozen_clock(monkeypatch):
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: FROZEN.replace(tzinfo=None))
+    import botocore.auth
+
+    if hasattr(botocore.auth, "get_current_datetime"):
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", _FrozenDatetime.utcnow)
+    else:  # botocore < 1.37 calls datetime.datetime.utcnow()
+        shim = SimpleNamespace(**vars(dt))
+        shim.datetime = _FrozenDatetime
+        monkeypatch.setattr(botocore.auth, "datetime", shim)
     monkeypatch.setattr(signer, "clock", FROZEN.timestamp)
 
 
