@@ -79,3 +79,18 @@ def test_a_pickled_storage_uploads(bucket):
     assert clone.exists("before.txt") and storage.exists("after.txt")
     assert clone.transfer_config.multipart_threshold == 6 * 1024 * 1024
     assert clone.connection.meta.client is storage.connection.meta.client
+
+
+def test_the_bucket_is_boto3s_own_and_can_be_mocked(bucket):
+    """Code and tests written for django-storages hold or mock ``storage.bucket``."""
+    from unittest import mock
+
+    storage = SigV4S3Storage()
+    assert type(storage.bucket).__name__ == "s3.Bucket"
+    assert storage.bucket is storage.bucket  # django-storages' cache slot
+    assert storage.bucket.meta.client is storage.connection.meta.client
+    storage.save("a.txt", ContentFile(b"a"))
+    with mock.patch.object(storage.bucket, "Object") as fake:
+        fake.return_value.content_length = 42
+        assert storage.size("a.txt") == 42  # django-storages asks bucket.Object()
+    fake.assert_called_once_with("a.txt")
