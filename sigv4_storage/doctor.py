@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
-from . import discovery
+from . import creates, discovery
 from .errors import HINTS
 from .storage import SigV4S3Storage
 
@@ -159,6 +159,7 @@ class Doctor:
         add(self.presigned_url())
         if self.write:
             add(self.write_probe())
+            add(self.atomic_create())
         return report
 
     # -- the probes --------------------------------------------------------------
@@ -349,6 +350,44 @@ class Doctor:
             if "delete" not in done and "put" in done:
                 with contextlib.suppress(ClientError, BotoCoreError):
                     storage.delete(self.probe_name)
+
+    def atomic_create(self) -> Finding:
+        """Does the server refuse a second create of one name (``If-None-Match: *``)?
+
+        ``file_overwrite=False`` relies on it to never replace a file.
+        """
+        storage = self.storage
+        client = storage.connection.meta.client
+        key = storage._normalize_name(self.probe_name + ".create")
+        name = "atomic create"
+        try:
+            client.put_object(Bucket=storage.bucket_name, Key=key, Body=b"first")
+            try:
+                client.put_object(
+                    Bucket=storage.bucket_name, Key=key, Body=b"second", IfNoneMatch="*"
+                )
+            except ClientError as refused:
+                outcome = creates.classify(refused, key)
+                if isinstance(outcome, creates.NameTaken):
+                    return Finding(name, OK, "supported: a second create of one name is refused")
+                if isinstance(outcome, creates.ConditionalWritesUnsupported):
+                    return Finding(name, WARN, f"not supported ({outcome}){_CHECK_THEN_WRITE}")
+                raise
+            return Finding(
+                name, WARN, f"not supported: the server ignored If-None-Match{_CHECK_THEN_WRITE}"
+            )
+        except (ClientError, BotoCoreError) as error:
+            code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+            return Finding(name, FAIL, f"put failed: {code}", HINTS.get(code, ""))
+        finally:
+            with contextlib.suppress(ClientError, BotoCoreError):
+                client.delete_object(Bucket=storage.bucket_name, Key=key)
+
+
+_CHECK_THEN_WRITE = (
+    "; file_overwrite=False checks the name with HeadObject before writing, and "
+    "simultaneous uploads of one name can replace each other"
+)
 
 
 def _xml_code(body: bytes) -> str:

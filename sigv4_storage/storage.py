@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
 
-from . import clients, discovery
+from . import clients, creates, discovery
 from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
 from .errors import RefusalHints
@@ -46,6 +46,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         super().__init__(**options)
         self._options = options
         self._region_lock = threading.Lock()
+        self._create_state = threading.local()
         self._region_settled = not s3.discover_region
         self._use(s3)
         self.refuse_unworkable_options()
@@ -75,7 +76,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self.signature_version = s3.signature_version
         self.addressing_style = s3.addressing_style
         self.querystring_expire = s3.querystring_expire
-        self._shared_clients: dict[tuple[bool, bool], clients.Shared] = {}
+        self._shared_clients: dict[tuple[bool, bool, bool], clients.Shared] = {}
         self._clients_generation = clients.generation()
         self._bucket_root = BucketURL(s3.public_bucket_url)
         self._key_prefix = location_prefix(self.location)
@@ -116,12 +117,79 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             self._unsigned_connections = threading.local()
             self._bucket = None
 
-    def _shared(self, signed: bool, public: bool = False) -> clients.Shared:
+    def _shared(self, signed: bool, public: bool = False, create: bool = False) -> clients.Shared:
         self._follow_client_reset()
-        found = self._shared_clients.get((signed, public))
+        key = (signed, public, create)
+        found = self._shared_clients.get(key)
         if found is None:
-            found = self._shared_clients[(signed, public)] = clients.shared(self, signed, public)
+            found = self._shared_clients[key] = clients.shared(self, signed, public, create)
         return found
+
+    @property
+    def bucket(self) -> Any:
+        """boto3's ``s3.Bucket``, as django-storages gives it.
+
+        Inside ``save()`` of a new file (``file_overwrite=False``), in that
+        thread only, it is a ``Bucket`` on the client whose writes are
+        conditional (``creates``).
+        """
+        creating = getattr(self._create_state, "bucket", None)
+        if creating is not None:
+            return creating
+        return super().bucket
+
+    # -- new files, created atomically (``creates``) ---------------------------------
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        endpoint = self.s3_config.endpoint_url
+        if self.file_overwrite or not creates.supported(endpoint):
+            return str(super().save(name, content, max_length))
+        state = self._create_state
+        taken: set[str] = set()
+        try:
+            for _ in range(creates.MAX_ATTEMPTS):
+                state.taken = taken
+                try:
+                    return str(super().save(name, content, max_length))
+                except creates.NameTaken as refused:
+                    taken.add(refused.name)
+                    if not _seekable(content):
+                        raise FileExistsError(
+                            f"sigv4_storage: {refused.name!r} was created by another upload "
+                            f"while this one was sent, and this content cannot be read again "
+                            f"to send it under another name. Pass a seekable file."
+                        ) from None
+                except creates.ConditionalWritesUnsupported as why:
+                    creates.mark_unsupported(endpoint, str(why))
+                    state.taken = None
+                    return str(super().save(name, content, max_length))
+        finally:
+            state.taken = None
+        raise FileExistsError(
+            f"sigv4_storage: no free name for {name!r} after {creates.MAX_ATTEMPTS} "
+            f"attempts: each was created by another upload first ({sorted(taken)[:3]}...)."
+        )
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        taken = getattr(self._create_state, "taken", None)
+        if taken is None:  # called directly, or file_overwrite: django-storages' answer
+            return str(super().get_available_name(name, max_length))
+        # Django's algorithm; the names S3 refused stand in for exists(): no HeadObject.
+        return str(creates.KnownNames(self, taken).get_available_name(clean_name(name), max_length))
+
+    def _save(self, name: str, content: Any) -> str:
+        state = self._create_state
+        if getattr(state, "taken", None) is None:
+            return str(super()._save(name, content))
+        state.bucket = self._shared(signed=True, create=True).resource().Bucket(self.bucket_name)
+        try:
+            return str(super()._save(name, content))
+        except ClientError as error:
+            outcome = creates.classify(error, name)
+            if outcome is error:
+                raise
+            raise outcome from None
+        finally:
+            state.bucket = None
 
     def settle_region(self) -> None:
         """Ask the bucket its region (once per bucket per process) and act on it.
@@ -301,6 +369,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
         state.pop("_region_lock", None)
+        state.pop("_create_state", None)
         state.pop("_shared_clients", None)
         # boto3's TransferConfig marks unset values with an object() sentinel it
         # compares by identity, which pickling breaks: keep the values set, rebuild.
@@ -320,6 +389,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self._region_lock = threading.Lock()
+        self._create_state = threading.local()
         self._shared_clients = {}
         self._clients_generation = clients.generation()
         if "_transfer_config_args" in state:
@@ -332,6 +402,13 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             f"<{type(self).__name__} bucket={s3.bucket_name!r} region={s3.region!r} "
             f"endpoint={s3.endpoint_url!r} addressing={s3.addressing_style!r}>"
         )
+
+
+def _seekable(content: Any) -> bool:
+    try:
+        return bool(content.seekable())
+    except (AttributeError, ValueError):
+        return False
 
 
 class SigV4StaticStorage(SigV4S3Storage, S3StaticStorage):  # type: ignore[misc]

@@ -2,26 +2,28 @@
 
 The package keeps three things for the life of the process, so that every
 storage and thread shares them: botocore clients (one per configuration),
-the regions buckets reported (and failed asks), and the day's signing keys.
+the regions buckets reported (and failed asks), the day's signing keys, and
+the endpoints that refused conditional writes.
 In a test suite that is a trap: a client built before ``moto``'s
 ``mock_aws()`` started is not mocked, and a region learnt in one test
-answers the next. ``reset()`` forgets all three; call it around each test
+answers the next. ``reset()`` forgets them all; call it around each test
 (see "Testing a project that uses these storages" in the README).
 """
 
 from __future__ import annotations
 
-from . import clients, discovery, signer
+from . import clients, creates, discovery, signer
 
 __all__ = ["reset"]
 
 
 def reset() -> None:
-    """Forget shared clients, cached bucket regions and cached signing keys.
+    """Forget shared clients, bucket regions, signing keys and conditional-write support.
 
     Storages built before the call keep working: they build a new client on
     their next request. Nothing is sent over the network.
     """
     clients.clear_cache()
+    creates.clear_cache()
     discovery.clear_cache()
     signer.clear_cache()

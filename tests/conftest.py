@@ -181,6 +181,23 @@ def proxy(seaweedfs):
         yield server
 
 
+@pytest.fixture
+def faulty(settings, seaweedfs, weed_bucket):
+    """A bucket on SeaweedFS, reached through a fault-injecting proxy (``tests/faults.py``)."""
+    from tests.faults import FaultProxy
+
+    weed, bucket = weed_bucket
+    proxy = FaultProxy(seaweedfs.endpoint)
+    proxy.start()
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_S3_REGION_NAME = REGION
+    settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = ADMIN
+    settings.AWS_S3_ENDPOINT_URL = f"http://{proxy.endpoint}"
+    yield weed, proxy, bucket
+    proxy.stop()
+    FIGURES.append(f"faults: {proxy.injected} injected, {proxy.forwarded} forwarded ({bucket})")
+
+
 #: Figures the reliability tests report (operations, faults, bytes verified).
 FIGURES: list[str] = []
 #: SeaweedFS's errors and warnings, kept when a test failed.

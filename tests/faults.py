@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
@@ -25,6 +26,7 @@ class Rule:
     code: str = ""
     times: int = 1_000_000
     delay: float = 0.0  # seconds to stall before answering (or forwarding)
+    header: str = ""  # match only requests that carry this header (any case)
 
 
 @dataclass
@@ -49,7 +51,7 @@ class FaultProxy:
 
             def handle_any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                rule = proxy._take(self.command, self.path)
+                rule = proxy._take(self.command, self.path, self.headers)
                 if rule is not None and rule.delay:
                     time.sleep(rule.delay)
                     if rule.status is None:  # a slow server: then answer normally
@@ -102,9 +104,11 @@ class FaultProxy:
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def _take(self, method: str, path: str) -> Rule | None:
+    def _take(self, method: str, path: str, headers: Any) -> Rule | None:
         with self._lock:
             for rule in self.rules:
+                if rule.header and rule.header not in headers:
+                    continue
                 if rule.times > 0 and rule.matches(method, path):
                     rule.times -= 1
                     self.injected += 1

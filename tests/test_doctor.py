@@ -64,6 +64,7 @@ def test_a_healthy_storage_passes_every_check(server, fresh_storages):
     for line in ("credentials", "region", "signed request", "bucket", "clock", "presigned URL"):
         assert any(row.split()[:1] == [OK] and line in row for row in output.splitlines()), line
     assert "OK    write           put, head, get, presigned get, delete" in output
+    assert "OK    atomic create   supported: a second create of one name is refused" in output
     assert "s3doctor: all checks passed" in output
     assert f"access key {mask(server.access_key)}" in output
     assert server.secret_key not in output

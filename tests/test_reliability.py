@@ -31,7 +31,7 @@ from django.core.management import call_command
 from sigv4_storage import SigV4S3Storage, clients
 from sigv4_storage.checks import check_storage_security, check_storages
 from tests.conftest import FIGURES
-from tests.faults import FaultProxy, Rule
+from tests.faults import Rule
 from tests.servers import ADMIN, REGION
 from tests.test_s3_api import fetch
 from tests.util import SECRET_KEY, RequestLog, create_bucket
@@ -111,21 +111,6 @@ def test_the_longest_key_s3_accepts_is_accepted(recorded):
 
 
 # -- faults, through a proxy in front of SeaweedFS ---------------------------------------
-@pytest.fixture
-def faulty(settings, seaweedfs, weed_bucket):
-    """A bucket on SeaweedFS, reached through a fault-injecting proxy."""
-    weed, bucket = weed_bucket
-    proxy = FaultProxy(seaweedfs.endpoint)
-    proxy.start()
-    settings.AWS_STORAGE_BUCKET_NAME = bucket
-    settings.AWS_S3_REGION_NAME = REGION
-    settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = ADMIN
-    settings.AWS_S3_ENDPOINT_URL = f"http://{proxy.endpoint}"
-    yield weed, proxy, bucket
-    proxy.stop()
-    FIGURES.append(f"faults: {proxy.injected} injected, {proxy.forwarded} forwarded ({bucket})")
-
-
 def is_put(method, path):
     return method == "PUT" and "partNumber" not in path
 

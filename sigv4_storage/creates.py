@@ -1,0 +1,122 @@
+"""New files created atomically: ``file_overwrite=False`` with S3 conditional writes.
+
+Django's ``Storage.save()`` picks a free name with ``exists()`` (a
+``HeadObject``) and then writes: two requests, and a race. Two uploads of
+``avatar.jpg`` in the same second both see the name free, both write, and
+the second silently replaces the first. ``FileSystemStorage`` avoids this
+with ``O_EXCL``; S3's equivalent is a conditional write: ``PutObject`` (and
+``CompleteMultipartUpload``) with ``If-None-Match: *`` answers
+``412 PreconditionFailed`` when the key exists.
+
+So a storage with ``file_overwrite=False`` asks no ``HeadObject``: it writes
+the name Django's ``get_available_name`` gives (its truncation to
+``max_length`` and its alternative names, with the names known to be taken
+standing in for ``exists()``); on 412 it takes the next alternative name and
+writes again, at most ``MAX_ATTEMPTS`` times. One request per save of a new
+name. A multipart upload refused at completion is aborted by s3transfer (no
+open upload is left) and uploaded again under the next name.
+
+Servers that do not implement the header (``501 NotImplemented``, or a 400
+that names it) are remembered per endpoint: storages on that endpoint go back
+to Django's check-then-write, with one warning per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from botocore.exceptions import ClientError
+from django.core.files.storage import Storage
+
+logger = logging.getLogger("sigv4_storage")
+
+#: Writes of one save before giving up: each refused name is replaced by a random one.
+MAX_ATTEMPTS = 10
+
+_unsupported: set[str] = set()
+_guard = threading.Lock()
+
+
+class NameTaken(Exception):
+    """S3 refused to create ``name``: another write created it first."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class ConditionalWritesUnsupported(Exception):
+    """The server does not implement ``If-None-Match`` on writes."""
+
+
+class KnownNames(Storage):
+    """Django's own name picking, with the names known to be taken as ``exists()``.
+
+    ``get_available_name`` is Django's, unchanged (validation, alternative
+    names, truncation to ``max_length``); only ``exists()`` answers from the
+    names S3 refused, instead of asking S3.
+    """
+
+    def __init__(self, storage: Storage, taken: set[str]) -> None:
+        self._storage = storage
+        self._taken = taken
+
+    def exists(self, name: str) -> bool:
+        return name in self._taken
+
+    def get_alternative_name(self, file_root: str, file_ext: str) -> str:
+        alternative: str = self._storage.get_alternative_name(file_root, file_ext)
+        return alternative
+
+
+def add_if_none_match(params: dict[str, Any], **_: Any) -> None:
+    """``before-parameter-build`` handler: create only, never replace."""
+    params.setdefault("IfNoneMatch", "*")
+
+
+def register(events: Any) -> None:
+    """Make a client's ``PutObject`` and ``CompleteMultipartUpload`` conditional."""
+    for operation in ("PutObject", "CompleteMultipartUpload"):
+        events.register(f"before-parameter-build.s3.{operation}", add_if_none_match)
+
+
+def classify(error: ClientError, name: str) -> Exception:
+    """``NameTaken`` or ``ConditionalWritesUnsupported`` for a refused write, else ``error``."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    if status == 412 or code == "PreconditionFailed":
+        return NameTaken(name)
+    if code == "ConditionalRequestConflict":  # 409: a concurrent conditional write won
+        return NameTaken(name)
+    if status == 501 or code == "NotImplemented":
+        return ConditionalWritesUnsupported(code or str(status))
+    if status == 400 and ("if-none-match" in message or "conditional" in message):
+        return ConditionalWritesUnsupported(code or str(status))
+    return error  # type: ignore[no-any-return]  # botocore is untyped here
+
+
+def supported(endpoint: str) -> bool:
+    return endpoint not in _unsupported
+
+
+def mark_unsupported(endpoint: str, why: str) -> None:
+    with _guard:
+        if endpoint in _unsupported:
+            return
+        _unsupported.add(endpoint)
+    logger.warning(
+        "%s does not support conditional writes (If-None-Match: *, answered %s): "
+        "file_overwrite=False falls back to checking the name with HeadObject before "
+        "writing, which two simultaneous uploads of one name can both pass.",
+        endpoint,
+        why,
+    )
+
+
+def clear_cache() -> None:
+    """Forget which endpoints refused conditional writes (``testing.reset``)."""
+    with _guard:
+        _unsupported.clear()
