@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import re
 import time
 import urllib.error
@@ -124,6 +125,8 @@ class Doctor:
         self.clock = clock
         self.http_get = http_get
         self.probe_name = f"s3doctor-probe/{uuid.uuid4().hex}.txt"
+        self._date_header: str | None = None
+        self._bucket_missing = False
 
     def run(self) -> Report:
         s3 = self.storage.s3_config
@@ -149,18 +152,33 @@ class Doctor:
             return report
         signed = self.signed_request()
         add(signed)
-        add(self.bucket())
+        bucket = self.bucket()
+        add(bucket)
         add(self.clock_skew())
+        url_check = "presigned URL" if self.presigned else "public read"
         if signed.status == FAIL:
-            add(Finding("presigned URL", SKIP, "skipped: requests are refused"))
+            add(Finding(url_check, SKIP, "skipped: requests are refused"))
             if self.write:
                 add(Finding("write", SKIP, "skipped: requests are refused"))
             return report
-        add(self.presigned_url())
+        add(self.presigned_url() if self.presigned else self.public_read())
         if self.write:
             add(self.write_probe())
             add(self.atomic_create())
+            if bucket.status == FAIL and self._bucket_missing and self.bucket().status == OK:
+                bucket.status = WARN
+                bucket.detail += (
+                    "; the write probe's PUT created it (this server makes buckets on PUT)"
+                )
+                bucket.fix = (
+                    "Fine if that is the bucket you meant; otherwise fix AWS_STORAGE_BUCKET_NAME."
+                )
         return report
+
+    @property
+    def presigned(self) -> bool:
+        """Whether the storage's URLs are presigned (else public: querystring_auth off)."""
+        return bool(self.storage.querystring_auth)
 
     # -- the probes --------------------------------------------------------------
     def credentials_found(self) -> Finding:
@@ -265,6 +283,7 @@ class Doctor:
         except ClientError as refused:
             code = _code(refused)
             if code in ("404", "NoSuchBucket"):
+                self._bucket_missing = True
                 return Finding(
                     "bucket",
                     FAIL,
@@ -302,7 +321,7 @@ class Doctor:
         return Finding("clock", OK, text)
 
     def presigned_url(self) -> Finding:
-        url = self.storage.url(self.probe_name, expire=60)
+        url = self.storage.object_url(self.probe_name, expire=60)
         try:
             status, body = self.http_get(url)
         except OSError as error:
@@ -319,6 +338,56 @@ class Doctor:
             HINTS.get(code, "Compare the URL's host and region with the configuration above."),
         )
 
+    def public_read(self) -> Finding:
+        """Public URLs (``querystring_auth=False``): an object fetched with no signature."""
+        storage = self.storage
+        prefix = storage._normalize_name("x")[:-1]  # the location, with its slash
+        name = "public read"
+        try:
+            listed = storage.connection.meta.client.list_objects_v2(
+                Bucket=storage.bucket_name, Prefix=prefix, MaxKeys=1
+            )
+        except (ClientError, BotoCoreError) as error:
+            code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+            return Finding(name, SKIP, f"cannot list objects to fetch one ({code}); try --write")
+        contents = listed.get("Contents") or []
+        if not contents:
+            return Finding(
+                name,
+                SKIP,
+                f"no object under {prefix or 'the bucket root'!r} to fetch yet "
+                f"(run collectstatic, or s3doctor --write)",
+            )
+        key = contents[0]["Key"]
+        url = storage.object_url(key[len(prefix) :])
+        try:
+            status, body = self.http_get(url)
+        except OSError as error:
+            return Finding(name, FAIL, f"cannot fetch {url}: {error}", "Check the network.")
+        if status == 200:
+            return Finding(name, OK, f"{key!r} fetched without a signature (HTTP 200)")
+        return Finding(
+            name,
+            FAIL,
+            f"{key!r} refused without a signature: HTTP {status} {_xml_code(body)}".rstrip()
+            + "; browsers get the same for every static file",
+            self.public_read_fix(),
+        )
+
+    def public_read_fix(self) -> str:
+        s3 = self.storage.s3_config
+        prefix = self.storage._normalize_name("x")[:-1]
+        policy = public_read_policy(s3.partition or "aws", s3.bucket_name, prefix)
+        return (
+            "This storage's URLs carry no signature, so its objects must be publicly "
+            f"readable. Grant anonymous s3:GetObject on {prefix or 'the bucket'!r} with a "
+            f"bucket policy: {policy} On AWS, allow it first: new buckets block public "
+            "policies (S3 Block Public Access: BlockPublicPolicy) and disable ACLs "
+            "(Object Ownership 'bucket owner enforced'), so default_acl='public-read' "
+            "does nothing there. MinIO: mc anonymous set download ALIAS/BUCKET/"
+            f"{prefix}. SeaweedFS, Ceph, R2 and others: the same bucket policy."
+        )
+
     def write_probe(self) -> Finding:
         storage = self.storage
         body = f"s3doctor {uuid.uuid4()}".encode()
@@ -333,16 +402,27 @@ class Doctor:
                 if f.read() != body:
                     return Finding("write", FAIL, "get: different bytes")
             done.append("get")
-            status, fetched = self.http_get(storage.url(name, expire=60))
-            if (status, fetched) != (200, body):
-                return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}")
-            done.append("presigned get")
+            if self.presigned:
+                status, fetched = self.http_get(storage.object_url(name, expire=60))
+                if (status, fetched) != (200, body):
+                    return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}")
+            else:
+                status, fetched = self.http_get(storage.object_url(name))
+                if (status, fetched) != (200, body):
+                    return Finding(
+                        "write",
+                        FAIL,
+                        f"public GET of the probe (no signature): HTTP {status} "
+                        f"{_xml_code(fetched)}".rstrip(),
+                        self.public_read_fix(),
+                    )
+            done.append("presigned get" if self.presigned else "public get")
             storage.delete(name)
             done.append("delete")
             return Finding("write", OK, ", ".join(done))
         except (ClientError, BotoCoreError) as error:
             code = _code(error) if isinstance(error, ClientError) else type(error).__name__
-            step = ["put", "head", "get", "presigned get", "delete"][len(done)]
+            step = ["put", "head", "get", "url get", "delete"][len(done)]
             return Finding(
                 "write", FAIL, f"{step} failed: {code}", HINTS.get(code, str(error).split("\n")[0])
             )
@@ -382,6 +462,18 @@ class Doctor:
         finally:
             with contextlib.suppress(ClientError, BotoCoreError):
                 client.delete_object(Bucket=storage.bucket_name, Key=key)
+
+
+def public_read_policy(partition: str, bucket: str, prefix: str) -> str:
+    """The bucket policy that lets anyone read objects under ``prefix``."""
+    statement = {
+        "Sid": "PublicReadStaticFiles",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:{partition}:s3:::{bucket}/{prefix}*",
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 _CHECK_THEN_WRITE = (

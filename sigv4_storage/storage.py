@@ -297,6 +297,14 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         )
         return result
 
+    def object_url(self, name: str, *, expire: int | None = None) -> str:
+        """The URL of the object stored under ``name``, as this storage signs or
+        builds it, without a subclass's name mapping (``ManifestFilesMixin`` maps
+        ``url(name)`` to the hashed name and takes no ``expire``). ``s3doctor``
+        fetches these.
+        """
+        return SigV4S3Storage.url(self, name, expire=expire)
+
     def _fast_url(
         self,
         name: str,

@@ -13,9 +13,10 @@ from django.core.files.storage import StorageHandler
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sigv4_storage.doctor import FAIL, OK, SKIP, WARN, Doctor, mask
+from sigv4_storage import SigV4ManifestStaticStorage
+from sigv4_storage.doctor import FAIL, OK, SKIP, WARN, Doctor, mask, public_read_policy
 from tests.servers import REGION, SERVERS
-from tests.util import SECRET_KEY
+from tests.util import SECRET_KEY, static_sources
 
 SEAWEEDFS = [p for p in SERVERS if p.values[0] == ("seaweedfs", "endpoint_url")]
 MOTO = [p for p in SERVERS if p.values[0] == ("moto", "host")]
@@ -252,3 +253,106 @@ def test_legacy_picks_up_settings_django_ignores(settings, fresh_storages, crede
     assert storages_dict["default"]["BACKEND"] == "sigv4_storage.SigV4S3Storage"
     assert storages_dict["default"]["OPTIONS"]["region_name"] == "ap-northeast-2"
     assert "DEFAULT_FILE_STORAGE" in output.splitlines()[-1]
+
+
+# -- every class, public and presigned URLs --------------------------------------------
+class ProjectStatic(SigV4ManifestStaticStorage):
+    """A user's subclass, as projects write them."""
+
+    location = "assets"
+
+
+CLASSES = {
+    "media": "sigv4_storage.SigV4S3Storage",
+    "static": "sigv4_storage.SigV4StaticStorage",
+    "manifest": "sigv4_storage.SigV4ManifestStaticStorage",
+    "subclass": "tests.test_doctor.ProjectStatic",
+}
+
+
+def use_storages(settings, backend):
+    """Django's own handler (and collectstatic's storage) follow the STORAGES setting."""
+    from django.core.files.storage import storages
+
+    settings.STORAGES = {
+        "default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},
+        "staticfiles": {"BACKEND": backend},
+    }
+    return storages
+
+
+def grant_public_reads(server, storage):
+    """The policy the doctor prints, applied as a user would."""
+    prefix = storage._normalize_name("x")[:-1]
+    policy = public_read_policy("aws", storage.bucket_name, prefix)
+    server.client().put_bucket_policy(Bucket=storage.bucket_name, Policy=policy)
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS + MOTO, indirect=True)
+@pytest.mark.parametrize("kind", sorted(CLASSES))
+def test_every_class_passes_once_its_objects_are_readable(
+    server, settings, monkeypatch, tmp_path, kind
+):
+    handler = use_storages(settings, CLASSES[kind])
+    storage = handler["staticfiles"]
+    if kind in ("manifest", "subclass"):
+        settings.STATICFILES_DIRS = [str(static_sources(tmp_path / "src"))]
+        call_command("collectstatic", "--noinput", verbosity=0)
+    if kind != "media":
+        grant_public_reads(server, storage)
+    code, output = doctor("staticfiles", "--write")
+    assert code == 0, output
+    if kind == "media":
+        assert "presigned URL" in output and "public read" not in output
+        assert "put, head, get, presigned get, delete" in output
+    else:
+        assert "presigned" not in output.split("Checks")[1]
+        assert "put, head, get, public get, delete" in output
+        if kind in ("manifest", "subclass"):  # collectstatic left objects to fetch
+            assert "fetched without a signature (HTTP 200)" in output
+    assert "FAIL" not in output and "WARN" not in output
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS, indirect=True)
+def test_a_private_static_bucket_fails_with_the_policy_to_add(
+    server, settings, monkeypatch, tmp_path
+):
+    handler = use_storages(settings, CLASSES["subclass"])
+    settings.STATICFILES_DIRS = [str(static_sources(tmp_path / "src"))]
+    call_command("collectstatic", "--noinput", verbosity=0)
+    code, output = doctor("staticfiles", "--json")
+    found, data = statuses(output)
+    assert code == 1 and found["public read"] == FAIL and "presigned URL" not in found
+    check = next(c for c in data["checks"] if c["name"] == "public read")
+    assert "refused without a signature: HTTP 403 AccessDenied" in check["detail"]
+    policy = json.loads(check["fix"].split("bucket policy: ", 1)[1].split(" On AWS")[0])
+    bucket = handler["staticfiles"].bucket_name
+    assert policy["Statement"][0]["Resource"] == f"arn:aws:s3:::{bucket}/assets/*"
+    assert policy["Statement"][0]["Principal"] == "*"
+    assert "BlockPublicPolicy" in check["fix"] and "Object Ownership" in check["fix"]
+
+    code, output = doctor("staticfiles", "--write")
+    assert code == 1
+    assert "public GET of the probe (no signature): HTTP 403 AccessDenied" in output
+
+
+@pytest.mark.parametrize("server", MOTO, indirect=True)
+def test_all_probes_every_alias_of_ours(server, settings, monkeypatch):
+    use_storages(settings, CLASSES["static"])
+    settings.STORAGES["local"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    code, output = doctor("--all", "--json")
+    data = json.loads(output)
+    assert code == 0 and data["ok"] is True
+    assert [r["storage"] for r in data["storages"]] == ["default", "staticfiles"]
+    code, output = doctor("--all")
+    assert output.count("s3doctor: storage ") == 2
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS, indirect=True)
+def test_all_fails_when_one_alias_fails(server, settings, monkeypatch):
+    use_storages(settings, CLASSES["subclass"])
+    handler = use_storages(settings, CLASSES["static"])
+    handler["staticfiles"].save("x.css", __import__("io").BytesIO(b"x"))  # private: refused
+    code, output = doctor("--all")
+    assert code == 1
+    assert "s3doctor: storage 'default'" in output and "s3doctor: storage 'staticfiles'" in output

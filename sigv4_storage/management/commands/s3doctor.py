@@ -1,4 +1,4 @@
-"""``python manage.py s3doctor [ALIAS] [--write] [--json] [--legacy]``."""
+"""``python manage.py s3doctor [ALIAS | --all] [--write] [--json] [--legacy]``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from sigv4_storage.doctor import Doctor
 from sigv4_storage.legacy import as_python
@@ -26,14 +27,29 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("alias", nargs="?", default="default", help="STORAGES alias")
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            dest="every",
+            help="every STORAGES alias that uses a sigv4_storage class",
+        )
         parser.add_argument("--write", action="store_true", help="put, get, delete a probe")
-        parser.add_argument("--json", action="store_true", help="machine-readable output")
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="machine-readable output"
+        )
         parser.add_argument(
             "--legacy", action="store_true", help="print the modern STORAGES dict and exit"
         )
 
     def handle(
-        self, *args: Any, alias: str, write: bool, json: bool, legacy: bool, **_: Any
+        self,
+        *args: Any,
+        alias: str,
+        every: bool,
+        write: bool,
+        as_json: bool,
+        legacy: bool,
+        **_: Any,
     ) -> None:
         if legacy:
             try:
@@ -41,14 +57,44 @@ class Command(BaseCommand):
             except ImproperlyConfigured as error:
                 raise CommandError(str(error)) from None
             return
-        storage = self._storage(alias, as_json=json)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            report = Doctor(storage, alias, write=write).run()
-        report.notes.extend(str(w.message) for w in caught)
-        self.stdout.write(self._dumps(report.as_dict()) if json else report.as_text())
-        if not report.ok:
+        aliases = self._our_aliases() if every else [alias]
+        if not aliases:
+            raise CommandError("s3doctor: no STORAGES entry uses a sigv4_storage class.")
+        reports = []
+        for name in aliases:
+            storage = self._storage(name, as_json=as_json)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                report = Doctor(storage, name, write=write).run()
+            report.notes.extend(str(w.message) for w in caught)
+            reports.append(report)
+        if as_json:
+            data: dict[str, Any] = reports[0].as_dict()
+            if every:
+                data = {
+                    "ok": all(r.ok for r in reports),
+                    "storages": [r.as_dict() for r in reports],
+                }
+            self.stdout.write(self._dumps(data))
+        else:
+            self.stdout.write("\n\n".join(report.as_text() for report in reports))
+        if not all(report.ok for report in reports):
             raise CommandError("s3doctor: some checks failed", returncode=1)
+
+    @staticmethod
+    def _our_aliases() -> list[str]:
+        """The STORAGES aliases whose backend is one of our classes (or a subclass)."""
+        from django.conf import settings
+
+        found = []
+        for alias, entry in (getattr(settings, "STORAGES", None) or {}).items():
+            try:
+                backend = import_string(entry["BACKEND"])
+            except (ImportError, KeyError, TypeError):
+                continue
+            if isinstance(backend, type) and issubclass(backend, SigV4S3Storage):
+                found.append(alias)
+        return found
 
     def _storage(self, alias: str, as_json: bool) -> SigV4S3Storage:
         storage: Any = None
