@@ -1,3 +1,5 @@
+import warnings
+
 from django.apps import AppConfig
 
 
@@ -6,4 +8,10 @@ class SigV4StorageConfig(AppConfig):
     verbose_name = "SigV4 S3 storage"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import checks
+        from .storage import SigV4StorageWarning
+
+        # Registered by importing checks. The one mistake that loses files goes
+        # to every command (shell, collectstatic...), not only to `check`.
+        for message in checks.legacy_settings_ignored():
+            warnings.warn(f"{message.msg} {message.hint}", SigV4StorageWarning, stacklevel=2)

@@ -115,7 +115,7 @@ def configured_storages() -> Iterator[Configured]:
 
 @register()
 def check_storages(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    messages: list[CheckMessage] = list(_legacy_settings_ignored())
+    messages: list[CheckMessage] = list(legacy_settings_ignored())
     for storage in configured_storages():
         messages.extend(_check_storage(storage))
     return messages
@@ -183,7 +183,11 @@ def _check_storage(storage: Configured) -> list[CheckMessage]:
     return messages
 
 
-def _legacy_settings_ignored() -> list[CheckMessage]:
+def legacy_settings_ignored() -> list[CheckMessage]:
+    """E005: DEFAULT_FILE_STORAGE / STATICFILES_STORAGE naming our classes on Django >= 5.1.
+
+    Also warned about at start-up (``SigV4StorageConfig.ready``).
+    """
     if django.VERSION < (5, 1):
         return []
     messages: list[CheckMessage] = []

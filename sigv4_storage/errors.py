@@ -49,6 +49,10 @@ HINTS: dict[str, str] = {
         + _CREDENTIALS
         + " and the bucket policy."
     ),
+    "NoSuchBucket": (
+        "there is no bucket of this name at this endpoint. Check AWS_STORAGE_BUCKET_NAME "
+        "(or OPTIONS['bucket_name']) and the endpoint; create the bucket if it is new."
+    ),
     "RequestTimeTooSkewed": (
         "this machine's clock is more than 15 minutes off the server's, and SigV4 "
         "refuses such requests. Synchronise the clock (NTP)."

@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 from botocore.exceptions import ClientError
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
@@ -35,10 +36,30 @@ class SigV4StorageWarning(UserWarning):
     """A setting was overridden to keep requests and URLs working."""
 
 
+_app_checked = False
+
+
+def _warn_if_app_missing() -> None:
+    """Once per process: the storages work without the app, but nothing checks them."""
+    global _app_checked
+    if _app_checked or not apps.ready:
+        return
+    _app_checked = True
+    if not apps.is_installed("sigv4_storage"):
+        warnings.warn(
+            "sigv4_storage is used but not in INSTALLED_APPS: its system checks (a bad "
+            "region, an expiry over 7 days, settings Django ignores) and `manage.py "
+            "s3doctor` are off. Add 'sigv4_storage' to INSTALLED_APPS.",
+            SigV4StorageWarning,
+            stacklevel=3,
+        )
+
+
 class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     """S3 storage that always signs with SigV4 on the right regional endpoint."""
 
     def __init__(self, **options: Any) -> None:
+        _warn_if_app_missing()
         # Resolve first: a bad setting fails here, before anything is built.
         s3 = resolve(self._layers(options))
         for message in s3.warnings:

@@ -1,5 +1,6 @@
 """The README's settings table and the code must agree."""
 
+import json
 import os
 import re
 import subprocess
@@ -104,3 +105,15 @@ def test_the_readme_testing_example_runs(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "1 passed" in done.stdout
+
+
+def test_the_readme_static_policy_is_the_one_s3doctor_prints():
+    from sigv4_storage.doctor import public_read_policy
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Permissions", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```json\n(.*?)```", section, re.S)
+    assert json.loads(blocks[1]) == json.loads(public_read_policy("aws", "my-static", "static/"))
+    media = json.loads(blocks[0])
+    actions = {a for statement in media["Statement"] for a in statement["Action"]}
+    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"} <= actions

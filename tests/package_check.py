@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""The package as users get it (tox env ``package``).
+
+Builds the sdist and the wheel (``python -m build``), checks them
+(``twine check``), installs the wheel into a new virtual environment with no
+access to this checkout, and runs ``manage.py check`` and ``s3doctor --help``
+there against a small settings module. Fails on the first step that fails.
+
+    python tests/package_check.py WORKDIR
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SETTINGS = """
+SECRET_KEY = "package-check"
+USE_TZ = True
+INSTALLED_APPS = ["django.contrib.staticfiles", "sigv4_storage"]
+STATIC_URL = "/static/"
+STORAGES = {
+    "default": {
+        "BACKEND": "sigv4_storage.SigV4S3Storage",
+        "OPTIONS": {"bucket_name": "my-media", "region_name": "ap-northeast-2"},
+    },
+    "staticfiles": {
+        "BACKEND": "sigv4_storage.SigV4ManifestStaticStorage",
+        "OPTIONS": {"bucket_name": "my-static", "region_name": "ap-northeast-2"},
+    },
+}
+"""
+
+
+def run(*command: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    print("package:", " ".join(command), flush=True)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", flush=True)
+    if done.returncode != 0:
+        sys.exit(f"package: failed ({done.returncode}): {' '.join(command)}")
+    return done.stdout
+
+
+def main(workdir: str) -> int:
+    work = Path(workdir).resolve()
+    dist = work / "dist"
+    run(sys.executable, "-m", "build", "--outdir", str(dist), str(ROOT))
+    built = sorted(p.name for p in dist.iterdir())
+    wheels = [p for p in dist.iterdir() if p.suffix == ".whl"]
+    sdists = [p for p in dist.iterdir() if p.name.endswith(".tar.gz")]
+    if len(wheels) != 1 or len(sdists) != 1:
+        sys.exit(f"package: expected one wheel and one sdist, got {built}")
+    run(sys.executable, "-m", "twine", "check", "--strict", *(str(p) for p in dist.iterdir()))
+
+    env_dir = work / "venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    python = str(env_dir / "bin" / "python")
+    run(python, "-m", "pip", "install", "--quiet", str(wheels[0]))
+    project = work / "project"
+    project.mkdir(exist_ok=True)
+    (project / "package_settings.py").write_text(SETTINGS)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "PYTHON", "AWS_", "VIRTUAL_ENV"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="package_settings", PYTHONPATH=str(project))
+    where = run(
+        python, "-c", "import sigv4_storage; print(sigv4_storage.__file__)", cwd=project, env=env
+    )
+    if not where.strip().startswith(str(env_dir)):
+        sys.exit(f"package: sigv4_storage imported from {where.strip()}, not the wheel")
+    checked = run(python, "-m", "django", "check", cwd=project, env=env)
+    if "System check identified no issues" not in checked:
+        sys.exit("package: manage.py check did not pass cleanly")
+    helped = run(python, "-m", "django", "s3doctor", "--help", cwd=project, env=env)
+    if "--write" not in helped or "--all" not in helped:
+        sys.exit("package: s3doctor --help does not list its options")
+    print(f"package: OK ({', '.join(built)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
