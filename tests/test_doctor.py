@@ -356,3 +356,24 @@ def test_all_fails_when_one_alias_fails(server, settings, monkeypatch):
     code, output = doctor("--all")
     assert code == 1
     assert "s3doctor: storage 'default'" in output and "s3doctor: storage 'staticfiles'" in output
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS, indirect=True)
+def test_a_bucket_made_by_the_write_probe_is_explained(server, settings):
+    """SeaweedFS creates a bucket on the first PUT: the doctor says so, not both."""
+    from tests.servers import remove_bucket
+
+    settings.AWS_STORAGE_BUCKET_NAME = "made-by-the-probe"
+    settings.STORAGES = {"default": {"BACKEND": "sigv4_storage.SigV4S3Storage"}}
+    try:
+        code, output = doctor("--json", "--write")
+        found, data = statuses(output)
+        bucket = next(c for c in data["checks"] if c["name"] == "bucket")
+        assert found["write"] == OK  # SeaweedFS made the bucket on the probe's PUT
+        assert bucket["status"] == WARN
+        assert "does not exist" in bucket["detail"]
+        assert "the write probe's PUT created it" in bucket["detail"]
+    finally:
+        client = server.client()
+        if "made-by-the-probe" in [b["Name"] for b in client.list_buckets()["Buckets"]]:
+            remove_bucket(client, "made-by-the-probe")
