@@ -89,6 +89,7 @@ class Configured:
     label: str  # "STORAGES['default']" or "DEFAULT_FILE_STORAGE"
     cls: type[SigV4S3Storage]
     options: dict[str, Any]
+    alias: str = ""  # the STORAGES key
 
 
 def _our_class(path: Any) -> type[SigV4S3Storage] | None:
@@ -110,7 +111,8 @@ def configured_storages() -> Iterator[Configured]:
     storages = getattr(settings, "STORAGES", None) or {}
     for alias, entry in storages.items():
         if isinstance(entry, dict) and (cls := _our_class(entry.get("BACKEND"))):
-            yield Configured(f"STORAGES[{alias!r}]", cls, dict(entry.get("OPTIONS") or {}))
+            options = dict(entry.get("OPTIONS") or {})
+            yield Configured(f"STORAGES[{alias!r}]", cls, options, alias)
 
 
 @register()

@@ -87,9 +87,8 @@ def classify(error: ClientError, name: str) -> Exception:
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     code = str(error.response.get("Error", {}).get("Code", ""))
     message = str(error.response.get("Error", {}).get("Message", "")).lower()
-    if status == 412 or code == "PreconditionFailed":
-        return NameTaken(name)
-    if code == "ConditionalRequestConflict":  # 409: a concurrent conditional write won
+    # 409 ConditionalRequestConflict: a concurrent conditional write won.
+    if status == 412 or code in ("PreconditionFailed", "ConditionalRequestConflict"):
         return NameTaken(name)
     if status == 501 or code == "NotImplemented":
         return ConditionalWritesUnsupported(code or str(status))

@@ -28,6 +28,7 @@ from django.core.files.base import ContentFile
 
 from . import creates, discovery
 from .errors import HINTS
+from .names import location_prefix
 from .storage import SigV4S3Storage
 
 #: SigV4 refuses requests whose clock is more than 15 minutes off the server's.
@@ -180,6 +181,11 @@ class Doctor:
         """Whether the storage's URLs are presigned (else public: querystring_auth off)."""
         return bool(self.storage.querystring_auth)
 
+    @property
+    def location_prefix(self) -> str:
+        """The keys under the storage's location start with this ("static/", or "")."""
+        return location_prefix(self.storage.location) or ""
+
     # -- the probes --------------------------------------------------------------
     def credentials_found(self) -> Finding:
         credentials = self.storage._create_session().get_credentials()
@@ -229,19 +235,14 @@ class Doctor:
                 f"bucket is in {found!r}; no region configured, the storage uses it",
                 f"Optional: set AWS_S3_REGION_NAME = {found!r} to skip the question.",
             )
+        detail = f"bucket is in {found!r}, not in {s3.region!r} ({s3.sources['region']})"
         follows = s3.discover_region and s3.region_mismatch == "follow"
+        if follows:
+            detail += "; requests follow the bucket, with a warning"
+        elif not s3.discover_region:
+            detail += "; the named region is trusted, so requests go there and are refused"
         return Finding(
-            "region",
-            WARN if follows else FAIL,
-            f"bucket is in {found!r}, not in {s3.region!r} ({s3.sources['region']})"
-            + (
-                "; requests follow the bucket, with a warning"
-                if follows
-                else ""
-                if s3.discover_region
-                else "; the named region is trusted, so requests go there and are refused"
-            ),
-            f"Set AWS_S3_REGION_NAME = {found!r}.",
+            "region", WARN if follows else FAIL, detail, f"Set AWS_S3_REGION_NAME = {found!r}."
         )
 
     def _reachable(self, client: Any) -> bool:
@@ -341,7 +342,7 @@ class Doctor:
     def public_read(self) -> Finding:
         """Public URLs (``querystring_auth=False``): an object fetched with no signature."""
         storage = self.storage
-        prefix = storage._normalize_name("x")[:-1]  # the location, with its slash
+        prefix = self.location_prefix
         name = "public read"
         try:
             listed = storage.connection.meta.client.list_objects_v2(
@@ -376,7 +377,7 @@ class Doctor:
 
     def public_read_fix(self) -> str:
         s3 = self.storage.s3_config
-        prefix = self.storage._normalize_name("x")[:-1]
+        prefix = self.location_prefix
         policy = public_read_policy(s3.partition or "aws", s3.bucket_name, prefix)
         return (
             "This storage's URLs carry no signature, so its objects must be publicly "
@@ -402,20 +403,18 @@ class Doctor:
                 if f.read() != body:
                     return Finding("write", FAIL, "get: different bytes")
             done.append("get")
-            if self.presigned:
-                status, fetched = self.http_get(storage.object_url(name, expire=60))
-                if (status, fetched) != (200, body):
-                    return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}")
-            else:
-                status, fetched = self.http_get(storage.object_url(name))
-                if (status, fetched) != (200, body):
-                    return Finding(
-                        "write",
-                        FAIL,
-                        f"public GET of the probe (no signature): HTTP {status} "
-                        f"{_xml_code(fetched)}".rstrip(),
-                        self.public_read_fix(),
-                    )
+            url = storage.object_url(name, expire=60 if self.presigned else None)
+            status, fetched = self.http_get(url)
+            if (status, fetched) != (200, body) and self.presigned:
+                return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}")
+            if (status, fetched) != (200, body):
+                return Finding(
+                    "write",
+                    FAIL,
+                    f"public GET of the probe (no signature): HTTP {status} "
+                    f"{_xml_code(fetched)}".rstrip(),
+                    self.public_read_fix(),
+                )
             done.append("presigned get" if self.presigned else "public get")
             storage.delete(name)
             done.append("delete")

@@ -9,8 +9,8 @@ from typing import Any, NoReturn
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.module_loading import import_string
 
+from sigv4_storage.checks import configured_storages
 from sigv4_storage.doctor import Doctor
 from sigv4_storage.legacy import as_python
 from sigv4_storage.storage import SigV4S3Storage
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             except ImproperlyConfigured as error:
                 raise CommandError(str(error)) from None
             return
-        aliases = self._our_aliases() if every else [alias]
+        aliases = [found.alias for found in configured_storages()] if every else [alias]
         if not aliases:
             raise CommandError("s3doctor: no STORAGES entry uses a sigv4_storage class.")
         reports = []
@@ -80,21 +80,6 @@ class Command(BaseCommand):
             self.stdout.write("\n\n".join(report.as_text() for report in reports))
         if not all(report.ok for report in reports):
             raise CommandError("s3doctor: some checks failed", returncode=1)
-
-    @staticmethod
-    def _our_aliases() -> list[str]:
-        """The STORAGES aliases whose backend is one of our classes (or a subclass)."""
-        from django.conf import settings
-
-        found = []
-        for alias, entry in (getattr(settings, "STORAGES", None) or {}).items():
-            try:
-                backend = import_string(entry["BACKEND"])
-            except (ImportError, KeyError, TypeError):
-                continue
-            if isinstance(backend, type) and issubclass(backend, SigV4S3Storage):
-                found.append(alias)
-        return found
 
     def _storage(self, alias: str, as_json: bool) -> SigV4S3Storage:
         storage: Any = None
