@@ -14,14 +14,13 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 import pytest
 from botocore import UNSIGNED
-from botocore.awsrequest import AWSResponse
 from botocore.compat import HAS_CRT
 from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage
 from tests.test_signer import FROZEN, NAMES, frozen_clock  # noqa: F401 - fixture
-from tests.util import ACCESS_KEY, SECRET_KEY, resolved, verify_presigned_url
+from tests.util import ACCESS_KEY, SECRET_KEY, aws_response, resolved, verify_presigned_url
 
 ACCESS_POINT = "arn:aws:s3:us-west-2:123456789012:accesspoint/myap"
 FORMS = {
@@ -59,13 +58,9 @@ def answer_before_sending(client) -> list:
     """Record each request botocore would send, and answer it 200 without the network."""
     sent = []
 
-    class Empty:
-        def stream(self, *args, **kwargs):
-            yield b""
-
     def before_send(request, **_):
         sent.append((request.method, request.url, request.headers.get("Authorization")))
-        return AWSResponse(request.url, 200, {"Content-Length": "0"}, Empty())
+        return aws_response(request.url, 200, headers={"Content-Length": "0"})
 
     client.meta.events.register_first("before-send.s3", before_send)
     return sent

@@ -11,12 +11,11 @@ import io
 import logging
 
 import pytest
-from botocore.awsrequest import AWSResponse
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
 
 from sigv4_storage import SigV4S3Storage, creates
-from tests.util import SECRET_KEY, RequestLog, create_bucket
+from tests.util import SECRET_KEY, RequestLog, aws_response, create_bucket
 
 BUCKET = "creates-bucket"
 
@@ -156,7 +155,7 @@ def test_a_server_without_conditional_writes_falls_back_once(bucket, caplog):
         if "If-None-Match" in request.headers:
             refused.append(request.url)
             payload = b"<Error><Code>NotImplemented</Code><Message>nope</Message></Error>"
-            return AWSResponse(request.url, 501, {}, _Raw(payload))
+            return aws_response(request.url, 501, payload)
         return None
 
     storage._shared(signed=True, create=True).client.meta.events.register_first(
@@ -171,11 +170,3 @@ def test_a_server_without_conditional_writes_falls_back_once(bucket, caplog):
     assert caplog.text.count("does not support conditional writes") <= 1
     assert "old.txt" not in names and len(set(names)) == 2  # HeadObject still avoids it
     assert body(bucket, "old.txt") == b"old"
-
-
-class _Raw:
-    def __init__(self, payload: bytes):
-        self.payload = payload
-
-    def stream(self, *args, **kwargs):
-        yield self.payload

@@ -205,6 +205,21 @@ class RequestLog(list):
         return {urlsplit(url).netloc for _, url, _ in self}
 
 
+class _Body:
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        yield self.payload
+
+
+def aws_response(url: str, status: int, payload: bytes = b"", headers: Any = None) -> Any:
+    """A botocore response to return from a ``before-send`` handler: nothing is sent."""
+    from botocore.awsrequest import AWSResponse
+
+    return AWSResponse(url, status, headers or {}, _Body(payload))
+
+
 def create_bucket(name: str, region: str) -> Any:
     """A bucket in ``region`` (moto in-process or AWS semantics); the client."""
     import boto3
