@@ -189,7 +189,7 @@ def bench_io(server: Server, quick: bool) -> list[tuple[str, float, float, int, 
     from botocore.config import Config
     from django.core.files.base import ContentFile
 
-    from sigv4_storage import SigV4S3Storage, clients
+    from sigv4_storage import SigV4S3Storage
 
     storage = SigV4S3Storage(**server.options())
     raw = boto3.client(
@@ -202,7 +202,7 @@ def bench_io(server: Server, quick: bool) -> list[tuple[str, float, float, int, 
     )
     counts = {"ours": 0, "raw": 0}
     storage.exists("warm-up")
-    clients.shared(storage).client.meta.events.register(
+    storage.connection.meta.client.meta.events.register(
         "before-send.s3", lambda **_: counts.__setitem__("ours", counts["ours"] + 1)
     )
     raw.meta.events.register(
@@ -254,7 +254,7 @@ def bench_new_names(server: Server, quick: bool) -> tuple[float, float, float, f
     from django.core.files.base import ContentFile
     from storages.backends.s3 import S3Storage
 
-    from sigv4_storage import SigV4S3Storage, clients
+    from sigv4_storage import SigV4S3Storage
 
     ours = SigV4S3Storage(**server.options(), file_overwrite=False)
     theirs = S3Storage(
@@ -270,7 +270,7 @@ def bench_new_names(server: Server, quick: bool) -> tuple[float, float, float, f
 
     ours.exists("warm-up"), theirs.exists("warm-up")
     for create in (False, True):
-        clients.shared(ours, create=create).client.meta.events.register(
+        ours._shared(signed=True, create=create).client.meta.events.register(
             "before-send.s3", counter("ours")
         )
     theirs.connection.meta.client.meta.events.register("before-send.s3", counter("theirs"))

@@ -2,29 +2,9 @@
 
 Offline: they resolve settings as a storage would, but build no storage,
 read no manifest and send no request. Registered by ``SigV4StorageConfig``
-when ``sigv4_storage`` is in ``INSTALLED_APPS``.
-
-Check ids are never reused. Each one:
-
-==================  ======================================================
-sigv4_storage.E001  a storage's settings cannot be resolved (wrong type,
-                    bad host or endpoint URL, missing bucket...)
-sigv4_storage.E002  presigned URL expiry outside 1..604800 seconds
-sigv4_storage.E003  the region contradicts the region of the AWS host
-sigv4_storage.E004  a region no AWS partition knows, on an AWS endpoint
-sigv4_storage.E005  DEFAULT_FILE_STORAGE / STATICFILES_STORAGE names one of
-                    our classes on Django >= 5.1, which ignores it
-sigv4_storage.E006  the manifest static storage with querystring_auth on
-sigv4_storage.W001  a setting is overridden to keep requests working
-                    (SigV2 asked for: SigV4 is used)
-sigv4_storage.W002  custom_domain with querystring_auth on and no CloudFront
-                    key: URLs come out unsigned
-sigv4_storage.W003  region settings that disagree (AWS_S3_REGION_NAME vs
-                    AWS_REGION vs the environment): the first one wins
-sigv4_storage.W004  security: a plain-http endpoint on a non-loopback host
-sigv4_storage.W005  security: credentials written into settings while
-                    DEBUG is False
-==================  ======================================================
+when ``sigv4_storage`` is in ``INSTALLED_APPS``. The ids live in
+``checkids``; the README lists each with its fix. A message says what is
+wrong, its hint how to fix it.
 """
 
 from __future__ import annotations
@@ -39,41 +19,13 @@ from urllib.parse import urlsplit
 import django
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.utils.module_loading import import_string
 
+from .backends import LEGACY_STORAGE_SETTINGS, our_class
+from .checkids import E005, W001, W002, W003, W004, W005, SettingError, prefixed
 from .config import S3Config
-from .resolve import SettingError, resolve
-from .storage import SigV4ManifestStaticStorage, SigV4S3Storage, manifest_querystring_error
+from .resolve import resolve
+from .storage import SigV4S3Storage, refuse_presigned_static
 
-CHECK_IDS = {
-    "sigv4_storage.E001": "a storage's settings cannot be resolved",
-    "sigv4_storage.E002": "presigned URL expiry outside 1..604800 seconds",
-    "sigv4_storage.E003": "the region contradicts the AWS host's region",
-    "sigv4_storage.E004": "a region no AWS partition knows",
-    "sigv4_storage.E005": "a legacy storage setting Django >= 5.1 ignores",
-    "sigv4_storage.E006": "the manifest static storage with querystring_auth on",
-    "sigv4_storage.W001": "a setting overridden to keep requests working (SigV2)",
-    "sigv4_storage.W002": "custom_domain + querystring_auth without CloudFront key: unsigned URLs",
-    "sigv4_storage.W003": "region settings that disagree",
-    "sigv4_storage.W004": "plain-http endpoint on a non-loopback host",
-    "sigv4_storage.W005": "credentials written into settings while DEBUG is False",
-}
-
-#: Hints for the errors a storage would raise when built (their message has the fix too).
-HINTS = {
-    "sigv4_storage.E001": "Fix the setting named above: the storage raises this same "
-    "ImproperlyConfigured when it is built.",
-    "sigv4_storage.E002": "SigV4 presigned URLs live at most 7 days (604800 s). For "
-    "longer-lived links serve the files publicly or sign them with CloudFront.",
-    "sigv4_storage.E003": "On AWS the region alone picks the endpoint: drop AWS_S3_HOST, or "
-    "make the region match the host.",
-    "sigv4_storage.E004": "Regions look like 'ap-northeast-2'. For an S3-compatible server "
-    "set AWS_S3_ENDPOINT_URL (any region name is accepted there).",
-    "sigv4_storage.E006": "Static storages default to querystring_auth=False: remove it "
-    "from OPTIONS and grant public read on the static prefix.",
-}
-
-LEGACY = {"default": "DEFAULT_FILE_STORAGE", "staticfiles": "STATICFILES_STORAGE"}
 CREDENTIAL_SETTINGS = (
     "AWS_S3_SECRET_ACCESS_KEY",
     "AWS_SECRET_ACCESS_KEY",
@@ -92,16 +44,6 @@ class Configured:
     alias: str = ""  # the STORAGES key
 
 
-def _our_class(path: Any) -> type[SigV4S3Storage] | None:
-    if not isinstance(path, str):
-        return None
-    try:
-        cls = import_string(path)
-    except ImportError:
-        return None  # Django's own checks and errors report it
-    return cls if isinstance(cls, type) and issubclass(cls, SigV4S3Storage) else None
-
-
 def configured_storages() -> Iterator[Configured]:
     """Every STORAGES entry using our classes.
 
@@ -110,7 +52,7 @@ def configured_storages() -> Iterator[Configured]:
     """
     storages = getattr(settings, "STORAGES", None) or {}
     for alias, entry in storages.items():
-        if isinstance(entry, dict) and (cls := _our_class(entry.get("BACKEND"))):
+        if isinstance(entry, dict) and (cls := our_class(entry.get("BACKEND"))):
             options = dict(entry.get("OPTIONS") or {})
             yield Configured(f"STORAGES[{alias!r}]", cls, options, alias)
 
@@ -137,18 +79,22 @@ def check_storage_security(app_configs: Any = None, **kwargs: Any) -> list[Check
     return messages
 
 
+def _error(error: SettingError, storage: Configured) -> Error:
+    return Error(prefixed(error.problem), hint=error.fix, obj=storage.label, id=error.check.id)
+
+
 def _check_storage(storage: Configured) -> list[CheckMessage]:
     layers, defaults = storage.cls.offline_view(storage.options)
     try:
         s3 = resolve(layers)
     except SettingError as error:
-        return [Error(str(error), hint=HINTS[error.check_id], obj=storage.label, id=error.check_id)]
+        return [_error(error, storage)]
     messages: list[CheckMessage] = [
         Warning(
-            f"sigv4_storage: {message}",
+            prefixed(message),
             hint="Remove the setting: every request and URL is signed with SigV4.",
             obj=storage.label,
-            id="sigv4_storage.W001",
+            id=W001.id,
         )
         for message in s3.warnings
     ]
@@ -159,27 +105,25 @@ def _check_storage(storage: Configured) -> list[CheckMessage]:
         return found.value if found is not None else defaults.get(name)
 
     querystring_auth = effective("querystring_auth")
-    if querystring_auth and issubclass(storage.cls, SigV4ManifestStaticStorage):
-        refusal = manifest_querystring_error(storage.cls.__name__)
-        messages.append(
-            Error(
-                str(refusal), hint=HINTS[refusal.check_id], obj=storage.label, id=refusal.check_id
-            )
-        )
+    refusal = refuse_presigned_static(storage.cls, querystring_auth)
+    if refusal is not None:
+        messages.append(_error(refusal, storage))
     signer = effective("cloudfront_signer") or (
         effective("cloudfront_key_id") and effective("cloudfront_key")
     )
     if effective("custom_domain") and querystring_auth and not signer:
         messages.append(
             Warning(
-                f"sigv4_storage: {storage.label} has custom_domain "
-                f"{effective('custom_domain')!r} and querystring_auth on, but no CloudFront "
-                "key: django-storages then builds unsigned URLs, which private objects refuse.",
+                prefixed(
+                    f"{storage.label} has custom_domain {effective('custom_domain')!r} and "
+                    "querystring_auth on, but no CloudFront key: django-storages then builds "
+                    "unsigned URLs, which private objects refuse."
+                ),
                 hint="Set AWS_CLOUDFRONT_KEY_ID and AWS_CLOUDFRONT_KEY to sign through "
                 "CloudFront, set querystring_auth to False if the files are public, or "
                 "remove custom_domain to get presigned S3 URLs.",
                 obj=storage.label,
-                id="sigv4_storage.W002",
+                id=W002.id,
             )
         )
     return messages
@@ -193,10 +137,9 @@ def legacy_settings_ignored() -> list[CheckMessage]:
     if django.VERSION < (5, 1):
         return []
     messages: list[CheckMessage] = []
-    for alias, name in LEGACY.items():
+    for alias, name in LEGACY_STORAGE_SETTINGS.items():
         value = getattr(settings, name, None)
-        cls = _our_class(value)
-        if cls is None:
+        if our_class(value) is None:
             continue
         configured = (getattr(settings, "STORAGES", None) or {}).get(alias) or {}
         if configured.get("BACKEND") == value:
@@ -208,17 +151,19 @@ def legacy_settings_ignored() -> list[CheckMessage]:
             )
         messages.append(
             Error(
-                f"sigv4_storage: settings.{name} = {value!r} is ignored by Django "
-                f"{django.get_version()} (removed in 5.1): "
-                + (
-                    "it is redundant."
-                    if configured.get("BACKEND") == value
-                    else f"STORAGES[{alias!r}] is used instead, and files go to "
-                    f"{configured.get('BACKEND', 'the default backend')}."
+                prefixed(
+                    f"settings.{name} = {value!r} is ignored by Django "
+                    f"{django.get_version()} (removed in 5.1): "
+                    + (
+                        "it is redundant."
+                        if configured.get("BACKEND") == value
+                        else f"STORAGES[{alias!r}] is used instead, and files go to "
+                        f"{configured.get('BACKEND', 'the default backend')}."
+                    )
                 ),
                 hint=hint,
                 obj=name,
-                id="sigv4_storage.E005",
+                id=E005.id,
             )
         )
     return messages
@@ -229,11 +174,13 @@ def _region_settings_disagree(storage: Configured, s3: S3Config) -> list[CheckMe
         return []
     return [
         Warning(
-            f"sigv4_storage: region settings disagree: {', '.join(s3.region_conflicts)}. "
-            f"{s3.region_conflicts[0].split('=')[0]} is used.",
+            prefixed(
+                f"region settings disagree: {', '.join(map(str, s3.region_conflicts))}. "
+                f"{s3.region_conflicts[0].source} is used."
+            ),
             hint="Keep one region setting (AWS_S3_REGION_NAME), or make them agree.",
             obj=storage.label,
-            id="sigv4_storage.W003",
+            id=W003.id,
         )
     ]
 
@@ -253,16 +200,23 @@ def _plain_http(storage: Configured, s3: S3Config) -> list[CheckMessage]:
         return []
     return [
         Warning(
-            f"sigv4_storage: {storage.label} talks plain http to {parts.netloc} "
-            f"({s3.sources.get('endpoint_url', 'endpoint')}): file contents, and any "
-            f"session token, cross the network in clear.",
+            prefixed(
+                f"{storage.label} talks plain http to {parts.netloc} "
+                f"({_why_http(s3)}): file contents, and any session token, "
+                f"cross the network in clear."
+            ),
             hint="Use https (AWS_S3_ENDPOINT_URL = 'https://...', or AWS_S3_USE_SSL = "
             "True). Inside a private container network, silence this check with "
-            "SILENCED_SYSTEM_CHECKS = ['sigv4_storage.W004'].",
+            f"SILENCED_SYSTEM_CHECKS = ['{W004}'].",
             obj=storage.label,
-            id="sigv4_storage.W004",
+            id=W004.id,
         )
     ]
+
+
+def _why_http(s3: S3Config) -> str:
+    endpoint = s3.sources["endpoint_url"]
+    return str(s3.sources["use_ssl"] if endpoint.is_default else endpoint)
 
 
 def _credentials_in_settings() -> list[CheckMessage]:
@@ -284,13 +238,15 @@ def _credentials_in_settings() -> list[CheckMessage]:
         return []
     return [
         Warning(
-            "sigv4_storage: credentials are written into the settings ("
-            + ", ".join(written)
-            + ") while DEBUG is False: they end up in version control, images and "
-            "error reports.",
+            prefixed(
+                "credentials are written into the settings ("
+                + ", ".join(written)
+                + ") while DEBUG is False: they end up in version control, images and "
+                "error reports."
+            ),
             hint="Read them from the environment (os.environ['AWS_SECRET_ACCESS_KEY']), "
             "or leave them out and let botocore find an instance role, a web identity "
             "or a profile.",
-            id="sigv4_storage.W005",
+            id=W005.id,
         )
     ]

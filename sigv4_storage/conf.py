@@ -4,11 +4,14 @@ django-storages' contract: a keyword argument (``STORAGES[...]["OPTIONS"]``)
 beats a class attribute, which beats a Django setting. This package adds the
 environment as the last layer for the few values AWS tools read from it.
 ``Layers`` answers "what is the first value set, and where was it set?" and
-never validates: that is ``resolve``'s job.
+never validates: that is ``resolve``'s job. It reads each setting and
+variable once: a storage that resolves again (with its bucket's region)
+sees the values it was built with.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,12 +31,75 @@ NEW_OPTIONS: dict[str, str] = {
 }
 
 
+class Kind(enum.Enum):
+    """Where a value came from. Code decides on this; people read ``str(Source)``."""
+
+    OPTION = "option"  # STORAGES[...]["OPTIONS"], a keyword argument
+    CLASS_ATTRIBUTE = "class attribute"
+    SETTING = "setting"
+    ENVIRONMENT = "environment"
+    DEFAULT = "default"  # nobody set it
+    DERIVED = "derived"  # read off another value (an AWS host, a URL's scheme, an ARN)
+    DISCOVERED = "discovered"  # the bucket said it (HeadBucket)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one value came from, as data.
+
+    ``name`` is the option, attribute, setting or variable name (``"region_name"``,
+    ``"AWS_REGION"``); ``owner`` the class of a class attribute; ``of`` the
+    source a derived value was read off; ``text`` the words for defaults,
+    derived and discovered values. ``str()`` is for people only.
+    """
+
+    kind: Kind
+    name: str = ""
+    owner: str = ""
+    text: str = ""
+    of: Source | None = None
+
+    def __str__(self) -> str:
+        if self.kind is Kind.OPTION:
+            return f"OPTIONS[{self.name!r}]"
+        if self.kind is Kind.CLASS_ATTRIBUTE:
+            return f"{self.owner}.{self.name}"
+        if self.kind is Kind.SETTING:
+            return f"settings.{self.name}"
+        if self.kind is Kind.ENVIRONMENT:
+            return f"environment {self.name}"
+        if self.of is not None:
+            return self.text.replace("{of}", str(self.of))
+        return self.text or self.kind.value
+
+    @property
+    def is_default(self) -> bool:
+        return self.kind is Kind.DEFAULT
+
+    @property
+    def from_environment(self) -> bool:
+        return self.kind is Kind.ENVIRONMENT
+
+
+def default(text: str = "default") -> Source:
+    return Source(Kind.DEFAULT, text=text)
+
+
+def derived(text: str, of: Source | None = None) -> Source:
+    """A value read off another: ``text`` may name it as ``{of}``."""
+    return Source(Kind.DERIVED, text=text, of=of)
+
+
 @dataclass(frozen=True)
 class Sourced:
     """A value and where it was found, e.g. ``settings.AWS_REGION``."""
 
     value: Any
-    source: str
+    source: Source
+
+    def __str__(self) -> str:
+        """``source=value``, as messages show it."""
+        return f"{self.source}={self.value!r}"
 
 
 def _is_set(value: Any) -> bool:
@@ -56,6 +122,7 @@ class Layers:
         self._settings = settings
         self._environ = environ
         self._owner = owner
+        self._read: dict[tuple[str, str], Any] = {}
 
     @classmethod
     def for_storage(
@@ -65,7 +132,7 @@ class Layers:
 
         class_attrs = {n: getattr(storage_class, n) for n in names if hasattr(storage_class, n)}
         return cls(
-            options=options,
+            options=dict(options),
             class_attrs=class_attrs,
             settings=settings,
             environ=os.environ,
@@ -75,23 +142,31 @@ class Layers:
     def option(self, name: str) -> Sourced | None:
         """The OPTIONS keyword argument, else the class attribute."""
         if _is_set(self._options.get(name)):
-            return Sourced(self._options[name], f"OPTIONS[{name!r}]")
+            return Sourced(self._options[name], Source(Kind.OPTION, name))
         if _is_set(self._class_attrs.get(name)):
-            return Sourced(self._class_attrs[name], f"{self._owner}.{name}")
+            return Sourced(
+                self._class_attrs[name], Source(Kind.CLASS_ATTRIBUTE, name, owner=self._owner)
+            )
         return None
+
+    def _once(self, where: str, name: str, read: Any) -> Any:
+        key = (where, name)
+        if key not in self._read:
+            self._read[key] = read()
+        return self._read[key]
 
     def setting(self, *names: str) -> Sourced | None:
         for name in names:
-            value = getattr(self._settings, name, None)
+            value = self._once("settings", name, lambda n=name: getattr(self._settings, n, None))
             if _is_set(value):
-                return Sourced(value, f"settings.{name}")
+                return Sourced(value, Source(Kind.SETTING, name))
         return None
 
     def env(self, *names: str) -> Sourced | None:
         for name in names:
-            value = self._environ.get(name)
+            value = self._once("environ", name, lambda n=name: self._environ.get(n))
             if _is_set(value):
-                return Sourced(value, f"environment {name}")
+                return Sourced(value, Source(Kind.ENVIRONMENT, name))
         return None
 
     def first(

@@ -8,19 +8,18 @@ from typing import Any, Literal
 
 from botocore.config import Config
 
-#: Region sources that mean "nobody named a region".
-DEFAULT_REGION = "default (no region configured)"
-DEFAULT_CUSTOM_REGION = "default for custom endpoints"
+from .conf import Source, Sourced, default
 
 
 @dataclass(frozen=True)
 class S3Config:
     """Everything resolved about where and how a storage talks to S3.
 
-    ``sources`` says where each value came from: ``OPTIONS['region_name']``,
-    ``settings.AWS_REGION``, ``environment AWS_DEFAULT_REGION``, ``host in
-    settings.AWS_S3_HOST``, ``default``... It holds no secret: credentials
-    stay with django-storages.
+    ``sources`` says where each value came from, as ``conf.Source`` data
+    (kind and name: an option, a class attribute, a setting, the environment,
+    a default, derived from another value, discovered); ``str()`` of one is
+    for people (``settings.AWS_REGION``, ``host in settings.AWS_S3_HOST``).
+    It holds no secret: credentials stay with django-storages.
     """
 
     bucket_name: str
@@ -47,9 +46,9 @@ class S3Config:
     public_endpoint_url: str | None = None
     #: The bucket's root URL for url(): public_endpoint_url's, else bucket_url.
     public_bucket_url: str = ""
-    sources: Mapping[str, str] = field(default_factory=dict)
-    #: Region settings that disagree, each as "source='value'", the one used first.
-    region_conflicts: tuple[str, ...] = ()
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    #: Region settings that disagree, each with its source, the one used first.
+    region_conflicts: tuple[Sourced, ...] = ()
     #: The region was named in settings, OPTIONS, a class attribute, the client
     #: config or an AWS host (not only the environment): trusted, never asked.
     region_named: bool = False
@@ -79,7 +78,11 @@ class S3Config:
     def region_configured(self) -> bool:
         """Whether the region came from somewhere (a setting, the host, the bucket)
         rather than the default."""
-        return self.sources.get("region") not in (DEFAULT_REGION, DEFAULT_CUSTOM_REGION)
+        return not self.source("region").is_default
+
+    def source(self, name: str) -> Source:
+        """Where the value ``name`` came from (a default when nothing set it)."""
+        return self.sources.get(name, default())
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``boto3.Session.client/resource("s3", ...)``.
@@ -96,7 +99,7 @@ class S3Config:
         }
 
     def describe(self) -> dict[str, tuple[Any, str]]:
-        """Each resolved value with its source, for logs, checks and the doctor."""
+        """Each resolved value with its source in words, for logs and the doctor."""
         names = (
             "bucket_name",
             "region",
@@ -114,4 +117,4 @@ class S3Config:
             "request_checksum_calculation",
             "response_checksum_validation",
         )
-        return {name: (getattr(self, name), self.sources.get(name, "default")) for name in names}
+        return {name: (getattr(self, name), str(self.source(name))) for name in names}

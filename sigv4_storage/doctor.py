@@ -126,8 +126,6 @@ class Doctor:
         self.clock = clock
         self.http_get = http_get
         self.probe_name = f"s3doctor-probe/{uuid.uuid4().hex}.txt"
-        self._date_header: str | None = None
-        self._bucket_missing = False
 
     def run(self) -> Report:
         s3 = self.storage.s3_config
@@ -135,27 +133,27 @@ class Doctor:
             alias=self.alias,
             storage_class=type(self.storage).__name__,
             configuration={
-                name: {"value": value, "source": source}
+                name: {"value": value, "source": source, "kind": s3.source(name).kind.value}
                 for name, (value, source) in s3.describe().items()
             },
             notes=list(s3.notes),
         )
         add = report.findings.append
         add(self.credentials_found())
-        region = self.region()
+        region, reachable = self.region()
         add(region)
-        if region.status == FAIL and "cannot reach" in region.detail:
+        if not reachable:
             return report
         try:
             self.storage.settle_region()
         except ImproperlyConfigured as refused:  # region_mismatch = "raise"
             add(Finding("storage", FAIL, str(refused)))
             return report
-        signed = self.signed_request()
+        signed, server_date = self.signed_request()
         add(signed)
-        bucket = self.bucket()
+        bucket, bucket_missing = self.bucket()
         add(bucket)
-        add(self.clock_skew())
+        add(self.clock_skew(server_date))
         url_check = "presigned URL" if self.presigned else "public read"
         if signed.status == FAIL:
             add(Finding(url_check, SKIP, "skipped: requests are refused"))
@@ -166,7 +164,7 @@ class Doctor:
         if self.write:
             add(self.write_probe())
             add(self.atomic_create())
-            if bucket.status == FAIL and self._bucket_missing and self.bucket().status == OK:
+            if bucket_missing and self.bucket()[0].status == OK:
                 bucket.status = WARN
                 bucket.detail += (
                     "; the write probe's PUT created it (this server makes buckets on PUT)"
@@ -188,7 +186,7 @@ class Doctor:
 
     # -- the probes --------------------------------------------------------------
     def credentials_found(self) -> Finding:
-        credentials = self.storage._create_session().get_credentials()
+        credentials = self.storage.credentials()
         if credentials is None:
             return Finding(
                 "credentials",
@@ -204,20 +202,26 @@ class Doctor:
             detail += ", with a session token"
         return Finding("credentials", OK, detail)
 
-    def region(self) -> Finding:
+    def region(self) -> tuple[Finding, bool]:
+        """The region finding, and whether the endpoint answered at all."""
+        s3 = self.storage.s3_config
+        client = self.storage.probe_client()
+        found = discovery.ask(client, s3, log=False)  # the finding says it
+        if found is None and not self._reachable(client):
+            return Finding(
+                "region",
+                FAIL,
+                f"cannot reach {s3.endpoint_url} (region {s3.region})",
+                "Check the endpoint (AWS_S3_ENDPOINT_URL / AWS_S3_HOST), the network "
+                "and any proxy (AWS_S3_PROXIES).",
+            ), False
+        return self.region_answer(found), True
+
+    def region_answer(self, found: str | None) -> Finding:
+        """What the bucket's answer (``found``, None: it gave none) means for this storage."""
         s3 = self.storage.s3_config
         configured = s3.region_configured
-        client = self.storage._probe_client()
-        found = discovery.ask(client, s3, log=False)  # the finding says it
         if found is None:
-            if not self._reachable(client):
-                return Finding(
-                    "region",
-                    FAIL,
-                    f"cannot reach {s3.endpoint_url} (region {s3.region})",
-                    "Check the endpoint (AWS_S3_ENDPOINT_URL / AWS_S3_HOST), the network "
-                    "and any proxy (AWS_S3_PROXIES).",
-                )
             status = OK if s3.custom_endpoint else WARN
             return Finding(
                 "region",
@@ -254,29 +258,31 @@ class Doctor:
             return False
         return True
 
-    def signed_request(self) -> Finding:
-        """A signed GET of a key that does not exist: how S3 refuses tells all."""
+    def signed_request(self) -> tuple[Finding, str | None]:
+        """A signed GET of a key that does not exist: how S3 refuses tells all.
+
+        Also returns the server's ``Date`` header, if it sent one (``clock_skew``).
+        """
         client = self.storage.connection.meta.client
-        key = self.storage._normalize_name(self.probe_name)
-        self._date_header = None
+        key = self.storage.s3_key(self.probe_name)
         try:
             response = client.get_object(Bucket=self.storage.bucket_name, Key=key)
-            self._date_header = _headers(response).get("date")
-            return Finding("signed request", OK, "accepted")
+            return Finding("signed request", OK, "accepted"), _headers(response).get("date")
         except ClientError as refused:
-            self._date_header = _headers(refused.response).get("date")
+            date = _headers(refused.response).get("date")
             code = _code(refused)
             if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"):
                 denied = code in ("AccessDenied", "403")
                 more = " (no permission to read this key)" if denied else ""
-                return Finding("signed request", OK, f"signature accepted{more}")
+                return Finding("signed request", OK, f"signature accepted{more}"), date
             return Finding(
                 "signed request", FAIL, f"refused: {code}", HINTS.get(code, str(refused))
-            )
+            ), date
         except BotoCoreError as error:
-            return Finding("signed request", FAIL, f"{type(error).__name__}: {error}")
+            return Finding("signed request", FAIL, f"{type(error).__name__}: {error}"), None
 
-    def bucket(self) -> Finding:
+    def bucket(self) -> tuple[Finding, bool]:
+        """The bucket finding, and whether the bucket is missing."""
         client = self.storage.connection.meta.client
         name = self.storage.bucket_name
         try:
@@ -284,29 +290,29 @@ class Doctor:
         except ClientError as refused:
             code = _code(refused)
             if code in ("404", "NoSuchBucket"):
-                self._bucket_missing = True
                 return Finding(
                     "bucket",
                     FAIL,
                     f"{name!r} does not exist at {self.storage.s3_config.endpoint_url}",
                     "Create it, or fix AWS_STORAGE_BUCKET_NAME.",
-                )
+                ), True
             if code in ("403", "AccessDenied"):
                 return Finding(
                     "bucket",
                     WARN,
                     f"{name!r}: HeadBucket refused (403)",
                     "Fine if the credentials lack s3:ListBucket on purpose; otherwise grant it.",
-                )
-            return Finding("bucket", FAIL, f"{name!r}: {code}", HINTS.get(code, ""))
+                ), False
+            return Finding("bucket", FAIL, f"{name!r}: {code}", HINTS.get(code, "")), False
         except BotoCoreError as error:
-            return Finding("bucket", FAIL, f"{type(error).__name__}: {error}")
-        return Finding("bucket", OK, f"{name!r} exists")
+            return Finding("bucket", FAIL, f"{type(error).__name__}: {error}"), False
+        return Finding("bucket", OK, f"{name!r} exists"), False
 
-    def clock_skew(self) -> Finding:
-        if not self._date_header:
+    def clock_skew(self, server_date: str | None) -> Finding:
+        """This machine's clock against the server's ``Date`` header."""
+        if not server_date:
             return Finding("clock", SKIP, "the server sent no Date header")
-        server = parsedate_to_datetime(self._date_header).timestamp()
+        server = parsedate_to_datetime(server_date).timestamp()
         skew = dt.timedelta(seconds=self.clock() - server)
         side = "ahead of" if skew.total_seconds() >= 0 else "behind"
         text = f"{abs(skew.total_seconds()):.0f} s {side} the server"
@@ -437,7 +443,7 @@ class Doctor:
         """
         storage = self.storage
         client = storage.connection.meta.client
-        key = storage._normalize_name(self.probe_name + ".create")
+        key = storage.s3_key(self.probe_name + ".create")
         name = "atomic create"
         try:
             client.put_object(Bucket=storage.bucket_name, Key=key, Body=b"first")

@@ -35,6 +35,12 @@ class Endpoint:
     def url(self) -> str:
         return f"{self.scheme}://{self.netloc}{self.path}"
 
+    def bucket_url(self, bucket: str, style: str) -> str:
+        """The root URL of ``bucket``'s objects on this endpoint, without a trailing slash."""
+        if style == "path":
+            return f"{self.url}/{bucket}"
+        return f"{self.scheme}://{bucket}.{self.netloc}{self.path}"
+
 
 @dataclass(frozen=True)
 class AwsHost:

@@ -16,33 +16,12 @@ from typing import Any
 import django
 from django.conf import settings
 
+from .backends import LEGACY_STORAGE_SETTINGS, replacement
 from .resolve import resolve
 
-MEDIA = "sigv4_storage.SigV4S3Storage"
-STATIC = "sigv4_storage.SigV4StaticStorage"
-MANIFEST = "sigv4_storage.SigV4ManifestStaticStorage"
-
-#: Last part of a backend path -> our class.
-BACKENDS = {
-    "SigV4S3Storage": MEDIA,
-    "SigV4StaticStorage": STATIC,
-    "SigV4ManifestStaticStorage": MANIFEST,
-    "S3Storage": MEDIA,
-    "S3Boto3Storage": MEDIA,
-    "S3BotoStorage": MEDIA,
-    "S3StaticStorage": STATIC,
-    "S3ManifestStaticStorage": MANIFEST,
-}
-LEGACY_STORAGE_SETTINGS = {"default": "DEFAULT_FILE_STORAGE", "staticfiles": "STATICFILES_STORAGE"}
 #: Settings this package reads only for their boto-era meaning.
 BOTO_ERA = ("AWS_REGION", "AWS_S3_HOST", "AWS_S3_CALLING_FORMAT", "S3_USE_SIGV4")
 NEVER_COPIED = {"access_key", "secret_key", "security_token", "session_profile"}
-
-
-def _our_backend(path: Any) -> str | None:
-    if not isinstance(path, str):
-        return None
-    return BACKENDS.get(path.rsplit(".", 1)[-1]) if "storage" in path.lower() else None
 
 
 def _entries() -> dict[str, dict[str, Any]]:
@@ -55,7 +34,7 @@ def _entries() -> dict[str, dict[str, Any]]:
     if django.VERSION >= (5, 1):  # Django 4.2 has already copied them into STORAGES
         for alias, name in LEGACY_STORAGE_SETTINGS.items():
             value = getattr(settings, name, None)  # ignored by Django, meant by the user
-            if _our_backend(value):
+            if replacement(value):
                 entries[alias] = {"BACKEND": value}
     return entries
 
@@ -72,7 +51,7 @@ def _options(backend: str, options: dict[str, Any]) -> dict[str, Any]:
     if s3.custom_endpoint:
         result["endpoint_url"] = s3.endpoint_url
     for name in ("addressing_style", "querystring_expire"):
-        if not s3.sources.get(name, "default").startswith("default"):
+        if not s3.sources[name].is_default:
             result[name] = getattr(s3, name)
     for name in ("use_dualstack", "use_fips", "use_accelerate_endpoint"):
         if getattr(s3, name):
@@ -86,7 +65,7 @@ def modern_storages() -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The ``STORAGES`` dict, and the settings that become unnecessary."""
     storages: dict[str, dict[str, Any]] = {}
     for alias, entry in _entries().items():
-        backend = _our_backend(entry.get("BACKEND"))
+        backend = replacement(entry.get("BACKEND"))
         if backend is None:
             storages[alias] = entry
             continue

@@ -16,17 +16,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from django.apps import apps
+from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
 
 from . import clients, creates, discovery
+from .checkids import E006, SettingError
 from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
 from .errors import RefusalHints
 from .files import SigV4S3File
 from .names import check_key, check_not_empty, location_prefix, plain_key
-from .resolve import MAX_EXPIRE, SettingError, resolve
+from .resolve import MAX_EXPIRE, resolve
 from .signer import QUERY_PARAMETERS, BucketURL
 
 logger = logging.getLogger("sigv4_storage")
@@ -61,19 +63,21 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     def __init__(self, **options: Any) -> None:
         _warn_if_app_missing()
         # Resolve first: a bad setting fails here, before anything is built.
-        s3 = resolve(self._layers(options))
+        # (django-storages' own __init__ also starts with get_default_settings().)
+        self._options = options
+        self._layers = Layers.for_storage(type(self), options, self.get_default_settings())
+        s3 = resolve(self._layers)
         for message in s3.warnings:
             warnings.warn(message, SigV4StorageWarning, stacklevel=2)
         super().__init__(**options)
-        self._options = options
+        # Before ManifestFilesMixin reads its manifest: no request for a storage that cannot work.
+        refusal = refuse_presigned_static(type(self), self.querystring_auth)
+        if refusal is not None:
+            raise refusal
         self._region_lock = threading.Lock()
         self._create_state = threading.local()
         self._region_settled = not s3.discover_region
         self._use(s3)
-        self.refuse_unworkable_options()
-
-    def _layers(self, options: dict[str, Any]) -> Layers:
-        return Layers.for_storage(type(self), options, self.get_default_settings())
 
     @classmethod
     def offline_view(cls, options: dict[str, Any]) -> tuple[Layers, dict[str, Any]]:
@@ -97,7 +101,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self.signature_version = s3.signature_version
         self.addressing_style = s3.addressing_style
         self.querystring_expire = s3.querystring_expire
-        self._shared_clients: dict[tuple[bool, bool, bool], clients.Shared] = {}
+        self._shared_clients: dict[clients.Want, clients.Shared] = {}
         self._clients_generation = clients.generation()
         self._bucket_root = BucketURL(s3.public_bucket_url)
         self._key_prefix = location_prefix(self.location)
@@ -140,11 +144,24 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
 
     def _shared(self, signed: bool, public: bool = False, create: bool = False) -> clients.Shared:
         self._follow_client_reset()
-        key = (signed, public, create)
-        found = self._shared_clients.get(key)
+        want = clients.Want(signed, public, create)
+        found = self._shared_clients.get(want)
         if found is None:
-            found = self._shared_clients[key] = clients.shared(self, signed, public, create)
+            found = self._shared_clients[want] = clients.shared(
+                self.s3_config, want, self._access()
+            )
         return found
+
+    def _access(self) -> clients.Access:
+        """This storage's credentials (django-storages' attributes) and TLS verification."""
+        return clients.Access.of(
+            self._create_session,
+            profile=self.session_profile,
+            access_key=self.access_key,
+            secret_key=self.secret_key,
+            token=self.security_token,
+            verify=self.verify,
+        )
 
     @property
     def bucket(self) -> Any:
@@ -230,7 +247,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             if self._region_settled:
                 return
             s3 = self.s3_config
-            found = discovery.bucket_region(s3, self._probe_client)
+            found = discovery.bucket_region(s3, self.probe_client)
             if found is not None and found != s3.region and s3.region_named:
                 mismatch = (
                     f"bucket {s3.bucket_name!r} is in {found!r}, not in {s3.region!r} "
@@ -248,7 +265,9 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                     stacklevel=3,
                 )
             if found is not None and (found != s3.region or not s3.region_named):
-                self._use(resolve(self._layers(self._options), bucket_region=found))
+                # The layers __init__ read, so the same values (and the same
+                # warnings, given then) with the bucket's region.
+                self._use(resolve(self._layers, bucket_region=found))
             self._region_settled = True
 
     def _create_session(self) -> Any:
@@ -258,10 +277,18 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         RefusalHints(s3.bucket_name, s3.endpoint_url, s3.region).register(session.events)
         return session
 
-    def _probe_client(self) -> Any:
+    def probe_client(self) -> Any:
+        """A new botocore S3 client for this storage's configuration and credentials,
+        with short timeouts and two attempts: for one-off questions (the bucket's
+        region, ``s3doctor``). Not shared, not cached."""
         kwargs = self.s3_config.client_kwargs()
         kwargs["config"] = kwargs["config"].merge(discovery.PROBE_CONFIG)
         return self._create_session().client("s3", verify=self.verify, **kwargs)
+
+    def credentials(self) -> Any:
+        """botocore's credentials this storage signs with (settings, OPTIONS,
+        environment, profile or role), or None when none are found."""
+        return self._create_session().get_credentials()
 
     def _open(self, name: str, mode: str = "rb") -> SigV4S3File:
         # As django-storages' _open, with the file that skips a second HeadObject.
@@ -273,13 +300,6 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             if err.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
                 raise FileNotFoundError(f"File does not exist: {name}") from None
             raise
-
-    def refuse_unworkable_options(self) -> None:
-        """Raise ``ImproperlyConfigured`` for options that cannot work together.
-
-        Runs at the end of ``__init__``: before the manifest storage reads its
-        manifest, so before any request.
-        """
 
     def get_default_settings(self) -> dict[str, Any]:
         defaults: dict[str, Any] = super().get_default_settings()
@@ -308,7 +328,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             client = self._shared(signed=self.querystring_auth, public=True).client
             presigned: str = client.generate_presigned_url(
                 "get_object",
-                Params={**(parameters or {}), "Bucket": self.bucket_name, "Key": self._key(name)},
+                Params={**(parameters or {}), "Bucket": self.bucket_name, "Key": self.s3_key(name)},
                 ExpiresIn=self.querystring_expire if expire is None else expire,
                 HttpMethod=http_method,
             )
@@ -346,7 +366,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             if parameters:
                 return None
             self.settle_region()
-            return self._bucket_root.public(self._key(name))
+            return self._bucket_root.public(self.s3_key(name))
         if not self.s3_config.fast_signing:
             return None  # SigV4A or another signing name: botocore signs
         query = []
@@ -360,7 +380,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             return None  # botocore raises its own NoCredentialsError
         frozen = credentials.get_frozen_credentials()  # refreshes when due
         return self._bucket_root.presign(
-            self._key(name),
+            self.s3_key(name),
             access_key=frozen.access_key,
             secret_key=frozen.secret_key,
             token=frozen.token,
@@ -370,8 +390,10 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             query=query,
         )
 
-    def _key(self, name: Any) -> str:
-        """``_normalize_name(clean_name(name))``, without normpath for plain names."""
+    def s3_key(self, name: Any) -> str:
+        """The S3 key of the file ``name``: under the storage's ``location``, checked
+        as every operation checks it (django-storages' ``_normalize_name(clean_name())``,
+        without its normpath for plain names)."""
         key = plain_key(self._key_prefix, name)
         if key is None:
             return self._normalize_name(clean_name(name))
@@ -400,6 +422,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         state.pop("_region_lock", None)
         state.pop("_create_state", None)
         state.pop("_shared_clients", None)
+        state.pop("_layers", None)  # Django's settings: read again where it is unpickled
         # boto3's TransferConfig marks unset values with an object() sentinel it
         # compares by identity, which pickling breaks: keep the values set, rebuild.
         config = state.pop("transfer_config", None)
@@ -421,6 +444,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self._create_state = threading.local()
         self._shared_clients = {}
         self._clients_generation = clients.generation()
+        self._layers = Layers.for_storage(type(self), self._options, self.get_default_settings())
         if "_transfer_config_args" in state:
             config_class, kwargs = self.__dict__.pop("_transfer_config_args")
             self.transfer_config = config_class(**kwargs)
@@ -453,17 +477,15 @@ class SigV4ManifestStaticStorage(S3ManifestStaticStorage, SigV4StaticStorage):  
     and unquotes them, which a presigned URL does not survive.
     """
 
-    def refuse_unworkable_options(self) -> None:
-        if self.querystring_auth:
-            raise manifest_querystring_error(type(self).__name__)
 
-
-def manifest_querystring_error(owner: str) -> SettingError:
+def refuse_presigned_static(cls: type, querystring_auth: Any) -> SettingError | None:
+    """E006: a storage with Django's ``ManifestFilesMixin`` and presigned URLs."""
+    if not (querystring_auth and issubclass(cls, ManifestFilesMixin)):
+        return None
     return SettingError(
-        f"sigv4_storage: {owner} has querystring_auth on. Django's "
-        "ManifestFilesMixin writes URLs into the CSS it rewrites, and presigned "
-        "URLs there break (and expire). Serve static files publicly: remove "
-        "querystring_auth from OPTIONS (static storages default to False) and "
-        "grant public read on the static prefix.",
-        "sigv4_storage.E006",
+        f"{cls.__name__} has querystring_auth on. Django's ManifestFilesMixin writes "
+        "URLs into the CSS it rewrites, and presigned URLs there break (and expire).",
+        "Serve static files publicly: remove querystring_auth from OPTIONS (static "
+        "storages default to False) and grant public read on the static prefix.",
+        E006,
     )

@@ -1,10 +1,12 @@
+import datetime as dt
 import os
 import socket
+from types import SimpleNamespace
 
 import pytest
 
 from tests.servers import ADMIN, REGION, SERVERS, Server
-from tests.util import ACCESS_KEY, SECRET_KEY
+from tests.util import ACCESS_KEY, FROZEN, SECRET_KEY
 
 #: Environment variables botocore or this package read; no test sees the machine's.
 AWS_ENV = [
@@ -210,3 +212,25 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.section(title)
             for line in lines:
                 terminalreporter.write_line(line)
+
+
+class _FrozenDatetime(dt.datetime):
+    @classmethod
+    def utcnow(cls):
+        return FROZEN.replace(tzinfo=None)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """botocore and our signer both sign at ``FROZEN``."""
+    import botocore.auth
+
+    from sigv4_storage import signer
+
+    if hasattr(botocore.auth, "get_current_datetime"):
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", _FrozenDatetime.utcnow)
+    else:  # botocore < 1.37 calls datetime.datetime.utcnow()
+        shim = SimpleNamespace(**vars(dt))
+        shim.datetime = _FrozenDatetime
+        monkeypatch.setattr(botocore.auth, "datetime", shim)
+    monkeypatch.setattr(signer, "clock", FROZEN.timestamp)

@@ -19,8 +19,15 @@ from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage
-from tests.test_signer import FROZEN, NAMES, frozen_clock  # noqa: F401 - fixture
-from tests.util import ACCESS_KEY, SECRET_KEY, aws_response, resolved, verify_presigned_url
+from tests.util import (
+    ACCESS_KEY,
+    FROZEN,
+    SECRET_KEY,
+    SIGNER_NAMES,
+    aws_response,
+    resolved,
+    verify_presigned_url,
+)
 
 ACCESS_POINT = "arn:aws:s3:us-west-2:123456789012:accesspoint/myap"
 FORMS = {
@@ -67,7 +74,7 @@ def answer_before_sending(client) -> list:
 
 
 @pytest.fixture
-def aws(settings, credentials, no_network, frozen_clock):  # noqa: F811
+def aws(settings, credentials, no_network, frozen_clock):
     return settings
 
 
@@ -77,7 +84,7 @@ def test_presigned_urls_are_botocores(aws, form):
     aws.AWS_S3_REGION_NAME = region
     storage = SigV4S3Storage(bucket_name=bucket)
     reference = plain_botocore(region)
-    for name in NAMES:
+    for name in SIGNER_NAMES:
         for expire, method in ((None, None), (60, "PUT")):
             ours = storage.url(name, expire=expire, http_method=method)
             theirs = reference.generate_presigned_url(
@@ -121,7 +128,7 @@ def test_public_urls_are_botocores(aws, form):
     aws.AWS_S3_REGION_NAME = region
     storage = SigV4StaticStorage(bucket_name=bucket)
     reference = plain_botocore(region, Config(signature_version=UNSIGNED))
-    for name in NAMES:
+    for name in SIGNER_NAMES:
         theirs = reference.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": storage._normalize_name(name)}
         )
@@ -151,7 +158,7 @@ def test_requests_are_botocores(aws, form):
 def test_the_arn_names_the_region_and_nothing_is_asked(aws):
     s3 = SigV4S3Storage(bucket_name=ACCESS_POINT).s3_config
     assert (s3.region, s3.discover_region, s3.addressing_style) == ("us-west-2", False, "virtual")
-    assert "access point ARN" in s3.sources["region"]
+    assert "access point ARN" in str(s3.sources["region"])
 
 
 @pytest.mark.parametrize(

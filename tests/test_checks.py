@@ -8,7 +8,7 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from sigv4_storage.checks import CHECK_IDS
+from sigv4_storage.checkids import CHECKS
 from tests.util import SECRET_KEY
 
 MEDIA = {"BACKEND": "sigv4_storage.SigV4S3Storage"}
@@ -190,8 +190,8 @@ def test_every_id_is_documented_in_the_readme():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for check_id in CHECK_IDS:
-        assert f"`{check_id}`" in readme, check_id
+    for check in CHECKS:
+        assert f"`{check.id}`" in readme, check.id
 
 
 def test_region_disagreement_with_the_environment(project, monkeypatch):

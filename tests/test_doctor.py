@@ -81,6 +81,7 @@ def test_json_output_with_sources(server, fresh_storages):
     assert data["configuration"]["endpoint_url"] == {
         "value": f"http://{server.endpoint}",
         "source": "settings.AWS_S3_HOST",
+        "kind": "setting",
     }
     assert data["configuration"]["region"]["source"] == "settings.AWS_S3_REGION_NAME"
     assert found["region"] == OK  # moto reports the region: it matches

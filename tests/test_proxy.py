@@ -8,10 +8,9 @@ import datetime as dt
 import pytest
 from django.core.files.base import ContentFile
 
-from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, clients
+from sigv4_storage import SigV4S3Storage, SigV4StaticStorage
 from tests.servers import ADMIN, REGION
-from tests.test_s3_api import allow_public_reads, fetch
-from tests.util import key_path, verify_presigned_url
+from tests.util import allow_public_reads, fetch, key_path, verify_presigned_url
 
 BODY = "프록시 뒤의 파일\n".encode() * 100
 
@@ -40,7 +39,7 @@ def test_presigned_urls_go_through_the_proxy(behind_proxy):
     storage = SigV4S3Storage()
     hosts = []
     storage.save("first.txt", ContentFile(b"warm"))
-    clients.shared(storage).client.meta.events.register(
+    storage.connection.meta.client.meta.events.register(
         "before-send.s3", lambda request, **_: hosts.append(request.url.split("/")[2])
     )
 

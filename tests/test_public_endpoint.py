@@ -30,7 +30,7 @@ def test_urls_use_the_public_host_requests_do_not(settings_, bucket_url):
     assert s3.public_bucket_url == bucket_url
     assert s3.public_endpoint_url == "https://files.example.com"
     assert "files.example.com" not in s3.endpoint_url
-    assert s3.sources["public_endpoint_url"] == "settings.AWS_S3_PUBLIC_ENDPOINT_URL"
+    assert str(s3.sources["public_endpoint_url"]) == "settings.AWS_S3_PUBLIC_ENDPOINT_URL"
 
 
 def test_a_path_prefix_and_port_are_kept():
@@ -53,7 +53,7 @@ def test_options_beat_class_attributes_beat_settings():
         class_attrs={"public_endpoint_url": "https://class.example.com"},
         **kwargs,
     )
-    assert (s3.public_endpoint_url, s3.sources["public_endpoint_url"]) == (
+    assert (s3.public_endpoint_url, str(s3.sources["public_endpoint_url"])) == (
         "https://option.example.com",
         "OPTIONS['public_endpoint_url']",
     )

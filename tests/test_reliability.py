@@ -33,8 +33,7 @@ from sigv4_storage.checks import check_storage_security, check_storages
 from tests.conftest import FIGURES
 from tests.faults import Rule
 from tests.servers import ADMIN, REGION
-from tests.test_s3_api import fetch
-from tests.util import SECRET_KEY, RequestLog, create_bucket
+from tests.util import SECRET_KEY, RequestLog, create_bucket, fetch
 
 MB = 1024 * 1024
 
@@ -47,7 +46,7 @@ def recorded(settings, moto_aws):
     client = create_bucket("input-bucket", "eu-central-1")
     storage = SigV4S3Storage(location="media")
     storage.settle_region()
-    log = RequestLog(clients.shared(storage).client, SECRET_KEY)
+    log = RequestLog(storage.connection.meta.client, SECRET_KEY)
     return storage, client, log
 
 

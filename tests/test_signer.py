@@ -10,11 +10,12 @@ No request is sent: region discovery is off and sockets are refused.
 
 import datetime as dt
 import itertools
-from types import SimpleNamespace
 from unittest import mock
 
+import boto3
+import botocore.session
 import pytest
-from botocore.credentials import RefreshableCredentials
+from botocore.credentials import CredentialProvider, RefreshableCredentials
 from django.core.exceptions import SuspiciousOperation
 from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hsettings
@@ -22,10 +23,8 @@ from hypothesis import strategies as st
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
-from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, clients, signer
-from tests.util import SECRET_KEY, verify_presigned_url
-
-FROZEN = dt.datetime(2026, 11, 28, 9, 30, 15, tzinfo=dt.timezone.utc)
+from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, signer
+from tests.util import SECRET_KEY, SIGNER_NAMES, verify_presigned_url
 
 CONFIGS = {
     "seoul-virtual": {"AWS_S3_REGION_NAME": "ap-northeast-2"},
@@ -48,25 +47,6 @@ CONFIGS = {
         "AWS_STORAGE_BUCKET_NAME": "my.dotted.bucket",
     },
 }
-
-
-class _FrozenDatetime(dt.datetime):
-    @classmethod
-    def utcnow(cls):
-        return FROZEN.replace(tzinfo=None)
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch):
-    import botocore.auth
-
-    if hasattr(botocore.auth, "get_current_datetime"):
-        monkeypatch.setattr(botocore.auth, "get_current_datetime", _FrozenDatetime.utcnow)
-    else:  # botocore < 1.37 calls datetime.datetime.utcnow()
-        shim = SimpleNamespace(**vars(dt))
-        shim.datetime = _FrozenDatetime
-        monkeypatch.setattr(botocore.auth, "datetime", shim)
-    monkeypatch.setattr(signer, "clock", FROZEN.timestamp)
 
 
 @pytest.fixture(params=sorted(CONFIGS))
@@ -93,14 +73,6 @@ def botocore_url(storage, name, parameters=None, expire=None, http_method=None, 
     )
 
 
-NAMES = [
-    "a.txt",
-    "한글/보고서 최종.pdf",
-    "plus+sign & eq=.txt",
-    "sp ace/#hash?q.txt",
-    "~t%20x.bin",
-    "dir/",
-]
 CASES = [
     ({}, None, None),
     ({"ResponseContentDisposition": 'attachment; filename="r+é.pdf"'}, None, None),
@@ -118,14 +90,14 @@ CASES = [
 @pytest.mark.parametrize(("parameters", "expire", "method"), CASES)
 def test_presigned_urls_are_byte_identical(configured, parameters, expire, method):
     storage = SigV4S3Storage(location="media")
-    for name in NAMES:
+    for name in SIGNER_NAMES:
         ours = storage.url(name, parameters=dict(parameters), expire=expire, http_method=method)
         assert ours == botocore_url(storage, name, parameters, expire, method)
 
 
 def test_public_urls_are_byte_identical(configured):
     storage = SigV4StaticStorage(location="static")
-    for name in NAMES:
+    for name in SIGNER_NAMES:
         assert storage.url(name) == botocore_url(storage, name, signed=False)
 
 
@@ -202,7 +174,6 @@ def test_credentials_are_read_on_every_call(settings, credentials, no_network):
     settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
     settings.AWS_S3_REGION_NAME = "eu-west-2"
     settings.AWS_S3_DISCOVER_REGION = False
-    storage = SigV4S3Storage()
     rotations = (f"ASIAROTATION{n:04d}" for n in itertools.count())
 
     def refresh():  # always about to expire: botocore refreshes on every read
@@ -214,11 +185,20 @@ def test_credentials_are_read_on_every_call(settings, credentials, no_network):
         }
 
     rotating = RefreshableCredentials.create_from_metadata(refresh(), refresh, "sts-assume-role")
-    shared = clients.shared(storage)
-    clients._clients[clients.cache_key(storage, True)] = clients.Shared(
-        shared.client, rotating, shared.resource_class
-    )
-    storage._shared_clients.clear()
+
+    class Role(CredentialProvider):  # as botocore's AssumeRoleProvider hands them out
+        METHOD = "sts-assume-role"
+
+        def load(self):
+            return rotating
+
+    class OnARole(SigV4S3Storage):
+        def _create_session(self):  # django-storages' hook for the boto3 session
+            session = botocore.session.Session()
+            session.get_component("credential_provider").insert_before("env", Role())
+            return boto3.Session(botocore_session=session)
+
+    storage = OnARole()
 
     first = verify_presigned_url(storage.url("a"), secret_key=SECRET_KEY)
     second = verify_presigned_url(storage.url("a"), secret_key=SECRET_KEY)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from email.message import Message
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -241,3 +244,50 @@ def static_sources(root: Any, logo: str = "logo.png") -> Any:
     (root / "img" / logo).write_bytes(b"\x89PNG fake")
     (root / "css" / "site.css").write_text(f"body {{ background: url('../img/{logo}'); }}")
     return root
+
+
+#: Names that break naive quoting: Korean, spaces, +, ~, %, emoji, #, ?, &.
+AWKWARD_NAMES = [
+    "한글/보고서 최종.txt",
+    "space name.txt",
+    "plus+sign.txt",
+    "tilde~file.txt",
+    "percent%20literal.txt",
+    "mix 한 +~%.bin",
+    "emoji 😀 #1?.txt",
+    "50% off + tax #2 ?q=1&x.txt",
+]
+
+#: Object names for the signer comparisons (a trailing slash included).
+SIGNER_NAMES = [
+    "a.txt",
+    "한글/보고서 최종.pdf",
+    "plus+sign & eq=.txt",
+    "sp ace/#hash?q.txt",
+    "~t%20x.bin",
+    "dir/",
+]
+
+#: The instant the differential signer tests sign at (fixture ``frozen_clock``).
+FROZEN = dt.datetime(2026, 11, 28, 9, 30, 15, tzinfo=dt.timezone.utc)
+
+
+def fetch(url: str) -> tuple[int, Message, bytes]:
+    """GET with a plain HTTP client: status, headers (any case), body."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers, refused.read()
+
+
+def allow_public_reads(server: Any, bucket: str) -> None:
+    """SeaweedFS ignores object ACLs: a bucket policy grants anonymous reads."""
+    if server.kind == "seaweedfs":
+        server.client().put_bucket_policy(
+            Bucket=bucket,
+            Policy=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
+                f'"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}'
+            ),
+        )
