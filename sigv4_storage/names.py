@@ -1,9 +1,9 @@
 """Storage names to S3 keys, as django-storages normalises them, faster.
 
 django-storages turns a name into a key with ``clean_name`` then
-``safe_join(location, name)``: two ``posixpath.normpath`` passes, about
-1.5 µs. For the names templates ask for ("photos/2026/a b.jpg") normpath
-changes nothing, so ``plain_key`` checks that cheaply and concatenates;
+``safe_join(location, name)``: two ``posixpath.normpath`` passes. For the
+names templates ask for ("photos/2026/a b.jpg") normpath changes nothing,
+so ``plain_key`` checks that cheaply and concatenates;
 any other name (dot segments, doubled or leading slashes, backslashes,
 non-strings) goes through django-storages' own functions. Tests hold the two
 equal for arbitrary names (``tests/test_names.py``).

@@ -72,6 +72,7 @@ def test_each_setting_check(project, change, expected, words):
     for message in messages:  # one per storage the setting reaches
         assert words in message.msg
         assert message.hint
+        assert message.hint not in message.msg  # the fix is said once, in the hint
 
 
 def test_custom_domain_is_fine_when_signed_by_cloudfront_or_public(project):

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, SigV4StorageWarning, discovery
+from sigv4_storage.conf import Kind
 from tests.util import (
     ACCESS_KEY,
     SECRET_KEY,
@@ -368,3 +369,23 @@ def test_a_pickled_storage_keeps_its_settled_region(buckets, probes, settings):
     assert clone.s3_config.region == "ap-northeast-2"
     clone.url("b")
     assert len(head_buckets(probes)) == 1
+
+
+def test_the_buckets_region_is_resolved_over_the_settings_the_storage_was_built_with(
+    buckets, probes, settings
+):
+    """settle_region() resolves again with the bucket's region, not with settings
+    changed since the storage was built."""
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
+    settings.AWS_QUERYSTRING_EXPIRE = 600
+    storage = SigV4S3Storage()
+    settings.AWS_QUERYSTRING_EXPIRE = 60  # after __init__: not this storage's value
+    settings.AWS_STORAGE_BUCKET_NAME = "another-bucket"
+
+    url = storage.url("a.txt")
+
+    verified = verify_presigned_url(url, secret_key=SECRET_KEY)
+    assert verified.region == "ap-northeast-2"
+    assert storage.s3_config.bucket_name == "bucket-in-seoul"
+    assert "X-Amz-Expires=600" in url
+    assert storage.s3_config.source("region").kind is Kind.DISCOVERED

@@ -117,3 +117,19 @@ def test_the_readme_static_policy_is_the_one_s3doctor_prints():
     media = json.loads(blocks[0])
     actions = {a for statement in media["Statement"] for a in statement["Action"]}
     assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"} <= actions
+
+
+def test_every_module_is_in_the_readme_code_map():
+    text = (ROOT / "README.md").read_text()
+    code_map = text.split("The code, in the order a setting travels", 1)[1].split("\n\n", 2)[1]
+    mapped = set(re.findall(r"`(\w+)\.py`", code_map))
+    modules = {path.stem for path in (ROOT / "sigv4_storage").glob("*.py")} - {"__init__", "apps"}
+    assert mapped == modules
+
+
+def test_every_kind_of_source_is_in_the_readme():
+    from sigv4_storage.conf import Kind
+
+    text = (ROOT / "README.md").read_text()
+    for kind in Kind:
+        assert f"`{kind.value}`" in text, kind

@@ -7,6 +7,8 @@ import pytest
 from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
+from sigv4_storage.checkids import CHECKS, SettingError
+from sigv4_storage.conf import Kind
 from sigv4_storage.resolve import MAX_EXPIRE
 from tests.util import SECRET_KEY, resolved
 
@@ -531,3 +533,65 @@ def test_sources_and_description_hold_no_secret():
     text = repr(config) + repr(config.describe()) + repr(config.sources) + repr(config.notes)
     assert SECRET_KEY not in text
     assert config.describe()["region"] == ("ap-northeast-2", "settings.AWS_S3_REGION_NAME")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "kind", "name", "of"),
+    [
+        (dict(options={"region_name": "eu-west-1"}), Kind.OPTION, "region_name", None),
+        (dict(class_attrs={"region_name": "eu-west-2"}), Kind.CLASS_ATTRIBUTE, "region_name", None),
+        (dict(AWS_REGION="ap-northeast-2"), Kind.SETTING, "AWS_REGION", None),
+        (
+            dict(environ={"AWS_DEFAULT_REGION": "us-west-2"}),
+            Kind.ENVIRONMENT,
+            "AWS_DEFAULT_REGION",
+            None,
+        ),
+        (dict(AWS_S3_HOST="s3.ap-northeast-2.amazonaws.com"), Kind.DERIVED, "", "AWS_S3_HOST"),
+        (
+            dict(AWS_S3_CLIENT_CONFIG=Config(region_name="eu-central-1")),
+            Kind.DERIVED,
+            "",
+            "AWS_S3_CLIENT_CONFIG",
+        ),
+        ({}, Kind.DEFAULT, "", None),
+    ],
+)
+def test_sources_are_data(kwargs, kind, name, of):
+    """Code reads the kind and the name; the words are only for people."""
+    source = resolved(**kwargs).sources["region"]
+    assert (source.kind, source.name) == (kind, name)
+    assert (source.of.name if source.of else None) == of
+    assert resolved(**kwargs).region_configured is (kind is not Kind.DEFAULT)
+
+
+def test_region_conflicts_are_sourced_values():
+    config = resolved(AWS_S3_REGION_NAME="eu-west-1", AWS_REGION="ap-northeast-2")
+    assert [(c.source.name, c.value) for c in config.region_conflicts] == [
+        ("AWS_S3_REGION_NAME", "eu-west-1"),
+        ("AWS_REGION", "ap-northeast-2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(AWS_S3_USE_SSL="false"),
+        dict(AWS_QUERYSTRING_EXPIRE=864000),
+        dict(AWS_S3_HOST="s3.eu-west-1.amazonaws.com", AWS_S3_REGION_NAME="ap-northeast-2"),
+        dict(AWS_S3_REGION_NAME="seoul"),
+        dict(AWS_S3_ENDPOINT_URL="minio:9000"),
+        dict(AWS_S3_SIGNATURE_VERSION="s3v2"),
+        dict(AWS_S3_ADDRESSING_STYLE="subdomain"),
+        dict(AWS_S3_REGION_MISMATCH="ignore"),
+        dict(AWS_STORAGE_BUCKET_NAME=None),
+    ],
+)
+def test_every_setting_error_says_what_is_wrong_and_the_fix_once(kwargs):
+    with pytest.raises(SettingError) as raised:
+        resolved(**kwargs)
+    error = raised.value
+    assert error.problem and error.fix
+    assert error.fix not in error.problem
+    assert str(error) == f"sigv4_storage: {error.problem} {error.fix}"
+    assert error.check in CHECKS
