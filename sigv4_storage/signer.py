@@ -2,10 +2,11 @@
 
 botocore's ``generate_presigned_url`` serialises the operation, builds a
 request, runs its handlers and signs, for every URL (``benchmarks/run.py``
-measures it against this module). The URL of a GET is fully known from the resolved configuration, so this module signs it
-directly, in the same order and encoding as ``botocore.auth.S3SigV4QueryAuth``
-(``tests/test_signer.py`` compares the two byte for byte). The day's signing
-key is cached per secret, date, region and service.
+measures it against this module). The URL of a GET is fully known from the
+resolved configuration, so this module signs it directly, in the same order
+and encoding as ``botocore.auth.S3SigV4QueryAuth`` (``tests/test_signer.py``
+compares the two byte for byte). The day's signing key is cached per secret,
+date, region and service.
 """
 
 from __future__ import annotations
