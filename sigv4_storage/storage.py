@@ -90,7 +90,12 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         return Layers.for_storage(cls, options, defaults), defaults
 
     def _use(self, s3: S3Config) -> None:
-        """Hand the resolved values to the attributes django-storages reads."""
+        """Hand the resolved values to the attributes django-storages reads.
+
+        ``s3_config`` is the truth; the attributes mirror it for django-storages'
+        inherited code and for users who read them. This package's modules read
+        ``s3_config`` only.
+        """
         self.s3_config: S3Config = s3
         client = s3.client_kwargs()
         self.bucket_name = s3.bucket_name
