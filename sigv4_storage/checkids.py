@@ -39,9 +39,10 @@ W002 = CheckId("W002", "custom_domain + querystring_auth without CloudFront key:
 W003 = CheckId("W003", "region settings that disagree")
 W004 = CheckId("W004", "plain-http endpoint on a non-loopback host")
 W005 = CheckId("W005", "credentials written into settings while DEBUG is False")
+W006 = CheckId("W006", "collectstatic is not this package's (app order)")
 
 #: Every id in use. Retired ids (never reuse them): none yet.
-CHECKS = (E001, E002, E003, E004, E005, E006, W001, W002, W003, W004, W005)
+CHECKS = (E001, E002, E003, E004, E005, E006, W001, W002, W003, W004, W005, W006)
 
 
 def prefixed(message: str) -> str:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from .backends import LEGACY_STORAGE_SETTINGS, our_class
-from .checkids import E005, W001, W002, W003, W004, W005, SettingError, prefixed
+from .checkids import E005, W001, W002, W003, W004, W005, W006, SettingError, prefixed
 from .config import S3Config
 from .resolve import resolve
 from .storage import SigV4S3Storage, refuse_presigned_static
@@ -62,7 +62,32 @@ def check_storages(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     messages: list[CheckMessage] = list(legacy_settings_ignored())
     for storage in configured_storages():
         messages.extend(_check_storage(storage))
+    messages.extend(_collectstatic_is_ours())
     return messages
+
+
+def _collectstatic_is_ours() -> list[CheckMessage]:
+    """W006: our staticfiles storage, but another app's collectstatic wins."""
+    from django.core.management import get_commands
+
+    static = (getattr(settings, "STORAGES", None) or {}).get("staticfiles") or {}
+    if not isinstance(static, dict) or our_class(static.get("BACKEND")) is None:
+        return []
+    app = get_commands().get("collectstatic")
+    if app in (None, "sigv4_storage"):
+        return []
+    return [
+        Warning(
+            prefixed(
+                f"manage.py collectstatic is {app}'s command, not sigv4_storage's: for "
+                f"STORAGES['staticfiles'] it asks S3 twice per file and uploads every "
+                f"file again on each deploy."
+            ),
+            hint="List 'sigv4_storage' before 'django.contrib.staticfiles' in INSTALLED_APPS.",
+            obj="INSTALLED_APPS",
+            id=W006.id,
+        )
+    ]
 
 
 @register(Tags.security)

@@ -28,6 +28,7 @@ NEW_OPTIONS: dict[str, str] = {
     "discover_region": "AWS_S3_DISCOVER_REGION",
     "region_mismatch": "AWS_S3_REGION_MISMATCH",
     "public_endpoint_url": "AWS_S3_PUBLIC_ENDPOINT_URL",
+    "collectstatic_workers": "AWS_S3_COLLECTSTATIC_WORKERS",
 }
 
 

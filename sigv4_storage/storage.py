@@ -12,6 +12,8 @@ import inspect
 import logging
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
 
-from . import clients, creates, discovery
+from . import clients, collect, creates, discovery
 from .checkids import E006, SettingError
 from .conf import NEW_OPTIONS, Layers
 from .config import S3Config
@@ -76,6 +78,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             raise refusal
         self._region_lock = threading.Lock()
         self._create_state = threading.local()
+        self._run: collect.Run | None = None
         self._region_settled = not s3.discover_region
         self._use(s3)
 
@@ -184,7 +187,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     # -- new files, created atomically (``creates``) ---------------------------------
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
         endpoint = self.s3_config.endpoint_url
-        if self.file_overwrite or not creates.supported(endpoint):
+        if self.file_overwrite or self._run is not None or not creates.supported(endpoint):
             return str(super().save(name, content, max_length))
         state = self._create_state
         taken: set[str] = set()
@@ -220,6 +223,12 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         return str(creates.KnownNames(self, taken).get_available_name(clean_name(name), max_length))
 
     def _save(self, name: str, content: Any) -> str:
+        if self._run is not None:  # collectstatic: recorded, sent at the end of the run
+            return self._run.save(name, content)
+        return self._write(name, content)
+
+    def _write(self, name: str, content: Any) -> str:
+        """Store ``content`` under ``name`` now (``_save`` outside a collectstatic run)."""
         state = self._create_state
         if getattr(state, "taken", None) is None:
             return str(super()._save(name, content))
@@ -295,9 +304,13 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         environment, profile or role), or None when none are found."""
         return self._create_session().get_credentials()
 
-    def _open(self, name: str, mode: str = "rb") -> SigV4S3File:
+    def _open(self, name: str, mode: str = "rb") -> Any:
         # As django-storages' _open, with the file that skips a second HeadObject.
         check_not_empty(name)
+        if self._run is not None and "r" in mode:
+            found = self._run.open(name)
+            if found is not None:
+                return found
         name = self._normalize_name(clean_name(name))
         try:
             return SigV4S3File(name, mode, self)
@@ -412,11 +425,32 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     # Names that name no file are refused before any request (listdir("") is fine).
     def exists(self, name: str) -> bool:
         check_not_empty(name)
+        if self._run is not None:
+            self.s3_key(name)  # the same name checks, no request
+            return self._run.exists(name)
         return bool(super().exists(name))
 
     def delete(self, name: str) -> None:
         check_not_empty(name)
+        if self._run is not None:
+            self.s3_key(name)
+            self._run.delete(name)
+            return
         super().delete(name)
+
+    # -- collectstatic (``collect``) --------------------------------------------------
+    @contextmanager
+    def collecting(self, *, clear: bool = False) -> Iterator[collect.Run]:
+        """A collectstatic run: ``exists``/``open``/``_save``/``delete`` answer from one
+        listing and the run's record until ``run.finish()`` settles it with S3."""
+        run = collect.Run(self, clear=clear)
+        with collect.counting_requests(run):
+            run.load_listing()
+            self._run = run
+            try:
+                yield run
+            finally:
+                self._run = None
 
     def size(self, name: str) -> int:
         check_not_empty(name)
@@ -427,6 +461,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         state.pop("_region_lock", None)
         state.pop("_create_state", None)
         state.pop("_shared_clients", None)
+        state.pop("_run", None)
         state.pop("_layers", None)  # Django's settings: read again where it is unpickled
         # boto3's TransferConfig marks unset values with an object() sentinel it
         # compares by identity, which pickling breaks: keep the values set, rebuild.
@@ -447,6 +482,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         super().__setstate__(state)
         self._region_lock = threading.Lock()
         self._create_state = threading.local()
+        self._run = None
         self._shared_clients = {}
         self._clients_generation = clients.generation()
         self._layers = Layers.for_storage(type(self), self._options, self.get_default_settings())

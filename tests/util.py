@@ -291,3 +291,87 @@ def allow_public_reads(server: Any, bucket: str) -> None:
                 f'"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}'
             ),
         )
+
+
+def static_tree(root: Any, files: int = 40, big_mb: int = 0, seed: int = 7) -> Any:
+    """A STATICFILES_DIRS folder like a real project's: CSS with ``url()`` and
+    ``@import`` (nested, so the manifest storage needs more than one pass), JS,
+    images, Korean and spaced names, and optionally one file of ``big_mb`` MB
+    (multipart). ``files`` is the total, about."""
+    import random
+
+    rng = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    written = 0
+
+    def put(relative: str, data: bytes) -> None:
+        nonlocal written
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written += 1
+
+    images = []
+    for n in range(max(4, files // 3)):
+        name = f"img/{'사진 ' if n % 5 == 0 else ''}{n:04d}.png"
+        put(name, b"\x89PNG" + rng.randbytes(200 + n))
+        images.append(name)
+    put("fonts/icons.woff2", rng.randbytes(3000))
+    put("css/base.css", b"body { background: url('../img/0001.png'); }\n")
+    # theme.css imports base.css, app.css imports theme.css: hashed names ripple.
+    put(
+        "css/theme.css", b"@import url('base.css');\n.t { background: url(\"../img/0002.png\"); }\n"
+    )
+    put(
+        "css/app.css",
+        b"@import 'theme.css';\n@font-face { src: url('../fonts/icons.woff2'); }\n"
+        b".a { background: url('../img/%EC%82%AC%EC%A7%84%200000.png'); }\n",
+    )
+    n = 0
+    while written < files:
+        if n % 2:
+            image = images[rng.randrange(len(images))].removeprefix("img/")
+            put(
+                f"css/pages/page {n}.css",
+                f".p{n} {{ background: url('../../img/{image}'); }}\n".encode(),
+            )
+        else:
+            put(f"js/module-{n}.js", f"export const n{n} = {rng.random()!r};\n".encode())
+        n += 1
+    if big_mb:
+        put("video/intro.bin", rng.randbytes(big_mb * 1024 * 1024))
+    return root
+
+
+def local_manifest_collect(source: Any, target: Any, settings: Any) -> dict[str, bytes]:
+    """What Django's own ManifestStaticFilesStorage writes to local disk for ``source``:
+    every file under ``target`` (relative name -> bytes)."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    saved = settings.STORAGES, getattr(settings, "STATIC_ROOT", None), settings.STATICFILES_DIRS
+    settings.STATICFILES_DIRS = [str(source)]
+    settings.STATIC_ROOT = str(target)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    finally:
+        settings.STORAGES, settings.STATIC_ROOT, settings.STATICFILES_DIRS = saved
+    root = Path(target)
+    return {
+        str(path.relative_to(root)): path.read_bytes() for path in root.rglob("*") if path.is_file()
+    }
+
+
+def bucket_contents(client: Any, bucket: str, prefix: str = "") -> dict[str, bytes]:
+    """Every object under ``prefix`` (name relative to it -> bytes)."""
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents") or ():
+            body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            found[item["Key"][len(prefix) :]] = body
+    return found

@@ -17,8 +17,8 @@ DEBUG = env("DJANGO_DEBUG", "0") == "1"  # off: the manifest storage then serves
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [
+    "sigv4_storage",  # before staticfiles: its collectstatic answers from one listing
     "django.contrib.staticfiles",
-    "sigv4_storage",
     "demo",
 ]
 MIDDLEWARE = [

@@ -1,0 +1,319 @@
+"""``collectstatic`` against one listing: what a run asks S3, and what it sends.
+
+Django's command asks ``exists()`` and ``get_modified_time()`` (two HEADs)
+per file; a fresh checkout is always newer, so every file is deleted and sent
+again; ``HashedFilesMixin`` adds an ``exists()`` per hashed name and saves
+rewritten CSS on every pass. A ``Run`` answers all of that from one paginated
+``ListObjectsV2`` of the storage's location and an in-memory record of what
+this run wrote and deleted, and settles it at the end (``finish``):
+
+1. every file written whose bytes are not stored yet is uploaded, in
+   parallel (bounded). Bytes are stored when the listed ETag is the ETag of
+   what would be sent (its MD5, gzipped when the storage gzips it; or the
+   multipart ETag for the part size the transfer config gives), or when the
+   name is a hashed name that is listed (its name is its content). An ETag
+   that is no content hash (SSE-KMS, SSE-C, any other form) counts as changed;
+2. then the manifest, once every file it names is stored;
+3. then the deletes the run asked for (hashed files post-processing replaced,
+   everything else under the location with ``--clear``).
+
+A failed upload stops the run before the manifest: the previous manifest is
+still the live one, and every name in it still exists. While the run is on,
+``open()`` of a collected or written name reads the local file or the bytes
+in memory: post-processing never reads S3.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import io
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files.base import ContentFile, File
+from s3transfer.utils import ChunksizeAdjuster
+from storages.utils import clean_name
+
+from .names import location_prefix
+
+if TYPE_CHECKING:
+    from .storage import SigV4S3Storage
+
+#: Uploads at a time, unless ``--workers`` or ``AWS_S3_COLLECTSTATIC_WORKERS`` says.
+DEFAULT_WORKERS = 10
+MAX_WORKERS = 64
+#: DeleteObjects takes at most this many keys per request.
+DELETE_BATCH = 1000
+#: A plain MD5 ETag, or a multipart one ("<md5 of the part MD5s>-<parts>").
+_CONTENT_ETAG = re.compile(r"[0-9a-f]{32}(-[0-9]+)?")
+
+
+class UploadFailed(Exception):
+    """An upload of the run failed: nothing after it (manifest, deletes) was sent."""
+
+    def __init__(self, name: str, error: BaseException) -> None:
+        super().__init__(name, error)
+        self.name = name
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Listed:
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What a run will store under one name: a local file or bytes."""
+
+    path: str | None = None
+    data: bytes | None = None
+
+    def open(self) -> File[Any]:
+        if self.path is not None:
+            return File(open(self.path, "rb"), name=self.path)  # noqa: SIM115 - closed by callers
+        return ContentFile(self.data or b"")
+
+    def read(self) -> bytes:
+        with self.open() as f:
+            return bytes(f.read())
+
+
+def _pending(content: Any) -> Pending:
+    """A local file stays a path (read when it is sent); anything else is read now."""
+    path = getattr(getattr(content, "file", None), "name", None)
+    if isinstance(path, str) and not isinstance(content, ContentFile):
+        try:
+            with open(path, "rb"):
+                return Pending(path=path)
+        except OSError:
+            pass
+    if hasattr(content, "seek"):
+        content.seek(0)
+    data = content.read()
+    return Pending(data=data.encode() if isinstance(data, str) else bytes(data))
+
+
+@dataclass
+class Summary:
+    uploaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    def line(self) -> str:
+        return (
+            f"sigv4_storage: {len(self.uploaded)} uploaded, {len(self.unchanged)} "
+            f"already stored, {len(self.deleted)} deleted; {self.requests} S3 "
+            f"request{'' if self.requests == 1 else 's'} (listing, uploads, deletes)."
+        )
+
+
+class Run:
+    """One ``collectstatic`` run on one storage (``SigV4S3Storage.collecting``)."""
+
+    def __init__(self, storage: SigV4S3Storage, *, clear: bool = False) -> None:
+        self.storage = storage
+        self.clear = clear
+        self.prefix = location_prefix(storage.location) or ""
+        self.listing: dict[str, Listed] = {}
+        self.written: dict[str, Pending] = {}
+        #: Collected names whose local source stands in for the stored object.
+        self.local: dict[str, str] = {}
+        self.deleted: set[str] = set()
+        #: Names post-processing gave files (``hashed_files``): their bytes are in the name.
+        self.hashed: set[str] = set()
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    # -- what the storage asks while the run is on ------------------------------------
+    def load_listing(self) -> None:
+        """One paginated ListObjectsV2 of the location."""
+        client = self.storage.connection.meta.client
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.storage.bucket_name, Prefix=self.prefix
+        )
+        for page in pages:
+            for item in page.get("Contents") or ():
+                name = item["Key"][len(self.prefix) :]
+                self.listing[name] = Listed(str(item.get("ETag", "")).strip('"'), item["Size"])
+        if self.clear:
+            self.deleted = set(self.listing)
+
+    def exists(self, name: str) -> bool:
+        name = clean_name(name)
+        return name in self.written or (name in self.listing and name not in self.deleted)
+
+    def open(self, name: str) -> File[Any] | None:
+        """The run's bytes for ``name``, or None: not written nor collected by this run."""
+        name = clean_name(name)
+        if name in self.written:
+            return self.written[name].open()
+        if name in self.local and name not in self.deleted:
+            return Pending(path=self.local[name]).open()
+        return None
+
+    def save(self, name: str, content: Any) -> str:
+        name = clean_name(name)
+        self.written[name] = _pending(content)
+        self.deleted.discard(name)
+        return name
+
+    def delete(self, name: str) -> None:
+        name = clean_name(name)
+        self.written.pop(name, None)
+        self.local.pop(name, None)
+        self.deleted.add(name)
+
+    def unchanged(self, name: str, local_path: str | None, content: Any) -> bool:
+        """Whether ``name`` is stored with these bytes; if so the local file stands in."""
+        name = clean_name(name)
+        listed = self.listing.get(name)
+        if listed is None or name in self.deleted:
+            return False
+        pending = Pending(path=local_path) if local_path else _pending(content)
+        if not self.stored(name, pending, listed):
+            return False
+        if local_path:
+            self.local[name] = local_path
+        return True
+
+    # -- comparing bytes ----------------------------------------------------------------
+    def stored(self, name: str, pending: Pending, listed: Listed) -> bool:
+        if name in self.hashed:
+            return True  # a hashed name's bytes are in its name
+        if not _CONTENT_ETAG.fullmatch(listed.etag) or not self.etags_are_hashes(name):
+            return False
+        return listed.etag == self.etag(name, pending)
+
+    def etags_are_hashes(self, name: str) -> bool:
+        """S3's ETag is the MD5 of the bytes, except with SSE-KMS and SSE-C."""
+        params = self.storage.get_object_parameters(self.storage.s3_key(name))
+        return params.get("ServerSideEncryption") != "aws:kms" and "SSECustomerKey" not in params
+
+    def etag(self, name: str, pending: Pending) -> str:
+        """The ETag S3 gives the bytes this storage sends for ``pending``."""
+        body, streamed = self.sent_bytes(name, pending)
+        config = self.storage.transfer_config
+        if len(body) < config.multipart_threshold:
+            return hashlib.md5(body, usedforsecurity=False).hexdigest()
+        size = ChunksizeAdjuster().adjust_chunksize(
+            config.multipart_chunksize, None if streamed else len(body)
+        )
+        parts = [body[i : i + size] for i in range(0, len(body), size)]
+        digests = b"".join(hashlib.md5(p, usedforsecurity=False).digest() for p in parts)
+        return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
+
+    def sent_bytes(self, name: str, pending: Pending) -> tuple[bytes, bool]:
+        """The bytes django-storages' ``_save`` sends (gzipped by its own rules and
+        function), and whether they go as a stream of unknown size."""
+        storage = self.storage
+        raw = pending.read()
+        if not storage.gzip:
+            return raw, False
+        params = storage._get_write_parameters(storage.s3_key(name), ContentFile(raw))
+        if params["ContentType"] not in storage.gzip_content_types or "ContentEncoding" in params:
+            return raw, False
+        return storage._compress_content(io.BytesIO(raw)).read(), True
+
+    # -- the end ------------------------------------------------------------------------
+    def finish(
+        self,
+        workers: int,
+        progress: Callable[[int, int, Summary], None],
+        *,
+        manifest: str | None = None,
+        hashed: Any = (),
+    ) -> Summary:
+        """Upload what changed, then the manifest, then delete; see the module docstring.
+
+        ``hashed``: the names post-processing gave files; ``manifest``: sent last.
+        """
+        self.hashed = {clean_name(name) for name in hashed}
+        summary = Summary()
+        manifest = clean_name(manifest) if manifest else None
+        names = sorted(name for name in self.written if name != manifest)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(self._settle, name): name for name in names}
+            try:
+                for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                    name = futures[future]
+                    try:
+                        sent = future.result()
+                    except (ClientError, BotoCoreError, OSError) as error:
+                        raise UploadFailed(name, error) from error
+                    (summary.uploaded if sent else summary.unchanged).append(name)
+                    progress(done, len(names), summary)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        if manifest is not None and manifest in self.written:
+            try:
+                sent = self._settle(manifest)
+            except (ClientError, BotoCoreError, OSError) as error:
+                raise UploadFailed(manifest, error) from error
+            (summary.uploaded if sent else summary.unchanged).append(manifest)
+        summary.deleted = self._delete_listed(self.deleted - set(self.written))
+        return summary
+
+    def _settle(self, name: str) -> bool:
+        """Upload ``name`` unless its bytes are stored; True when it was sent."""
+        pending = self.written[name]
+        listed = self.listing.get(name)
+        if listed is not None and not self.clear and self.stored(name, pending, listed):
+            return False
+        with pending.open() as content:
+            self.storage._write(name, content)
+        return True
+
+    def _delete_listed(self, names: set[str]) -> list[str]:
+        gone = sorted(name for name in names if name in self.listing)
+        client = self.storage.connection.meta.client
+        for start in range(0, len(gone), DELETE_BATCH):
+            batch = gone[start : start + DELETE_BATCH]
+            response = client.delete_objects(
+                Bucket=self.storage.bucket_name,
+                Delete={"Objects": [{"Key": self.prefix + n} for n in batch], "Quiet": True},
+            )
+            if response.get("Errors"):
+                first = response["Errors"][0]
+                raise ClientError({"Error": first}, "DeleteObjects")
+        return gone
+
+
+@contextmanager
+def counting_requests(run: Run) -> Iterator[None]:
+    """Count the requests the storage's client sends while the block runs."""
+
+    def count(**_: Any) -> None:
+        with run._lock:
+            run.requests += 1
+
+    events = run.storage.connection.meta.client.meta.events
+    events.register("before-send.s3", count, unique_id="sigv4_storage.collect")
+    try:
+        yield
+    finally:
+        events.unregister("before-send.s3", unique_id="sigv4_storage.collect")
+
+
+def every(seconds: float, clock: Callable[[], float] = time.monotonic) -> Callable[[], bool]:
+    """A gate that opens at most once per ``seconds`` (progress lines)."""
+    last = [clock()]
+
+    def due() -> bool:
+        now = clock()
+        if now - last[0] >= seconds:
+            last[0] = now
+            return True
+        return False
+
+    return due

@@ -1,0 +1,334 @@
+"""``manage.py collectstatic`` on our storages (``sigv4_storage.collect``).
+
+Every run goes through a counting proxy (``tests/faults.py``) in front of a
+real server, so request counts are what the server saw. The reference for
+the bucket's contents is Django's own ``ManifestStaticFilesStorage`` writing
+the same tree to local disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from sigv4_storage import collect
+from tests.faults import FaultProxy, Rule
+from tests.servers import ADMIN, Server
+from tests.util import ACCESS_KEY, SECRET_KEY, bucket_contents, local_manifest_collect, static_tree
+
+MANIFEST = "sigv4_storage.SigV4ManifestStaticStorage"
+
+
+@dataclass
+class Site:
+    server: Server
+    proxy: FaultProxy
+    bucket: str
+    source: Path
+    settings: Any
+    tmp: Path
+
+    def collectstatic(self, *args: str, verbosity: int = 1) -> str:
+        """A run as a deploy makes it: a new storage (it reads the manifest), counted."""
+        self.settings.STORAGES = dict(self.settings.STORAGES)  # a new storage instance
+        self.proxy.seen.clear()
+        out = io.StringIO()
+        call_command("collectstatic", *args, interactive=False, verbosity=verbosity, stdout=out)
+        return out.getvalue()
+
+    def requests(self, method: str | None = None) -> list[tuple[str, str]]:
+        return [seen for seen in self.proxy.seen if method is None or seen[0] == method]
+
+    def run_requests(self) -> list[tuple[str, str]]:
+        """Without the storage reading its manifest when it is built (HEAD, GET)."""
+        return [
+            (method, path)
+            for method, path in self.proxy.seen
+            if not (method in ("HEAD", "GET") and path.endswith("/staticfiles.json"))
+        ]
+
+    def stored(self) -> dict[str, bytes]:
+        return bucket_contents(self.server.client(), self.bucket, "static/")
+
+    def expected(self, name: str = "local") -> dict[str, bytes]:
+        return local_manifest_collect(self.source, self.tmp / name, self.settings)
+
+    def fresh_checkout(self) -> None:
+        """Every source file newer than the bucket's copy, as after git clone."""
+        later = time.time() + 60
+        for path in self.source.rglob("*"):
+            os.utime(path, (later, later))
+
+
+@pytest.fixture(
+    params=[pytest.param("moto"), pytest.param("seaweedfs", marks=pytest.mark.integration)]
+)
+def site(request, settings, tmp_path):
+    if request.param == "seaweedfs":
+        server = Server("seaweedfs", request.getfixturevalue("seaweedfs").endpoint, *ADMIN)
+    else:
+        server = Server("moto", request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
+    proxy = FaultProxy(server.endpoint)
+    proxy.start()
+    source = static_tree(tmp_path / "src", files=30)
+    with server.bucket("static") as bucket:
+        settings.AWS_STORAGE_BUCKET_NAME = bucket
+        settings.AWS_S3_REGION_NAME = "eu-central-1"
+        settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = (
+            server.access_key,
+            server.secret_key,
+        )
+        settings.AWS_S3_ENDPOINT_URL = f"http://{proxy.endpoint}"
+        settings.AWS_LOCATION = "static"
+        settings.STATICFILES_DIRS = [str(source)]
+        settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST}}
+        yield Site(server, proxy, bucket, source, settings, tmp_path)
+    proxy.stop()
+
+
+def test_the_bucket_ends_as_djangos_own_storage_writes_local_disk(site):
+    site.collectstatic()
+    expected = site.expected()
+    stored = site.stored()
+    assert sorted(stored) == sorted(expected)
+    assert stored == expected  # every byte, the manifest included
+    assert "staticfiles.json" in stored
+    assert site.requests("DELETE") == []
+    # One HEAD: the storage reading its (missing) manifest when built; none per file.
+    assert [path.rsplit("/", 1)[1] for _, path in site.requests("HEAD")] == ["staticfiles.json"]
+
+
+def test_an_unchanged_deploy_after_a_fresh_checkout_sends_no_write(site):
+    site.collectstatic()
+    site.fresh_checkout()
+
+    output = site.collectstatic()
+
+    assert site.requests("PUT") == [] and site.requests("DELETE") == []
+    assert site.requests("POST") == []
+    assert len(site.requests()) <= 10, site.requests()
+    count = len(site.run_requests())
+    assert f"; {count} S3 request{'' if count == 1 else 's'} " in output
+    assert site.stored() == site.expected()
+
+
+def test_one_changed_css_uploads_only_the_files_whose_bytes_changed_and_the_manifest(site):
+    site.collectstatic()
+    before = site.expected("before")
+    theme = site.source / "css" / "theme.css"
+    theme.write_text(theme.read_text() + ".changed { color: red; }\n")
+    site.fresh_checkout()
+
+    site.collectstatic()
+
+    after = site.expected("after")
+    changed = {name for name, data in after.items() if before.get(name) != data}
+    put = {path.split("?")[0].split("/static/", 1)[1] for _, path in site.requests("PUT")}
+    from urllib.parse import unquote
+
+    assert {unquote(name) for name in put} == changed
+    assert "staticfiles.json" in changed and "css/theme.css" in changed
+    assert any(name.startswith("css/app.") for name in changed)  # it imports theme.css
+    assert site.stored() == {**before, **after}  # older hashed files stay, as on disk
+
+
+def test_the_manifest_is_uploaded_after_every_file_it_names(site):
+    site.collectstatic()
+    puts = [path for _, path in site.requests("PUT")]
+    assert puts[-1].split("?")[0].endswith("/static/staticfiles.json")
+
+
+def test_a_failed_upload_keeps_the_previous_manifest_live(site):
+    site.collectstatic()
+    live = site.stored()
+    (site.source / "css" / "base.css").write_text("body { color: blue; }\n")
+    site.proxy.rules.append(
+        Rule(lambda method, path: method == "PUT" and "/css/base." in path, status=500, code="X")
+    )
+
+    with pytest.raises(CommandError, match="previous manifest is still the live one") as failed:
+        site.collectstatic()
+
+    assert "css/base." in str(failed.value)
+    stored = site.stored()
+    assert stored["staticfiles.json"] == live["staticfiles.json"]
+    import json
+
+    for hashed in json.loads(live["staticfiles.json"])["paths"].values():
+        assert stored[hashed] == live[hashed]
+    assert site.requests("DELETE") == []
+
+
+def test_dry_run_writes_nothing(site):
+    site.collectstatic()
+    (site.source / "css" / "base.css").write_text("body { color: green; }\n")
+    before = site.stored()
+
+    output = site.collectstatic("--dry-run")
+
+    assert "Pretending to copy" in output and "base.css" in output
+    assert site.requests("PUT") == site.requests("DELETE") == site.requests("POST") == []
+    assert site.stored() == before
+
+
+def test_clear_leaves_exactly_what_a_fresh_run_writes_and_deletes_last(site):
+    site.collectstatic()
+    site.server.client().put_object(Bucket=site.bucket, Key="static/old/stale.css", Body=b"x")
+
+    output = site.collectstatic("--clear")
+
+    assert site.stored() == site.expected()
+    assert "Deleting 'old/stale.css'" in output
+    methods = [method for method, _ in site.requests() if method in ("PUT", "POST")]
+    assert methods[-1] == "POST"  # DeleteObjects, after the manifest's PUT
+    assert [m for m in methods if m == "POST"] == ["POST"]
+
+
+def test_no_post_process_and_ignore_behave_as_stock(site):
+    site.collectstatic("--no-post-process", "--ignore", "*.js")
+    stored = site.stored()
+    sources = {
+        str(p.relative_to(site.source))
+        for p in site.source.rglob("*")
+        if p.is_file() and p.suffix != ".js"
+    }
+    assert set(stored) == sources
+    assert "staticfiles.json" not in stored
+
+
+def test_verbosity(site):
+    assert site.collectstatic(verbosity=0) == ""
+    site.fresh_checkout()
+    quiet = site.collectstatic(verbosity=1)
+    assert "files settled" in quiet and "S3 request" in quiet and "Skipping" not in quiet
+    loud = site.collectstatic(verbosity=2)
+    assert "Skipping 'css/base.css' (not modified)" in loud
+
+
+def test_gzip_and_object_parameters_still_apply_and_reruns_match_the_gzipped_bytes(site):
+    site.settings.AWS_IS_GZIPPED = True
+    site.settings.AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "max-age=31536000"}
+    site.collectstatic()
+    client = site.server.client()
+    head = client.head_object(Bucket=site.bucket, Key="static/css/base.css")
+    assert head.get("ContentEncoding") == "gzip"
+    assert head["CacheControl"] == "max-age=31536000"
+    site.fresh_checkout()
+
+    site.collectstatic()
+
+    assert site.requests("PUT") == []
+
+
+def test_file_overwrite_false_keeps_the_manifests_own_name(site):
+    site.settings.AWS_S3_FILE_OVERWRITE = False
+    site.collectstatic()
+    (site.source / "css" / "base.css").write_text("body { color: navy; }\n")
+    site.collectstatic()
+    stored = site.stored()
+    assert not [name for name in stored if name.startswith("staticfiles_")]
+    assert not [name for name in stored if name.startswith("css/base_")]
+    assert stored["css/base.css"] == b"body { color: navy; }\n"
+
+
+def test_a_bad_worker_count_is_refused_before_any_request(site):
+    site.settings.AWS_S3_COLLECTSTATIC_WORKERS = 0
+    with pytest.raises(CommandError, match="AWS_S3_COLLECTSTATIC_WORKERS"):
+        site.collectstatic()
+    assert site.run_requests() == []
+
+
+def test_other_storages_get_djangos_command_unchanged(settings, tmp_path):
+    source = static_tree(tmp_path / "src", files=10)
+    expected = local_manifest_collect(source, tmp_path / "a", settings)
+    settings.STATICFILES_DIRS = [str(source)]
+    settings.STATIC_ROOT = str(tmp_path / "b")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    root = tmp_path / "b"
+    written = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    assert written == expected
+
+
+# -- what counts as stored ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("parameters", "comparable"),
+    [
+        ({}, True),
+        ({"ServerSideEncryption": "AES256"}, True),
+        ({"ServerSideEncryption": "aws:kms"}, False),
+        ({"SSECustomerKey": "k", "SSECustomerAlgorithm": "AES256"}, False),
+    ],
+)
+def test_etags_that_are_no_content_hash_count_as_changed(
+    settings, no_network, parameters, comparable
+):
+    from sigv4_storage import SigV4StaticStorage
+
+    settings.AWS_STORAGE_BUCKET_NAME = "static"
+    settings.AWS_S3_REGION_NAME = "eu-central-1"
+    storage = SigV4StaticStorage(object_parameters=parameters)
+    run = collect.Run(storage)
+    pending = collect.Pending(data=b"body{}")
+    md5 = "bd1f4bba96d2a4c2b0e5e2a2f6a5e0f4"  # not it
+    right = run.etag("a.css", pending)
+    assert run.stored("a.css", pending, collect.Listed(right, 6)) is comparable
+    assert run.stored("a.css", pending, collect.Listed(md5, 6)) is False
+    assert run.stored("a.css", pending, collect.Listed("opaque-etag", 6)) is False
+
+
+def test_multipart_etags_are_computed_with_the_part_size_uploads_use(settings, no_network):
+    import hashlib
+
+    from sigv4_storage import SigV4StaticStorage
+
+    settings.AWS_STORAGE_BUCKET_NAME = "static"
+    settings.AWS_S3_REGION_NAME = "eu-central-1"
+    storage = SigV4StaticStorage()
+    size = storage.transfer_config.multipart_chunksize
+    body = os.urandom(size * 2 + 10)
+    parts = [body[:size], body[size : 2 * size], body[2 * size :]]
+    joined = b"".join(hashlib.md5(p).digest() for p in parts)
+    expected = hashlib.md5(joined).hexdigest() + "-3"
+    assert collect.Run(storage).etag("big.bin", collect.Pending(data=body)) == expected
+
+
+# -- the check -----------------------------------------------------------------------------
+def test_a_check_warns_when_djangos_collectstatic_would_run(settings, no_network):
+    settings.AWS_STORAGE_BUCKET_NAME = "static"
+    settings.AWS_S3_REGION_NAME = "eu-central-1"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST}}
+    ours = [m for m in run_checks() if m.id == "sigv4_storage.W006"]
+    assert ours == []
+    settings.INSTALLED_APPS = ["django.contrib.staticfiles", "sigv4_storage"]
+    ours = [m for m in run_checks() if m.id == "sigv4_storage.W006"]
+    assert len(ours) == 1
+    assert "django.contrib.staticfiles" in ours[0].msg
+    assert "before 'django.contrib.staticfiles'" in ours[0].hint
+
+
+@pytest.mark.integration
+def test_a_multipart_file_is_not_uploaded_again(site):
+    """Above the multipart threshold the ETag is no MD5: it is computed with the part size."""
+    (site.source / "video").mkdir()
+    (site.source / "video" / "intro.bin").write_bytes(os.urandom(12 * 1024 * 1024))
+    site.collectstatic()
+    head = site.server.client().head_object(Bucket=site.bucket, Key="static/video/intro.bin")
+    assert head["ETag"].strip('"').endswith("-2")
+    site.fresh_checkout()
+
+    site.collectstatic()
+
+    assert site.requests("PUT") == [] and site.requests("POST") == []
