@@ -332,3 +332,19 @@ def test_a_multipart_file_is_not_uploaded_again(site):
     site.collectstatic()
 
     assert site.requests("PUT") == [] and site.requests("POST") == []
+
+
+def test_the_plain_static_storage_too(site):
+    """No post-processing, no manifest: copies only, and an unchanged rerun writes nothing."""
+    site.settings.STORAGES = {
+        **site.settings.STORAGES,
+        "staticfiles": {"BACKEND": "sigv4_storage.SigV4StaticStorage"},
+    }
+    site.collectstatic()
+    sources = {str(p.relative_to(site.source)) for p in site.source.rglob("*") if p.is_file()}
+    assert set(site.stored()) == sources
+    site.fresh_checkout()
+
+    site.collectstatic()
+
+    assert [method for method, _ in site.requests()] == ["GET"]  # the listing
