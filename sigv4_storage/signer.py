@@ -11,12 +11,15 @@ date, region and service.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
+import json
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -170,3 +173,44 @@ class BucketURL:
         ).hex()
         query_string = "&".join(f"{k}={v}" for k, v in pairs)
         return f"{self.origin}{path}?{query_string}&X-Amz-Signature={signature}"
+
+
+def presign_post(
+    fields: dict[str, Any],
+    conditions: list[Any],
+    *,
+    access_key: str,
+    secret_key: str,
+    token: str | None,
+    region: str,
+    expires: int,
+) -> dict[str, Any]:
+    """A browser form's fields for a SigV4-signed POST, as botocore's
+    ``S3SigV4PostAuth`` writes them: the policy (``conditions`` then the
+    signature's own) in base64 JSON, and its signature."""
+    now = int(clock())
+    signed_at = amz_date()
+    date = signed_at[:8]
+    credential = f"{access_key}/{date}/{region}/s3/aws4_request"
+    expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + expires))
+    fields = {
+        **fields,
+        "x-amz-algorithm": ALGORITHM,
+        "x-amz-credential": credential,
+        "x-amz-date": signed_at,
+    }
+    conditions = [
+        *conditions,
+        {"x-amz-algorithm": ALGORITHM},
+        {"x-amz-credential": credential},
+        {"x-amz-date": signed_at},
+    ]
+    if token is not None:
+        fields["x-amz-security-token"] = token
+        conditions.append({"x-amz-security-token": token})
+    policy = {"expiration": expiration, "conditions": conditions}
+    fields["policy"] = base64.b64encode(json.dumps(policy).encode("utf-8")).decode("utf-8")
+    fields["x-amz-signature"] = hmac.digest(
+        signing_key(secret_key, date, region), fields["policy"].encode("utf-8"), "sha256"
+    ).hex()
+    return fields

@@ -31,7 +31,7 @@ from .errors import RefusalHints
 from .files import SigV4S3File
 from .names import check_key, check_not_empty, location_prefix, plain_key
 from .resolve import MAX_EXPIRE, resolve
-from .signer import QUERY_PARAMETERS, BucketURL
+from .signer import QUERY_PARAMETERS, BucketURL, presign_post
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -331,13 +331,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
-        if expire is not None and (
-            isinstance(expire, bool) or not isinstance(expire, int) or not 1 <= expire <= MAX_EXPIRE
-        ):
-            raise ValueError(
-                f"url(expire={expire!r}): SigV4 presigned URLs live from 1 to "
-                f"{MAX_EXPIRE} seconds (7 days)."
-            )
+        self._check_expire("url", expire)
         fast = self._fast_url(name, parameters, expire, http_method)
         if fast is not None:
             return fast
@@ -355,6 +349,96 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             name, parameters=parameters, expire=expire, http_method=http_method
         )
         return result
+
+    def presigned_post(
+        self,
+        name: str,
+        *,
+        max_size: int,
+        content_type: str | None = None,
+        expire: int | None = None,
+        fields: dict[str, Any] | None = None,
+        conditions: list[Any] | None = None,
+    ) -> dict[str, Any]:
+        """A SigV4-signed form for a browser to POST one file straight to S3.
+
+        The shape of boto3's ``generate_presigned_post``: ``{"url": ...,
+        "fields": {...}}``. ``name`` ending in ``/`` is a key prefix (the
+        browser's file name fills ``${filename}``), otherwise the exact name;
+        both go under ``location`` through the checks every operation makes.
+        S3 itself refuses a body over ``max_size`` bytes (``content-length-range``)
+        and, with ``content_type``, another type (an exact type, or a
+        ``"type/"`` prefix the form's ``Content-Type`` field must start with).
+        ``expire`` defaults to ``querystring_expire``. ``fields`` and
+        ``conditions`` are added as boto3 adds them.
+        """
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise ValueError(
+                f"presigned_post(max_size={max_size!r}): a whole number of bytes, ≥ 1."
+            )
+        self._check_expire("presigned_post", expire)
+        if name.endswith("/"):
+            key = self.s3_key(name + "_")[:-1] + "${filename}"
+        else:
+            key = self.s3_key(name)
+        post_fields = dict(fields or {})
+        post_conditions = list(conditions or [])
+        if self.default_acl and "acl" not in post_fields:
+            post_fields["acl"] = self.default_acl
+            post_conditions.append({"acl": self.default_acl})
+        post_conditions.append(["content-length-range", 0, max_size])
+        if content_type and content_type.endswith("/"):
+            post_conditions.append(["starts-with", "$Content-Type", content_type])
+        elif content_type:
+            post_fields["Content-Type"] = content_type
+            post_conditions.append({"Content-Type": content_type})
+        return self._presign_post(
+            key,
+            post_fields,
+            post_conditions,
+            self.querystring_expire if expire is None else expire,
+        )
+
+    def _presign_post(
+        self, key: str, fields: dict[str, Any], conditions: list[Any], expire: int
+    ) -> dict[str, Any]:
+        """boto3's ``generate_presigned_post(Bucket, key, fields, conditions, expire)``,
+        signed here when the fast signer covers it."""
+        self.settle_region()
+        s3 = self.s3_config
+        credentials = self._shared(signed=True).credentials
+        if not s3.fast_signing or credentials is None:
+            client = self._shared(signed=True, public=bool(s3.public_endpoint_url)).client
+            post: dict[str, Any] = client.generate_presigned_post(
+                self.bucket_name, key, Fields=fields, Conditions=conditions, ExpiresIn=expire
+            )
+            return post
+        frozen = credentials.get_frozen_credentials()
+        conditions = [*conditions, {"bucket": self.bucket_name}]
+        if key.endswith("${filename}"):
+            conditions.append(["starts-with", "$key", key[: -len("${filename}")]])
+        else:
+            conditions.append({"key": key})
+        signed = presign_post(
+            {**fields, "key": key},
+            conditions,
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token,
+            region=s3.signing_region,
+            expires=expire,
+        )
+        root = s3.public_bucket_url
+        return {"url": root if s3.addressing_style == "path" else root + "/", "fields": signed}
+
+    def _check_expire(self, method: str, expire: Any) -> None:
+        if expire is not None and (
+            isinstance(expire, bool) or not isinstance(expire, int) or not 1 <= expire <= MAX_EXPIRE
+        ):
+            raise ValueError(
+                f"{method}(expire={expire!r}): SigV4 presigned URLs live from 1 to "
+                f"{MAX_EXPIRE} seconds (7 days)."
+            )
 
     def object_url(self, name: str, *, expire: int | None = None) -> str:
         """The URL of the object stored under ``name``, as this storage signs or

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.servers import ADMIN, REGION, SERVERS, Server
-from tests.util import ACCESS_KEY, FROZEN, SECRET_KEY
+from tests.util import ACCESS_KEY, CONFIGS, FROZEN, SECRET_KEY
 
 #: Environment variables botocore or this package read; no test sees the machine's.
 AWS_ENV = [
@@ -224,13 +224,25 @@ class _FrozenDatetime(dt.datetime):
 def frozen_clock(monkeypatch):
     """botocore and our signer both sign at ``FROZEN``."""
     import botocore.auth
+    import botocore.signers
 
     from sigv4_storage import signer
 
-    if hasattr(botocore.auth, "get_current_datetime"):
-        monkeypatch.setattr(botocore.auth, "get_current_datetime", _FrozenDatetime.utcnow)
-    else:  # botocore < 1.37 calls datetime.datetime.utcnow()
-        shim = SimpleNamespace(**vars(dt))
-        shim.datetime = _FrozenDatetime
-        monkeypatch.setattr(botocore.auth, "datetime", shim)
+    for module in (botocore.auth, botocore.signers):  # signing; a POST policy's expiry
+        if hasattr(module, "get_current_datetime"):
+            monkeypatch.setattr(module, "get_current_datetime", _FrozenDatetime.utcnow)
+        else:  # botocore < 1.37 calls datetime.datetime.utcnow()
+            shim = SimpleNamespace(**vars(dt))
+            shim.datetime = _FrozenDatetime
+            monkeypatch.setattr(module, "datetime", shim)
     monkeypatch.setattr(signer, "clock", FROZEN.timestamp)
+
+
+@pytest.fixture(params=sorted(CONFIGS))
+def configured(request, settings, credentials, no_network, frozen_clock):
+    """Each of ``CONFIGS`` in turn, offline, at ``FROZEN``."""
+    settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
+    settings.AWS_S3_DISCOVER_REGION = False
+    for name, value in CONFIGS[request.param].items():
+        setattr(settings, name, value)
+    return settings

@@ -26,37 +26,6 @@ from storages.utils import clean_name
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, signer
 from tests.util import SECRET_KEY, SIGNER_NAMES, verify_presigned_url
 
-CONFIGS = {
-    "seoul-virtual": {"AWS_S3_REGION_NAME": "ap-northeast-2"},
-    "virginia-global": {"AWS_S3_REGION_NAME": "us-east-1"},
-    "frankfurt-path": {"AWS_S3_REGION_NAME": "eu-central-1", "AWS_S3_ADDRESSING_STYLE": "path"},
-    "china": {"AWS_S3_REGION_NAME": "cn-northwest-1"},
-    "govcloud-fips": {"AWS_S3_REGION_NAME": "us-gov-west-1", "AWS_S3_USE_FIPS": True},
-    "dualstack": {"AWS_S3_REGION_NAME": "sa-east-1", "AWS_S3_USE_DUALSTACK": True},
-    "accelerate": {"AWS_S3_REGION_NAME": "eu-west-1", "AWS_S3_USE_ACCELERATE_ENDPOINT": True},
-    "opt-in": {"AWS_S3_REGION_NAME": "ap-southeast-7"},
-    "minio-port": {"AWS_S3_ENDPOINT_URL": "http://minio.internal:9000"},
-    "r2-path-prefix": {
-        "AWS_S3_ENDPOINT_URL": "https://acct.r2.cloudflarestorage.com/prefix",
-        "AWS_S3_REGION_NAME": "auto",
-    },
-    "default-port": {"AWS_S3_ENDPOINT_URL": "https://objects.example.com:443"},
-    "session-token": {"AWS_S3_REGION_NAME": "eu-north-1", "AWS_SESSION_TOKEN": "IQo/token+=="},
-    "dotted-bucket": {
-        "AWS_S3_REGION_NAME": "ca-central-1",
-        "AWS_STORAGE_BUCKET_NAME": "my.dotted.bucket",
-    },
-}
-
-
-@pytest.fixture(params=sorted(CONFIGS))
-def configured(request, settings, credentials, no_network, frozen_clock):
-    settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
-    settings.AWS_S3_DISCOVER_REGION = False
-    for name, value in CONFIGS[request.param].items():
-        setattr(settings, name, value)
-    return settings
-
 
 def botocore_url(storage, name, parameters=None, expire=None, http_method=None, signed=True):
     """What django-storages' url() does: botocore's presigner on the storage's client."""

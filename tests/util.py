@@ -375,3 +375,27 @@ def bucket_contents(client: Any, bucket: str, prefix: str = "") -> dict[str, byt
             body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
             found[item["Key"][len(prefix) :]] = body
     return found
+
+
+#: Configurations the differential signer tests cover (fixture ``configured``).
+CONFIGS = {
+    "seoul-virtual": {"AWS_S3_REGION_NAME": "ap-northeast-2"},
+    "virginia-global": {"AWS_S3_REGION_NAME": "us-east-1"},
+    "frankfurt-path": {"AWS_S3_REGION_NAME": "eu-central-1", "AWS_S3_ADDRESSING_STYLE": "path"},
+    "china": {"AWS_S3_REGION_NAME": "cn-northwest-1"},
+    "govcloud-fips": {"AWS_S3_REGION_NAME": "us-gov-west-1", "AWS_S3_USE_FIPS": True},
+    "dualstack": {"AWS_S3_REGION_NAME": "sa-east-1", "AWS_S3_USE_DUALSTACK": True},
+    "accelerate": {"AWS_S3_REGION_NAME": "eu-west-1", "AWS_S3_USE_ACCELERATE_ENDPOINT": True},
+    "opt-in": {"AWS_S3_REGION_NAME": "ap-southeast-7"},
+    "minio-port": {"AWS_S3_ENDPOINT_URL": "http://minio.internal:9000"},
+    "r2-path-prefix": {
+        "AWS_S3_ENDPOINT_URL": "https://acct.r2.cloudflarestorage.com/prefix",
+        "AWS_S3_REGION_NAME": "auto",
+    },
+    "default-port": {"AWS_S3_ENDPOINT_URL": "https://objects.example.com:443"},
+    "session-token": {"AWS_S3_REGION_NAME": "eu-north-1", "AWS_SESSION_TOKEN": "IQo/token+=="},
+    "dotted-bucket": {
+        "AWS_S3_REGION_NAME": "ca-central-1",
+        "AWS_STORAGE_BUCKET_NAME": "my.dotted.bucket",
+    },
+}

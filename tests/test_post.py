@@ -1,0 +1,189 @@
+"""Direct browser uploads: ``SigV4S3Storage.presigned_post``.
+
+Byte-for-byte against botocore's ``generate_presigned_post`` for the same
+inputs and clock (every configuration of ``CONFIGS``), and on SeaweedFS,
+which enforces the policy: what is within it is stored, the rest refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+from django.core.exceptions import SuspiciousOperation
+from django.core.files.base import ContentFile
+
+from sigv4_storage import SigV4S3Storage
+from tests.servers import Server
+from tests.util import SECRET_KEY
+
+CASES = [
+    ("uploads/", dict(max_size=10 * 1024 * 1024)),
+    ("avatars/한글 사진.png", dict(max_size=1024, content_type="image/png", expire=60)),
+    ("docs/", dict(max_size=5, content_type="image/", fields={"Cache-Control": "no-cache"})),
+    (
+        "x.txt",
+        dict(
+            max_size=100,
+            conditions=[["starts-with", "$Cache-Control", ""]],
+            fields={"Cache-Control": "max-age=60"},
+        ),
+    ),
+]
+
+
+def botocore_post(storage, key, fields, conditions, expire):
+    client = storage.connection.meta.client
+    return client.generate_presigned_post(
+        storage.bucket_name, key, Fields=fields, Conditions=conditions, ExpiresIn=expire
+    )
+
+
+def expected_inputs(storage, name, options):
+    """The boto3 call presigned_post stands for."""
+    key = (
+        storage.s3_key(name + "_")[:-1] + "${filename}"
+        if name.endswith("/")
+        else storage.s3_key(name)
+    )
+    fields = dict(options.get("fields") or {})
+    conditions = list(options.get("conditions") or [])
+    conditions.append(["content-length-range", 0, options["max_size"]])
+    content_type = options.get("content_type")
+    if content_type and content_type.endswith("/"):
+        conditions.append(["starts-with", "$Content-Type", content_type])
+    elif content_type:
+        fields["Content-Type"] = content_type
+        conditions.append({"Content-Type": content_type})
+    return key, fields, conditions, options.get("expire") or storage.querystring_expire
+
+
+@pytest.mark.parametrize(("name", "options"), CASES)
+def test_the_form_is_botocores_byte_for_byte(configured, name, options):
+    storage = SigV4S3Storage(location="media")
+    ours = storage.presigned_post(name, **options)
+    theirs = botocore_post(storage, *expected_inputs(storage, name, options))
+    assert ours == theirs
+    policy = json.loads(base64.b64decode(ours["fields"]["policy"]))
+    assert ["content-length-range", 0, options["max_size"]] in policy["conditions"]
+
+
+def test_refusals_before_any_request(settings, credentials, no_network):
+    settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
+    settings.AWS_S3_REGION_NAME = "ap-northeast-2"
+    storage = SigV4S3Storage(location="media")
+    for bad in (0, -1, True, 1.5, "10"):
+        with pytest.raises(ValueError, match="max_size"):
+            storage.presigned_post("a.txt", max_size=bad)
+    with pytest.raises(ValueError, match="604800"):
+        storage.presigned_post("a.txt", max_size=1, expire=604801)
+    for name in ("../escape.txt", "a\x00b.txt", "x" * 1100, "dir/../../up/", "/abs/"):
+        with pytest.raises(SuspiciousOperation) as refused:
+            storage.presigned_post(name, max_size=1)
+        with pytest.raises(type(refused.value)):  # save() refuses it the same way
+            storage.save(name.rstrip("/") or "x", ContentFile(b"x"))
+
+
+# -- on a server that enforces the policy ------------------------------------------------
+def post(form: dict, filename: str, body: bytes, **extra: str) -> tuple[int, bytes]:
+    """multipart/form-data POST as a browser sends it: fields, then the file."""
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in {**form["fields"], **extra}.items():
+        disposition = f'Content-Disposition: form-data; name="{name}"'
+        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+        + body
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    request = urllib.request.Request(
+        form["url"],
+        data=b"".join(parts),
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+@pytest.fixture
+def weed(settings, seaweedfs):
+    server = Server("seaweedfs", seaweedfs.endpoint, *__import__("tests.servers").servers.ADMIN)
+    with server.bucket("post") as bucket:
+        settings.AWS_STORAGE_BUCKET_NAME = bucket
+        settings.AWS_S3_REGION_NAME = "eu-central-1"
+        settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = (
+            server.access_key,
+            server.secret_key,
+        )
+        settings.AWS_S3_ENDPOINT_URL = f"http://{server.endpoint}"
+        yield server, bucket
+
+
+def keys(server, bucket):
+    listed = server.client().list_objects_v2(Bucket=bucket).get("Contents") or []
+    return sorted(item["Key"] for item in listed)
+
+
+@pytest.mark.integration
+def test_seaweedfs_stores_what_the_policy_allows_and_refuses_the_rest(weed):
+    server, bucket = weed
+    storage = SigV4S3Storage(location="media")
+    form = storage.presigned_post("uploads/", max_size=1000, content_type="image/")
+
+    status, _ = post(
+        form, "사진.png", b"\x89PNG" + os.urandom(100), **{"Content-Type": "image/png"}
+    )
+    assert status in (200, 204)
+    assert keys(server, bucket) == ["media/uploads/사진.png"]
+    with storage.open("uploads/사진.png") as f:
+        assert f.read().startswith(b"\x89PNG")
+
+    over, _ = post(form, "big.png", os.urandom(1001), **{"Content-Type": "image/png"})
+    wrong_type, _ = post(form, "x.html", b"<p>", **{"Content-Type": "text/html"})
+    other_key, _ = post(
+        form, "x.png", b"x", key="media/elsewhere/x.png", **{"Content-Type": "image/png"}
+    )
+    outside, _ = post(form, "x.png", b"x", key="secret/x.png", **{"Content-Type": "image/png"})
+    tampered = {**form, "fields": {**form["fields"]}}
+    policy = json.loads(base64.b64decode(tampered["fields"]["policy"]))
+    policy["conditions"] = [c for c in policy["conditions"] if "content-length-range" not in c]
+    tampered["fields"]["policy"] = base64.b64encode(json.dumps(policy).encode()).decode()
+    forged, _ = post(tampered, "big.png", os.urandom(2000), **{"Content-Type": "image/png"})
+    assert over == 400
+    assert {wrong_type, other_key, outside, forged} == {403}
+    assert keys(server, bucket) == ["media/uploads/사진.png"]
+
+
+@pytest.mark.integration
+def test_an_exact_key_and_type(weed):
+    server, bucket = weed
+    storage = SigV4S3Storage()
+    form = storage.presigned_post("avatars/me.png", max_size=100, content_type="image/png")
+    assert form["fields"]["Content-Type"] == "image/png"
+    assert post(form, "anything.png", b"\x89PNG")[0] in (200, 204)
+    assert keys(server, bucket) == ["avatars/me.png"]
+    head = server.client().head_object(Bucket=bucket, Key="avatars/me.png")
+    assert head["ContentType"] == "image/png"
+
+
+def test_a_public_endpoint_is_where_the_form_posts(settings, credentials, no_network, frozen_clock):
+    settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
+    settings.AWS_S3_ENDPOINT_URL = "http://minio:9000"
+    settings.AWS_S3_PUBLIC_ENDPOINT_URL = "https://files.example.com"
+    storage = SigV4S3Storage()
+    form = storage.presigned_post("a.txt", max_size=10)
+    assert form["url"] == "https://files.example.com/media-bucket"
+    assert SECRET_KEY not in json.dumps(form)
