@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from django.apps import apps
 from django.contrib.staticfiles.storage import ManifestFilesMixin
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
 
@@ -431,6 +431,109 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         root = s3.public_bucket_url
         return {"url": root if s3.addressing_style == "path" else root + "/", "fields": signed}
 
+    # -- direct uploads of large files: multipart, driven by the server --------------
+    def start_multipart_upload(
+        self,
+        name: str,
+        *,
+        size: int,
+        content_type: str | None = None,
+        expire: int | None = None,
+    ) -> dict[str, Any]:
+        """Start a multipart upload of ``size`` bytes for a browser to send in parts.
+
+        Returns ``{"key", "upload_id", "part_size", "urls"}``: one presigned
+        ``UploadPart`` URL (HTTP PUT) per part, the part size chosen so there are
+        at most 10,000 parts. The browser PUTs ``part_size`` bytes (the last
+        part: the rest) to each URL, keeps each response's ``ETag``, and the
+        server calls ``complete_multipart_upload`` (or
+        ``abort_multipart_upload`` on cancel or failure).
+        """
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_OBJECT:
+            raise ValueError(f"start_multipart_upload(size={size!r}): 1 byte to 5 TiB.")
+        self._check_expire("start_multipart_upload", expire)
+        key = self.s3_key(name)
+        extra = {"ContentType": content_type} if content_type else {}
+        if self.default_acl:
+            extra["ACL"] = self.default_acl
+        client = self.connection.meta.client
+        upload_id = client.create_multipart_upload(Bucket=self.bucket_name, Key=key, **extra)[
+            "UploadId"
+        ]
+        part_size = multipart_part_size(size)
+        count = -(-size // part_size)
+        expires = self.querystring_expire if expire is None else expire
+        urls = [self._part_url(key, upload_id, n, expires) for n in range(1, count + 1)]
+        return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
+
+    def _part_url(self, key: str, upload_id: str, number: int, expires: int) -> str:
+        credentials = self._shared(signed=True).credentials
+        if not self.s3_config.fast_signing or credentials is None:
+            client = self._shared(signed=True, public=bool(self.s3_config.public_endpoint_url))
+            url: str = client.client.generate_presigned_url(
+                "upload_part",
+                Params={
+                    "Bucket": self.bucket_name,
+                    "Key": key,
+                    "PartNumber": number,
+                    "UploadId": upload_id,
+                },
+                ExpiresIn=expires,
+            )
+            return url
+        frozen = credentials.get_frozen_credentials()
+        return self._bucket_root.presign(
+            key,
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token,
+            region=self.s3_config.signing_region,
+            expires=expires,
+            method="PUT",
+            query=[("partNumber", str(number)), ("uploadId", upload_id)],
+        )
+
+    def complete_multipart_upload(
+        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> str:
+        """Join the parts (``(number, ETag)`` as the browser collected them) into
+        the object ``key``; returns its name in this storage. With
+        ``file_overwrite=False`` S3 refuses it if ``key`` exists (``FileExistsError``)."""
+        self._key_of_this_storage(key)
+        client = self.connection.meta.client
+        ordered = [{"PartNumber": int(n), "ETag": str(etag)} for n, etag in sorted(parts)]
+        extra = {} if self.file_overwrite else {"IfNoneMatch": "*"}
+        try:
+            client.complete_multipart_upload(
+                Bucket=self.bucket_name,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": ordered},
+                **extra,
+            )
+        except ClientError as error:
+            outcome = creates.classify(error, key)
+            if isinstance(outcome, creates.NameTaken):
+                raise FileExistsError(f"sigv4_storage: {key!r} exists already.") from None
+            raise
+        return key[len(self._key_prefix or "") :]
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        """Drop an unfinished upload and the parts sent so far."""
+        self._key_of_this_storage(key)
+        self.connection.meta.client.abort_multipart_upload(
+            Bucket=self.bucket_name, Key=key, UploadId=upload_id
+        )
+
+    def _key_of_this_storage(self, key: str) -> None:
+        prefix = self._key_prefix or ""
+        if (
+            not isinstance(key, str)
+            or not key.startswith(prefix)
+            or self.s3_key(key[len(prefix) :]) != key
+        ):
+            raise SuspiciousFileOperation(f"{key!r} is not a key of this storage.")
+
     def _check_expire(self, method: str, expire: Any) -> None:
         if expire is not None and (
             isinstance(expire, bool) or not isinstance(expire, int) or not 1 <= expire <= MAX_EXPIRE
@@ -580,6 +683,19 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             f"<{type(self).__name__} bucket={s3.bucket_name!r} region={s3.region!r} "
             f"endpoint={s3.endpoint_url!r} addressing={s3.addressing_style!r}>"
         )
+
+
+#: S3's largest object, and its multipart limits.
+MAX_OBJECT = 5 * 1024**4
+MIN_PART = 5 * 1024**2
+MAX_PARTS = 10_000
+
+
+def multipart_part_size(size: int) -> int:
+    """The smallest whole number of MiB ≥ 5 MiB that splits ``size`` into ≤ 10,000 parts."""
+    mib = 1024**2
+    needed = -(-size // MAX_PARTS)
+    return max(MIN_PART, -(-needed // mib) * mib)
 
 
 def _seekable(content: Any) -> bool:

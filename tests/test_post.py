@@ -187,3 +187,93 @@ def test_a_public_endpoint_is_where_the_form_posts(settings, credentials, no_net
     form = storage.presigned_post("a.txt", max_size=10)
     assert form["url"] == "https://files.example.com/media-bucket"
     assert SECRET_KEY not in json.dumps(form)
+
+
+# -- large files: multipart driven by the server -------------------------------------------
+@pytest.mark.parametrize(
+    ("size", "part"),
+    [
+        (1, 5 * 1024**2),
+        (5 * 1024**2 * 10_000, 5 * 1024**2),
+        (5 * 1024**2 * 10_000 + 1, 6 * 1024**2),
+        (5 * 1024**4, 525 * 1024**2),
+    ],
+)
+def test_part_sizes_keep_to_10000_parts(size, part):
+    from sigv4_storage.storage import multipart_part_size
+
+    assert multipart_part_size(size) == part
+    assert -(-size // part) <= 10_000
+
+
+def test_part_urls_are_botocores_byte_for_byte(configured, monkeypatch):
+    storage = SigV4S3Storage(location="media")
+    client = storage.connection.meta.client
+    monkeypatch.setattr(client, "create_multipart_upload", lambda **_: {"UploadId": "up/+=1"})
+    started = storage.start_multipart_upload("video/한 편.mp4", size=12 * 1024**2, expire=900)
+    assert started["key"] == "media/video/한 편.mp4" and started["part_size"] == 5 * 1024**2
+    assert len(started["urls"]) == 3
+    for number, url in enumerate(started["urls"], 1):
+        assert url == client.generate_presigned_url(
+            "upload_part",
+            Params={
+                "Bucket": storage.bucket_name,
+                "Key": started["key"],
+                "PartNumber": number,
+                "UploadId": "up/+=1",
+            },
+            ExpiresIn=900,
+        )
+
+
+def put(url: str, body: bytes) -> tuple[int, str]:
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, method="PUT")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status, response.headers["ETag"]
+
+
+@pytest.mark.integration
+def test_a_30_mb_file_in_parts_then_completed(weed):
+    server, bucket = weed
+    storage = SigV4S3Storage(location="media")
+    body = os.urandom(30 * 1024**2)
+    started = storage.start_multipart_upload("films/긴 영화.bin", size=len(body))
+    size = started["part_size"]
+    parts = [
+        (n, put(url, body[(n - 1) * size : n * size])[1])
+        for n, url in enumerate(started["urls"], 1)
+    ]
+    assert len(parts) == 6
+
+    name = storage.complete_multipart_upload(started["key"], started["upload_id"], parts)
+
+    assert name == "films/긴 영화.bin"
+    with storage.open(name) as f:
+        assert f.read() == body
+    assert not server.client().list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+@pytest.mark.integration
+def test_an_aborted_upload_leaves_nothing(weed):
+    server, bucket = weed
+    storage = SigV4S3Storage()
+    started = storage.start_multipart_upload("a.bin", size=11 * 1024**2)
+    put(started["urls"][0], os.urandom(started["part_size"]))
+
+    storage.abort_multipart_upload(started["key"], started["upload_id"])
+
+    assert not server.client().list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert keys(server, bucket) == []
+
+
+def test_keys_of_another_storage_are_refused(settings, credentials, no_network):
+    settings.AWS_STORAGE_BUCKET_NAME = "media-bucket"
+    settings.AWS_S3_REGION_NAME = "ap-northeast-2"
+    storage = SigV4S3Storage(location="media")
+    for key in ("static/app.js", "media/../static/app.js", "other"):
+        with pytest.raises(SuspiciousOperation):
+            storage.complete_multipart_upload(key, "id", [(1, '"etag"')])
+        with pytest.raises(SuspiciousOperation):
+            storage.abort_multipart_upload(key, "id")
