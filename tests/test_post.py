@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage
 from tests.servers import Server
-from tests.util import SECRET_KEY
+from tests.util import SECRET_KEY, post, put
 
 CASES = [
     ("uploads/", dict(max_size=10 * 1024 * 1024)),
@@ -87,37 +87,6 @@ def test_refusals_before_any_request(settings, credentials, no_network):
 
 
 # -- on a server that enforces the policy ------------------------------------------------
-def post(form: dict, filename: str, body: bytes, **extra: str) -> tuple[int, bytes]:
-    """multipart/form-data POST as a browser sends it: fields, then the file."""
-    import urllib.error
-    import urllib.request
-    import uuid
-
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in {**form["fields"], **extra}.items():
-        disposition = f'Content-Disposition: form-data; name="{name}"'
-        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        f"Content-Type: application/octet-stream\r\n\r\n".encode()
-        + body
-        + b"\r\n"
-    )
-    parts.append(f"--{boundary}--\r\n".encode())
-    request = urllib.request.Request(
-        form["url"],
-        data=b"".join(parts),
-        method="POST",
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.read()
-
-
 @pytest.fixture
 def weed(settings, seaweedfs):
     server = Server("seaweedfs", seaweedfs.endpoint, *__import__("tests.servers").servers.ADMIN)
@@ -224,14 +193,6 @@ def test_part_urls_are_botocores_byte_for_byte(configured, monkeypatch):
             },
             ExpiresIn=900,
         )
-
-
-def put(url: str, body: bytes) -> tuple[int, str]:
-    import urllib.request
-
-    request = urllib.request.Request(url, data=body, method="PUT")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.status, response.headers["ETag"]
 
 
 @pytest.mark.integration

@@ -1,0 +1,253 @@
+"""Direct browser uploads: what the server signs, and what it checks on submit.
+
+The browser never names a key. A form field renders a *field token* (its
+storage alias, ``upload_to`` prefix, size limit and allowed types, signed with
+Django's ``signing`` so the page cannot change them). When a file is chosen,
+the browser sends that token, the file's name, size and type to the sign view
+(``views.py``); if the permission hook allows the request, the server picks
+the key — ``upload_to`` + a random folder + the cleaned file name — and
+answers with a presigned POST (S3 enforces the size and type) or, above the
+storage's multipart threshold, presigned part URLs; plus an *upload token*
+naming that key. The form submits only the upload token; on ``clean()`` the
+server checks it with one ``HeadObject``: the object exists, under this
+field's prefix, within the size, of an allowed type. The model's
+``FileField`` then stores that name: nothing is uploaded again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.core.files.storage import storages
+from django.utils.module_loading import import_string
+
+from .storage import SigV4S3Storage
+
+FIELD_SALT = "sigv4_storage.uploads.field"
+UPLOAD_SALT = "sigv4_storage.uploads.upload"
+#: ``settings.SIGV4_STORAGE_UPLOAD_PERMISSION``: a dotted path to ``f(request) -> bool``.
+PERMISSION_SETTING = "SIGV4_STORAGE_UPLOAD_PERMISSION"
+
+
+class UploadRefused(Exception):
+    """A request the upload views refuse; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a form field accepts; signed into the page as the field token."""
+
+    storage: str  # the STORAGES alias
+    upload_to: str  # a folder in that storage, "" or ending in "/"
+    max_size: int
+    content_types: tuple[str, ...] = ()  # exact types or "type/" prefixes; () = any
+
+    def allows_type(self, content_type: str) -> bool:
+        if not self.content_types:
+            return True
+        return any(
+            content_type.startswith(allowed) if allowed.endswith("/") else content_type == allowed
+            for allowed in self.content_types
+        )
+
+    def token(self) -> str:
+        return signing.dumps(asdict(self), salt=FIELD_SALT, compress=True)
+
+    @classmethod
+    def from_token(cls, token: Any) -> Limits:
+        try:
+            data = signing.loads(str(token), salt=FIELD_SALT)
+            return cls(
+                storage=data["storage"],
+                upload_to=data["upload_to"],
+                max_size=int(data["max_size"]),
+                content_types=tuple(data["content_types"]),
+            )
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            raise UploadRefused(
+                "This upload field's token is not valid: reload the page."
+            ) from None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One upload the server started: its key, and its multipart upload id."""
+
+    limits: Limits
+    name: str  # the file's name in the storage (no location prefix)
+    upload_id: str | None = None
+
+    def token(self) -> str:
+        data = {"limits": asdict(self.limits), "name": self.name, "upload_id": self.upload_id}
+        return signing.dumps(data, salt=UPLOAD_SALT, compress=True)
+
+    @classmethod
+    def from_token(cls, token: Any, max_age: int) -> Upload:
+        try:
+            data = signing.loads(str(token), salt=UPLOAD_SALT, max_age=max_age)
+            limits = data["limits"]
+            return cls(
+                Limits(
+                    limits["storage"],
+                    limits["upload_to"],
+                    int(limits["max_size"]),
+                    tuple(limits["content_types"]),
+                ),
+                data["name"],
+                data["upload_id"],
+            )
+        except signing.SignatureExpired:
+            raise UploadRefused("This upload has expired: choose the file again.") from None
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            raise UploadRefused(
+                "This upload's token is not valid: choose the file again."
+            ) from None
+
+
+def storage_for(limits: Limits) -> SigV4S3Storage:
+    storage = storages[limits.storage]
+    if not isinstance(storage, SigV4S3Storage):
+        raise ImproperlyConfigured(
+            f"sigv4_storage: direct uploads need STORAGES[{limits.storage!r}] to be a "
+            f"sigv4_storage class, not {type(storage).__name__}."
+        )
+    return storage
+
+
+def check_permission(request: Any) -> None:
+    """The permission hook: ``SIGV4_STORAGE_UPLOAD_PERMISSION``, else signed-in users."""
+    path = getattr(settings, PERMISSION_SETTING, None)
+    if path:
+        allowed = import_string(path)(request) if isinstance(path, str) else path(request)
+    else:
+        user = getattr(request, "user", None)
+        if user is None:
+            raise ImproperlyConfigured(
+                f"sigv4_storage: direct uploads allow signed-in users only, and this "
+                f"request has no user (django.contrib.auth is not set up). Set "
+                f"{PERMISSION_SETTING} to a function(request) -> bool."
+            )
+        allowed = bool(user.is_authenticated)
+    if not allowed:
+        raise UploadRefused("You are not allowed to upload files here.", status=403)
+
+
+def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The sign view's answer for ``data``: field token, file name, size, type."""
+    check_permission(request)
+    limits = Limits.from_token(data.get("field"))
+    size, content_type = data.get("size"), str(data.get("type") or "")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise UploadRefused("The file's size is missing or not a number.")
+    if size > limits.max_size:
+        raise UploadRefused(f"The file is {size} bytes; at most {limits.max_size} are allowed.")
+    if not content_type or not limits.allows_type(content_type):
+        allowed = ", ".join(limits.content_types)
+        raise UploadRefused(
+            f"Files of type {content_type or 'unknown'!r} are not allowed ({allowed})."
+        )
+    storage = storage_for(limits)
+    filename = storage.get_valid_name(str(data.get("name") or "file").rsplit("/", 1)[-1])
+    name = f"{limits.upload_to}{uuid.uuid4().hex}/{filename}"
+    try:
+        storage.s3_key(name)
+    except SuspiciousOperation as error:
+        raise UploadRefused(f"This file name cannot be stored: {error}") from None
+    if size <= storage.transfer_config.multipart_threshold:
+        form = storage.presigned_post(name, max_size=limits.max_size, content_type=content_type)
+        return {"mode": "post", **form, "upload": Upload(limits, name).token()}
+    started = storage.start_multipart_upload(name, size=size, content_type=content_type)
+    upload = Upload(limits, name, started["upload_id"])
+    return {
+        "mode": "multipart",
+        "urls": started["urls"],
+        "part_size": started["part_size"],
+        "upload": upload.token(),
+    }
+
+
+def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]:
+    check_permission(request)
+    upload = Upload.from_token(data.get("upload"), max_age=_max_age())
+    if upload.upload_id is None:
+        raise UploadRefused("This upload was not sent in parts.")
+    storage = storage_for(upload.limits)
+    return upload, storage
+
+
+def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Join the parts of a multipart upload (``data["parts"]``: ``[[number, etag]...]``)."""
+    upload, storage = _upload(request, data)
+    parts = data.get("parts")
+    if not isinstance(parts, list) or not parts:
+        raise UploadRefused("The parts of the upload are missing.")
+    try:
+        pairs = [(int(number), str(etag)) for number, etag in parts]
+    except (TypeError, ValueError):
+        raise UploadRefused("The parts of the upload are not [number, ETag] pairs.") from None
+    try:
+        storage.complete_multipart_upload(storage.s3_key(upload.name), str(upload.upload_id), pairs)
+    except ClientError as error:
+        raise UploadRefused(f"S3 refused to join the parts: {error}") from None
+    return {"upload": upload.token()}
+
+
+def abort(request: Any, data: dict[str, Any]) -> dict[str, Any]:
+    upload, storage = _upload(request, data)
+    storage.abort_multipart_upload(storage.s3_key(upload.name), str(upload.upload_id))
+    return {"aborted": True}
+
+
+def _max_age() -> int:
+    """Upload tokens live as long as the URLs they came with, and a day more to submit."""
+    return int(getattr(settings, "AWS_QUERYSTRING_EXPIRE", 3600) or 3600) + 86400
+
+
+def stored_name(token: Any, limits: Limits) -> str:
+    """The name a submitted upload token stands for, after checking the object.
+
+    One ``HeadObject``: it must exist under this field's prefix and storage,
+    within ``max_size``, with an allowed type. An object over the limit or of
+    another type is deleted.
+    """
+    upload = Upload.from_token(token, max_age=_max_age())
+    if (upload.limits.storage, upload.limits.upload_to) != (limits.storage, limits.upload_to):
+        raise UploadRefused("This upload was made for another field.")
+    if not upload.name.startswith(limits.upload_to):
+        raise UploadRefused("This upload is outside the field's folder.")
+    storage = storage_for(limits)
+    key = storage.s3_key(upload.name)
+    try:
+        head = storage.connection.meta.client.head_object(Bucket=storage.bucket_name, Key=key)
+    except ClientError as error:
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            raise UploadRefused("The file did not arrive in storage: choose it again.") from None
+        raise
+    size, content_type = int(head.get("ContentLength", 0)), str(head.get("ContentType", ""))
+    if size > limits.max_size or not limits.allows_type(content_type):
+        storage.delete(upload.name)
+        raise UploadRefused(f"The stored file ({size} bytes, {content_type!r}) is not allowed.")
+    return upload.name
+
+
+def field_limits(
+    storage: str, upload_to: str, max_size: int, content_types: Sequence[str]
+) -> Limits:
+    if upload_to and not upload_to.endswith("/"):
+        upload_to += "/"
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+        raise ImproperlyConfigured(
+            f"sigv4_storage: max_size={max_size!r} must be a number of bytes ≥ 1."
+        )
+    return Limits(storage, upload_to, max_size, tuple(content_types))

@@ -1,0 +1,283 @@
+"""Direct browser uploads through the views and ``DirectUploadField``.
+
+What a browser does is done here with a plain HTTP client: ask the sign view,
+send the file to the server (moto in server mode in every environment,
+SeaweedFS, which enforces the policy, in ``integration``), submit the token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from types import SimpleNamespace
+
+import pytest
+from django import forms
+from django.core import signing
+from django.db import models
+from django.test import RequestFactory, override_settings
+from django.urls import include, path
+
+from sigv4_storage import views
+from sigv4_storage.forms import DirectUploadField
+from tests.servers import ADMIN, Server
+from tests.util import ACCESS_KEY, SECRET_KEY, post, put
+
+urlpatterns = [path("s3/", include("sigv4_storage.urls"))]
+SIGNED_IN = SimpleNamespace(is_authenticated=True)
+ANONYMOUS = SimpleNamespace(is_authenticated=False)
+
+
+class DocumentForm(forms.Form):
+    file = DirectUploadField(
+        max_size=200_000, upload_to="docs/", content_types=["image/", "text/plain"]
+    )
+
+
+class AvatarForm(forms.Form):
+    file = DirectUploadField(max_size=20 * 1024 * 1024, upload_to="avatars/")
+
+
+class Document(models.Model):
+    file = models.FileField(upload_to="docs/")
+
+    class Meta:
+        app_label = "sigv4_storage"
+        managed = False
+
+
+class DocumentModelForm(forms.ModelForm):
+    file = DirectUploadField(max_size=200_000, upload_to="docs/")
+
+    class Meta:
+        model = Document
+        fields = ["file"]
+
+
+@pytest.fixture(params=["moto", pytest.param("seaweedfs", marks=pytest.mark.integration)])
+def s3(request, settings):
+    if request.param == "seaweedfs":
+        server = Server("seaweedfs", request.getfixturevalue("seaweedfs").endpoint, *ADMIN)
+    else:
+        server = Server("moto", request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
+    with server.bucket("direct") as bucket, override_settings(ROOT_URLCONF=__name__):
+        settings.AWS_STORAGE_BUCKET_NAME = bucket
+        settings.AWS_S3_REGION_NAME = "eu-central-1"
+        settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = (
+            server.access_key,
+            server.secret_key,
+        )
+        settings.AWS_S3_ENDPOINT_URL = f"http://{server.endpoint}"
+        settings.AWS_LOCATION = "media"
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},
+        }
+        yield server, bucket
+
+
+def field_token(form_class=DocumentForm) -> str:
+    return form_class().fields["file"].limits.token()
+
+
+def call(view, payload, user=SIGNED_IN, csrf=True):
+    request = RequestFactory().post("/", data=json.dumps(payload), content_type="application/json")
+    request.user = user
+    if not csrf:
+        request._dont_enforce_csrf_checks = False
+    else:
+        request._dont_enforce_csrf_checks = True
+    response = view(request)
+    if response["Content-Type"] != "application/json":
+        return response.status_code, {}
+    return response.status_code, json.loads(response.content)
+
+
+def sign(name="사진 1.png", size=1000, type_="image/png", **kwargs):
+    return call(
+        views.sign, {"field": field_token(), "name": name, "size": size, "type": type_}, **kwargs
+    )
+
+
+def keys(server, bucket):
+    return sorted(
+        i["Key"] for i in server.client().list_objects_v2(Bucket=bucket).get("Contents") or []
+    )
+
+
+# -- the sign view refuses ----------------------------------------------------------------
+def test_signed_out_users_are_refused(s3):
+    assert sign(user=ANONYMOUS) == (403, {"error": "You are not allowed to upload files here."})
+
+
+def test_csrf_is_required(s3):
+    status, _ = sign(csrf=False)
+    assert status == 403
+
+
+def test_the_permission_hook_decides(s3, settings):
+    settings.SIGV4_STORAGE_UPLOAD_PERMISSION = "tests.test_direct_uploads.only_bob"
+    assert sign(user=SimpleNamespace(is_authenticated=True, username="eve"))[0] == 403
+    assert sign(user=SimpleNamespace(is_authenticated=False, username="bob"))[0] == 200
+
+
+def only_bob(request):
+    return request.user.username == "bob"
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        ({"field": "forged"}, "token is not valid"),
+        ({"size": 200_001}, "at most 200000"),
+        ({"size": 0}, "size is missing"),
+        ({"type": "text/html"}, "'text/html' are not allowed"),
+        ({"name": "x" * 1100 + ".png"}, "cannot be stored"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_reason(s3, payload, words):
+    body = {"field": field_token(), "name": "a.png", "size": 10, "type": "image/png", **payload}
+    status, answer = call(views.sign, body)
+    assert status == 400 and words in answer["error"], answer
+
+
+# -- a whole upload -----------------------------------------------------------------------------
+def test_a_small_file_is_posted_to_s3_and_the_form_stores_its_name(s3):
+    server, bucket = s3
+    body = b"\x89PNG" + os.urandom(500)
+    status, answer = sign(size=len(body))
+    assert status == 200 and answer["mode"] == "post"
+    assert post(answer, "사진 1.png", body)[0] in (200, 204)
+
+    form = DocumentModelForm(data={"file": answer["upload"]})
+    assert form.is_valid(), form.errors
+    name = form.cleaned_data["file"]
+    assert name.startswith("docs/") and name.endswith("/사진_1.png")
+    document = form.save(commit=False)
+    assert document.file.name == name
+    sent = []
+    document.file.storage.connection.meta.client.meta.events.register(
+        "before-send.s3", lambda request, **_: sent.append(request.method)
+    )
+    Document._meta.get_field("file").pre_save(document, add=True)  # what save() runs
+    assert sent == []  # stored as it is: no upload again
+    with document.file.open() as f:
+        assert f.read() == body
+    assert keys(server, bucket) == [f"media/{name}"]
+
+
+def test_a_large_file_goes_in_parts(s3):
+    server, bucket = s3
+    body = os.urandom(9 * 1024 * 1024)
+    status, answer = call(
+        views.sign,
+        {
+            "field": field_token(AvatarForm),
+            "name": "big.bin",
+            "size": len(body),
+            "type": "application/x",
+        },
+    )
+    assert status == 200 and answer["mode"] == "multipart"
+    size = answer["part_size"]
+    parts = [
+        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
+    ]
+    assert call(views.complete, {"upload": answer["upload"], "parts": parts})[0] == 200
+
+    form = AvatarForm(data={"file": answer["upload"]})
+    assert form.is_valid(), form.errors
+    key = f"media/{form.cleaned_data['file']}"
+    assert server.client().get_object(Bucket=bucket, Key=key)["Body"].read() == body
+
+
+def test_an_aborted_upload_leaves_nothing(s3):
+    server, bucket = s3
+    status, answer = call(
+        views.sign,
+        {
+            "field": field_token(AvatarForm),
+            "name": "big.bin",
+            "size": 9 * 1024 * 1024,
+            "type": "x/y",
+        },
+    )
+    put(answer["urls"][0], os.urandom(answer["part_size"]))
+    assert call(views.abort, {"upload": answer["upload"]})[0] == 200
+    assert not server.client().list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert call(views.abort, {"upload": answer["upload"]}, user=ANONYMOUS)[0] == 403
+
+
+# -- what the form refuses ----------------------------------------------------------------------
+def test_a_forged_token_is_refused(s3):
+    form = DocumentForm(data={"file": signing.dumps({"name": "docs/x.png"}, salt="other")})
+    assert not form.is_valid()
+    assert "not valid" in str(form.errors)
+
+
+def test_an_expired_token_is_refused(s3, monkeypatch):
+    _, answer = sign()
+    import time
+
+    later = time.time() + 3600 + 86400 + 10
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    form = DocumentForm(data={"file": answer["upload"]})
+    assert not form.is_valid() and "expired" in str(form.errors)
+
+
+def test_a_token_of_another_field_is_refused(s3):
+    server, bucket = s3
+    _, answer = sign(size=5)
+    post(answer, "a.png", b"\x89PNG\n")
+    form = AvatarForm(data={"file": answer["upload"]})
+    assert not form.is_valid() and "another field" in str(form.errors)
+
+
+def test_a_file_that_never_arrived_is_refused(s3):
+    _, answer = sign()
+    form = DocumentForm(data={"file": answer["upload"]})
+    assert not form.is_valid() and "did not arrive" in str(form.errors)
+
+
+def test_an_object_over_the_limit_is_refused_and_deleted(s3):
+    """A server that does not enforce the policy (moto) lets it through: the form does not."""
+    server, bucket = s3
+    _, answer = sign(size=10)
+    from sigv4_storage.uploads import Upload
+
+    name = Upload.from_token(answer["upload"], max_age=60).name
+    server.client().put_object(
+        Bucket=bucket, Key=f"media/{name}", Body=os.urandom(200_001), ContentType="image/png"
+    )
+    form = DocumentForm(data={"file": answer["upload"]})
+    assert not form.is_valid() and "not allowed" in str(form.errors)
+    assert keys(server, bucket) == []
+
+
+def test_the_widget_renders_its_urls_and_limits(s3):
+    html = str(DocumentForm()["file"])
+    assert 'data-sign-url="/s3/uploads/sign/"' in html
+    assert 'accept="image/*,text/plain"' in html
+    assert 'type="hidden" name="file"' in html
+    assert "direct-upload.js" in str(DocumentForm().media)
+
+
+def test_without_the_urlconf_the_error_says_what_to_add(settings, no_network):
+    settings.ROOT_URLCONF = "tests.urls_without_uploads"
+    settings.AWS_STORAGE_BUCKET_NAME = "b"
+    settings.AWS_S3_REGION_NAME = "eu-central-1"
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match='include\\("sigv4_storage.urls"\\)'):
+        str(DocumentForm()["file"])
+
+
+def test_the_javascript_is_plain_and_local():
+    from pathlib import Path
+
+    import sigv4_storage
+
+    script = Path(sigv4_storage.__file__).parent / "static" / "sigv4_storage" / "direct-upload.js"
+    text = script.read_text()
+    code = text.split("*/", 1)[1]
+    assert "X-CSRFToken" in code and "import " not in code and "http" not in code
