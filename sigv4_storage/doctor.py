@@ -117,12 +117,14 @@ class Doctor:
         alias: str,
         *,
         write: bool = False,
+        origin: str | None = None,
         clock: Callable[[], float] = time.time,
         http_get: Callable[[str], tuple[int, bytes]] = fetch,
     ) -> None:
         self.storage = storage
         self.alias = alias
         self.write = write
+        self.origin = origin
         self.clock = clock
         self.http_get = http_get
         self.probe_name = f"s3doctor-probe/{uuid.uuid4().hex}.txt"
@@ -161,6 +163,8 @@ class Doctor:
                 add(Finding("write", SKIP, "skipped: requests are refused"))
             return report
         add(self.presigned_url() if self.presigned else self.public_read())
+        if self.origin:
+            add(self.cors(self.origin))
         if self.write:
             add(self.write_probe())
             add(self.atomic_create())
@@ -436,6 +440,52 @@ class Doctor:
                 with contextlib.suppress(ClientError, BotoCoreError):
                     storage.delete(self.probe_name)
 
+    def cors(self, origin: str) -> Finding:
+        """Can a page on ``origin`` upload straight to the bucket (``presigned_post``
+        with POST, multipart parts with PUT, reading each part's ETag)?"""
+        name = "CORS"
+        s3 = self.storage.s3_config
+        root = s3.public_bucket_url
+        targets = {
+            "POST": root if s3.addressing_style == "path" else root + "/",
+            "PUT": self.storage.object_url(self.probe_name).split("?", 1)[0],
+        }
+        refused = []
+        for method, url in targets.items():
+            try:
+                answer = preflight(url, origin, method)
+            except OSError as error:
+                return Finding(name, FAIL, f"cannot send a preflight to {url}: {error}")
+            allowed_origin = answer.get("access-control-allow-origin", "")
+            methods = {
+                m.strip() for m in answer.get("access-control-allow-methods", "").upper().split(",")
+            }
+            if allowed_origin not in (origin, "*") or not methods & {method, "*"}:
+                refused.append(method)
+        fix = f"Set this bucket CORS configuration (PutBucketCors): {cors_rule(origin)}"
+        if refused:
+            return Finding(
+                name, FAIL, f"{origin} may not {' or '.join(refused)} to the bucket", fix
+            )
+        try:
+            rules = self.storage.connection.meta.client.get_bucket_cors(
+                Bucket=self.storage.bucket_name
+            )["CORSRules"]
+        except (ClientError, BotoCoreError):
+            return Finding(name, OK, f"{origin} may POST and PUT (the rules themselves unread)")
+        exposed = any(
+            "etag" in (h.lower() for h in rule.get("ExposeHeaders", [])) for rule in rules
+        )
+        if not exposed:
+            return Finding(
+                name,
+                WARN,
+                f"{origin} may POST and PUT, but no rule exposes ETag: multipart uploads "
+                "from the browser cannot read their parts' ETags",
+                fix,
+            )
+        return Finding(name, OK, f"{origin} may POST and PUT, and read ETags")
+
     def atomic_create(self) -> Finding:
         """Does the server refuse a second create of one name (``If-None-Match: *``)?
 
@@ -467,6 +517,37 @@ class Doctor:
         finally:
             with contextlib.suppress(ClientError, BotoCoreError):
                 client.delete_object(Bucket=storage.bucket_name, Key=key)
+
+
+def cors_rule(origin: str) -> str:
+    """The bucket CORS rule direct browser uploads from ``origin`` need."""
+    rule = {
+        "AllowedOrigins": [origin],
+        "AllowedMethods": ["POST", "PUT"],
+        "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag"],
+        "MaxAgeSeconds": 3600,
+    }
+    return json.dumps({"CORSRules": [rule]})
+
+
+def preflight(url: str, origin: str, method: str, timeout: float = 15) -> dict[str, str]:
+    """A browser's CORS preflight (OPTIONS); the answer's headers, lower-cased
+    (empty when refused)."""
+    request = urllib.request.Request(
+        url,
+        method="OPTIONS",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return {k.lower(): v for k, v in response.headers.items()}
+    except urllib.error.HTTPError:
+        return {}
 
 
 def public_read_policy(partition: str, bucket: str, prefix: str) -> str:

@@ -378,3 +378,27 @@ def test_a_bucket_made_by_the_write_probe_is_explained(server, settings):
         client = server.client()
         if "made-by-the-probe" in [b["Name"] for b in client.list_buckets()["Buckets"]]:
             remove_bucket(client, "made-by-the-probe")
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS, indirect=True)
+def test_cors_for_direct_uploads(server, fresh_storages):
+    """--origin: a preflight for POST and PUT as a browser sends it, then the ETag rule."""
+    site = "https://www.example.com"
+    bucket = fresh_storages["default"].bucket_name
+    other = {
+        "CORSRules": [{"AllowedOrigins": ["https://other.example"], "AllowedMethods": ["GET"]}]
+    }
+    server.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=other)
+    code, output = doctor("--origin", site, "--json")
+    found, data = statuses(output)
+    assert found["CORS"] == FAIL and code == 1
+    cors = next(c for c in data["checks"] if c["name"] == "CORS")
+    rule = json.loads(cors["fix"].split("(PutBucketCors): ", 1)[1])
+
+    server.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=rule)
+    code, output = doctor("--origin", site, "--json")
+    found, _ = statuses(output)
+    assert found["CORS"] == OK and code == 0, output
+
+    code, output = doctor("--origin", "https://elsewhere.example", "--json")
+    assert statuses(output)[0]["CORS"] == FAIL

@@ -40,6 +40,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--legacy", action="store_true", help="print the modern STORAGES dict and exit"
         )
+        parser.add_argument(
+            "--origin",
+            help="a site origin (https://www.example.com): check the bucket's CORS lets it "
+            "upload directly (POST, PUT, ETag exposed)",
+        )
 
     def handle(
         self,
@@ -49,6 +54,7 @@ class Command(BaseCommand):
         write: bool,
         as_json: bool,
         legacy: bool,
+        origin: str | None = None,
         **_: Any,
     ) -> None:
         if legacy:
@@ -65,7 +71,7 @@ class Command(BaseCommand):
             storage = self._storage(name, as_json=as_json)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                report = Doctor(storage, name, write=write).run()
+                report = Doctor(storage, name, write=write, origin=origin).run()
             report.notes.extend(str(w.message) for w in caught)
             reports.append(report)
         if as_json:
