@@ -36,8 +36,9 @@ VENV = ROOT / ".venv-demo"
 REGION = "ap-northeast-2"
 
 
-def ensure_dependencies() -> None:
-    """Re-run inside .venv-demo unless Django, moto and the package import here."""
+def ensure_dependencies(script: Path | None = None) -> None:
+    """Re-run ``script`` (this file by default) inside .venv-demo unless Django,
+    moto and the package import here."""
     try:
         import django  # noqa: F401
         import moto.server  # noqa: F401
@@ -60,7 +61,8 @@ def ensure_dependencies() -> None:
     )
     if install.returncode != 0:
         sys.exit(f"run.py: installing the demo's dependencies failed:\n{install.stderr}")
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+    script = script or Path(__file__).resolve()
+    os.execv(str(python), [str(python), str(script), *sys.argv[1:]])
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ import signal
 import struct
 import subprocess
 import sys
+import time
 import urllib.request
 import zlib
 from pathlib import Path
@@ -176,3 +177,92 @@ def test_browser_upload_list_download(demo_server, browser, tmp_path):
         assert response.read() == image
     browser.get(href)  # following the link in the browser works too
     assert "AccessDenied" not in browser.page_source and "NoSuchKey" not in browser.page_source
+
+
+def manage(tmp_path, *args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT / "example_project",
+        env=demo_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_manage_py_s3doctor_and_shell_on_the_embedded_server(tmp_path):
+    done = manage(tmp_path, "s3doctor", "--write")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "s3doctor: all checks passed" in done.stdout
+    done = manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "from django.core.files.storage import default_storage as s; "
+        "from django.core.files.base import ContentFile; "
+        "print(s.open(s.save('셸.txt', ContentFile(b'hi'))).read())",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "b'hi'" in done.stdout
+
+
+def test_manage_py_runserver_serves_the_site(tmp_path):
+    port = str(__import__("socket").create_server(("127.0.0.1", 0)).getsockname()[1])
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", port],
+        cwd=ROOT / "example_project",
+        env=demo_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        page = ""
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/direct/", timeout=5) as r:
+                    page = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert "data-sigv4-upload" in page, page[:500]
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_browser_direct_upload_to_s3(demo_server, browser, tmp_path):
+    """The large-file page: the browser sends the file straight to S3, then saves the token."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    body = ("직접 업로드 " * 20000).encode()  # about 320 KB
+    path = tmp_path / "큰 파일 보고서.txt"
+    path.write_bytes(body)
+    browser.get(demo_server + "direct/")
+    browser.find_element(By.CSS_SELECTOR, "[data-sigv4-upload] input[type=file]").send_keys(
+        str(path)
+    )
+    widget = browser.find_element(By.CSS_SELECTOR, "[data-sigv4-upload]")
+    WebDriverWait(browser, 30).until(
+        lambda _: widget.get_attribute("data-state") in ("done", "failed")
+    )
+    status = browser.find_element(By.CSS_SELECTOR, ".sigv4-upload-status").text
+    assert widget.get_attribute("data-state") == "done", status
+    assert (
+        browser.execute_script("return arguments[0].querySelector('progress').value", widget) == 100
+    )
+    browser.find_element(By.CSS_SELECTOR, "#direct-form button").click()
+
+    link = browser.find_element(By.CSS_SELECTOR, "#uploads a.download")
+    assert link.text == "큰_파일_보고서.txt"
+    href = link.get_attribute("href")
+    assert "X-Amz-Signature=" in href
+    with urllib.request.urlopen(href, timeout=10) as response:
+        assert response.read() == body
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "example-direct.png"))

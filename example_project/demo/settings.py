@@ -42,6 +42,7 @@ DATABASES = {
 }
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SIGV4_STORAGE_UPLOAD_PERMISSION = "demo.views.loopback_visitors"  # no accounts here
 STATIC_URL = "/static/"  # the storage's url() gives the S3 URL; this is a fallback prefix
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
