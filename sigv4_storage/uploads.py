@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
-from django.core.files.storage import storages
+from django.core.files.storage import InvalidStorageError, storages
 from django.utils.module_loading import import_string
 
 from .storage import SigV4S3Storage
@@ -34,6 +34,8 @@ FIELD_SALT = "sigv4_storage.uploads.field"
 UPLOAD_SALT = "sigv4_storage.uploads.upload"
 #: ``settings.SIGV4_STORAGE_UPLOAD_PERMISSION``: a dotted path to ``f(request) -> bool``.
 PERMISSION_SETTING = "SIGV4_STORAGE_UPLOAD_PERMISSION"
+#: Seconds an upload token stays good after its URLs expire: time to submit the form.
+SUBMIT_WITHIN = 86400
 
 
 class UploadRefused(Exception):
@@ -93,8 +95,13 @@ class Upload:
         return signing.dumps(data, salt=UPLOAD_SALT, compress=True)
 
     @classmethod
-    def from_token(cls, token: Any, max_age: int) -> Upload:
+    def from_token(cls, token: Any) -> Upload:
+        """The upload a token stands for, if it is genuine and younger than its
+        storage's URLs plus a day to submit the form."""
         try:
+            alias = signing.loads(str(token), salt=UPLOAD_SALT)["limits"]["storage"]
+            storage = storage_for(Limits(alias, "", 1))
+            max_age = storage.querystring_expire + SUBMIT_WITHIN
             data = signing.loads(str(token), salt=UPLOAD_SALT, max_age=max_age)
             limits = data["limits"]
             return cls(
@@ -109,7 +116,7 @@ class Upload:
             )
         except signing.SignatureExpired:
             raise UploadRefused("This upload has expired: choose the file again.") from None
-        except (signing.BadSignature, KeyError, TypeError, ValueError):
+        except (signing.BadSignature, KeyError, TypeError, ValueError, InvalidStorageError):
             raise UploadRefused(
                 "This upload's token is not valid: choose the file again."
             ) from None
@@ -179,7 +186,7 @@ def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]:
     check_permission(request)
-    upload = Upload.from_token(data.get("upload"), max_age=_max_age())
+    upload = Upload.from_token(data.get("upload"))
     if upload.upload_id is None:
         raise UploadRefused("This upload was not sent in parts.")
     storage = storage_for(upload.limits)
@@ -209,11 +216,6 @@ def abort(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     return {"aborted": True}
 
 
-def _max_age() -> int:
-    """Upload tokens live as long as the URLs they came with, and a day more to submit."""
-    return int(getattr(settings, "AWS_QUERYSTRING_EXPIRE", 3600) or 3600) + 86400
-
-
 def stored_name(token: Any, limits: Limits) -> str:
     """The name a submitted upload token stands for, after checking the object.
 
@@ -221,7 +223,7 @@ def stored_name(token: Any, limits: Limits) -> str:
     within ``max_size``, with an allowed type. An object over the limit or of
     another type is deleted.
     """
-    upload = Upload.from_token(token, max_age=_max_age())
+    upload = Upload.from_token(token)
     if (upload.limits.storage, upload.limits.upload_to) != (limits.storage, limits.upload_to):
         raise UploadRefused("This upload was made for another field.")
     if not upload.name.startswith(limits.upload_to):

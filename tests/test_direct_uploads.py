@@ -245,7 +245,7 @@ def test_an_object_over_the_limit_is_refused_and_deleted(s3):
     _, answer = sign(size=10)
     from sigv4_storage.uploads import Upload
 
-    name = Upload.from_token(answer["upload"], max_age=60).name
+    name = Upload.from_token(answer["upload"]).name
     server.client().put_object(
         Bucket=bucket, Key=f"media/{name}", Body=os.urandom(200_001), ContentType="image/png"
     )
