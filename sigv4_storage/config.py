@@ -71,6 +71,13 @@ class S3Config:
         return self.signature_version == "s3v4" and self.signing_name == "s3"
 
     @property
+    def post_url(self) -> str:
+        """Where a browser POSTs a presigned form: the bucket's public root, as
+        botocore's ``generate_presigned_post`` gives it."""
+        root = self.public_bucket_url
+        return root if self.addressing_style == "path" else root + "/"
+
+    @property
     def custom_endpoint(self) -> bool:
         return self.partition is None
 

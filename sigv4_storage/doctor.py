@@ -444,10 +444,8 @@ class Doctor:
         """Can a page on ``origin`` upload straight to the bucket (``presigned_post``
         with POST, multipart parts with PUT, reading each part's ETag)?"""
         name = "CORS"
-        s3 = self.storage.s3_config
-        root = s3.public_bucket_url
         targets = {
-            "POST": root if s3.addressing_style == "path" else root + "/",
+            "POST": self.storage.s3_config.post_url,
             "PUT": self.storage.object_url(self.probe_name).split("?", 1)[0],
         }
         refused = []

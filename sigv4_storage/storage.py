@@ -428,8 +428,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             region=s3.signing_region,
             expires=expire,
         )
-        root = s3.public_bucket_url
-        return {"url": root if s3.addressing_style == "path" else root + "/", "fields": signed}
+        return {"url": s3.post_url, "fields": signed}
 
     # -- direct uploads of large files: multipart, driven by the server --------------
     def start_multipart_upload(

@@ -352,3 +352,21 @@ def nginx(binary: str, upstream: str) -> Iterator[Nginx]:
         yield proxy
     finally:
         proxy.stop()
+
+
+def connect(request, kind: str) -> Server:
+    """The session's moto server or SeaweedFS (``kind``), from a test's fixtures."""
+    if kind == "seaweedfs":
+        return Server(kind, request.getfixturevalue("seaweedfs").endpoint, *ADMIN)
+    from tests.util import ACCESS_KEY, SECRET_KEY
+
+    return Server("moto", request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
+
+
+def use_bucket(settings, server: Server, bucket: str, endpoint: str | None = None) -> None:
+    """Settings that reach ``bucket`` on ``server`` (through ``endpoint``: a proxy)."""
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_S3_REGION_NAME = "eu-central-1"
+    settings.AWS_ACCESS_KEY_ID = server.access_key
+    settings.AWS_SECRET_ACCESS_KEY = server.secret_key
+    settings.AWS_S3_ENDPOINT_URL = f"http://{endpoint or server.endpoint}"

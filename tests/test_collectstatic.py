@@ -22,8 +22,8 @@ from django.core.management.base import CommandError
 
 from sigv4_storage import collect
 from tests.faults import FaultProxy, Rule
-from tests.servers import ADMIN, Server
-from tests.util import ACCESS_KEY, SECRET_KEY, bucket_contents, local_manifest_collect, static_tree
+from tests.servers import Server, connect, use_bucket
+from tests.util import bucket_contents, local_manifest_collect, static_tree
 
 MANIFEST = "sigv4_storage.SigV4ManifestStaticStorage"
 
@@ -73,23 +73,16 @@ class Site:
     params=[pytest.param("moto"), pytest.param("seaweedfs", marks=pytest.mark.integration)]
 )
 def site(request, settings, tmp_path):
-    if request.param == "seaweedfs":
-        server = Server("seaweedfs", request.getfixturevalue("seaweedfs").endpoint, *ADMIN)
-    else:
-        server = Server("moto", request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
+    server = connect(request, request.param)
     proxy = FaultProxy(server.endpoint)
     proxy.start()
     source = static_tree(tmp_path / "src", files=30)
     with server.bucket("static") as bucket:
-        settings.AWS_STORAGE_BUCKET_NAME = bucket
-        settings.AWS_S3_REGION_NAME = "eu-central-1"
-        settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = (
-            server.access_key,
-            server.secret_key,
-        )
-        settings.AWS_S3_ENDPOINT_URL = f"http://{proxy.endpoint}"
+        use_bucket(settings, server, bucket, endpoint=proxy.endpoint)
         settings.AWS_LOCATION = "static"
         settings.STATICFILES_DIRS = [str(source)]
+        # The tree alone (not the apps' own static files, such as our direct-upload.js).
+        settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
         settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST}}
         yield Site(server, proxy, bucket, source, settings, tmp_path)
     proxy.stop()

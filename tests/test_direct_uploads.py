@@ -20,8 +20,8 @@ from django.urls import include, path
 
 from sigv4_storage import views
 from sigv4_storage.forms import DirectUploadField
-from tests.servers import ADMIN, Server
-from tests.util import ACCESS_KEY, SECRET_KEY, post, put
+from tests.servers import connect, use_bucket
+from tests.util import post, put
 
 urlpatterns = [path("s3/", include("sigv4_storage.urls"))]
 SIGNED_IN = SimpleNamespace(is_authenticated=True)
@@ -56,18 +56,9 @@ class DocumentModelForm(forms.ModelForm):
 
 @pytest.fixture(params=["moto", pytest.param("seaweedfs", marks=pytest.mark.integration)])
 def s3(request, settings):
-    if request.param == "seaweedfs":
-        server = Server("seaweedfs", request.getfixturevalue("seaweedfs").endpoint, *ADMIN)
-    else:
-        server = Server("moto", request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
+    server = connect(request, request.param)
     with server.bucket("direct") as bucket, override_settings(ROOT_URLCONF=__name__):
-        settings.AWS_STORAGE_BUCKET_NAME = bucket
-        settings.AWS_S3_REGION_NAME = "eu-central-1"
-        settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = (
-            server.access_key,
-            server.secret_key,
-        )
-        settings.AWS_S3_ENDPOINT_URL = f"http://{server.endpoint}"
+        use_bucket(settings, server, bucket)
         settings.AWS_LOCATION = "media"
         settings.STORAGES = {
             **settings.STORAGES,

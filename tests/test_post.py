@@ -16,7 +16,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage
-from tests.servers import Server
+from tests.servers import connect, use_bucket
 from tests.util import SECRET_KEY, post, put
 
 CASES = [
@@ -88,16 +88,10 @@ def test_refusals_before_any_request(settings, credentials, no_network):
 
 # -- on a server that enforces the policy ------------------------------------------------
 @pytest.fixture
-def weed(settings, seaweedfs):
-    server = Server("seaweedfs", seaweedfs.endpoint, *__import__("tests.servers").servers.ADMIN)
+def weed(request, settings):
+    server = connect(request, "seaweedfs")
     with server.bucket("post") as bucket:
-        settings.AWS_STORAGE_BUCKET_NAME = bucket
-        settings.AWS_S3_REGION_NAME = "eu-central-1"
-        settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = (
-            server.access_key,
-            server.secret_key,
-        )
-        settings.AWS_S3_ENDPOINT_URL = f"http://{server.endpoint}"
+        use_bucket(settings, server, bucket)
         yield server, bucket
 
 
