@@ -3,7 +3,8 @@
 Every run goes through a counting proxy (``tests/faults.py``) in front of a
 real server, so request counts are what the server saw. The reference for
 the bucket's contents is Django's own ``ManifestStaticFilesStorage`` writing
-the same tree to local disk.
+the same tree to local disk. The core cases run on moto server in every
+environment; every case runs on moto server and SeaweedFS in ``integration``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from tests.servers import Server, connect, use_bucket
 from tests.util import bucket_contents, local_manifest_collect, static_tree
 
 MANIFEST = "sigv4_storage.SigV4ManifestStaticStorage"
+#: The longer scenarios run once (tox env ``integration``), not in every matrix env.
+ONCE = pytest.mark.integration
 
 
 @dataclass
@@ -114,6 +117,7 @@ def test_an_unchanged_deploy_after_a_fresh_checkout_sends_no_write(site):
     assert site.stored() == site.expected()
 
 
+@ONCE
 def test_one_changed_css_uploads_only_the_files_whose_bytes_changed_and_the_manifest(site):
     site.collectstatic()
     before = site.expected("before")
@@ -140,6 +144,7 @@ def test_the_manifest_is_uploaded_after_every_file_it_names(site):
     assert puts[-1].split("?")[0].endswith("/static/staticfiles.json")
 
 
+@ONCE
 def test_a_failed_upload_keeps_the_previous_manifest_live(site):
     site.collectstatic()
     live = site.stored()
@@ -161,6 +166,7 @@ def test_a_failed_upload_keeps_the_previous_manifest_live(site):
     assert site.requests("DELETE") == []
 
 
+@ONCE
 def test_dry_run_writes_nothing(site):
     site.collectstatic()
     (site.source / "css" / "base.css").write_text("body { color: green; }\n")
@@ -173,6 +179,7 @@ def test_dry_run_writes_nothing(site):
     assert site.stored() == before
 
 
+@ONCE
 def test_clear_leaves_exactly_what_a_fresh_run_writes_and_deletes_last(site):
     site.collectstatic()
     site.server.client().put_object(Bucket=site.bucket, Key="static/old/stale.css", Body=b"x")
@@ -186,6 +193,7 @@ def test_clear_leaves_exactly_what_a_fresh_run_writes_and_deletes_last(site):
     assert [m for m in methods if m == "POST"] == ["POST"]
 
 
+@ONCE
 def test_no_post_process_and_ignore_behave_as_stock(site):
     site.collectstatic("--no-post-process", "--ignore", "*.js")
     stored = site.stored()
@@ -198,6 +206,7 @@ def test_no_post_process_and_ignore_behave_as_stock(site):
     assert "staticfiles.json" not in stored
 
 
+@ONCE
 def test_verbosity(site):
     assert site.collectstatic(verbosity=0) == ""
     site.fresh_checkout()
@@ -207,6 +216,7 @@ def test_verbosity(site):
     assert "Skipping 'css/base.css' (not modified)" in loud
 
 
+@ONCE
 def test_gzip_and_object_parameters_still_apply_and_reruns_match_the_gzipped_bytes(site):
     site.settings.AWS_IS_GZIPPED = True
     site.settings.AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "max-age=31536000"}
@@ -222,6 +232,7 @@ def test_gzip_and_object_parameters_still_apply_and_reruns_match_the_gzipped_byt
     assert site.requests("PUT") == []
 
 
+@ONCE
 def test_file_overwrite_false_keeps_the_manifests_own_name(site):
     site.settings.AWS_S3_FILE_OVERWRITE = False
     site.collectstatic()
@@ -327,6 +338,7 @@ def test_a_multipart_file_is_not_uploaded_again(site):
     assert site.requests("PUT") == [] and site.requests("POST") == []
 
 
+@ONCE
 def test_the_plain_static_storage_too(site):
     """No post-processing, no manifest: copies only, and an unchanged rerun writes nothing."""
     site.settings.STORAGES = {
