@@ -3,7 +3,8 @@
 
 Builds the sdist and the wheel (``python -m build``), checks them
 (``twine check``), installs the wheel into a new virtual environment with no
-access to this checkout, and runs ``manage.py check`` and ``s3doctor --help``
+access to this checkout, and runs ``manage.py check``, ``s3doctor --help``,
+``collectstatic --help`` (ours) and ``findstatic`` of the direct-upload script
 there against a small settings module. Fails on the first step that fails.
 
     python tests/package_check.py WORKDIR
@@ -22,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = """
 SECRET_KEY = "package-check"
 USE_TZ = True
-INSTALLED_APPS = ["django.contrib.staticfiles", "sigv4_storage"]
+INSTALLED_APPS = ["sigv4_storage", "django.contrib.staticfiles"]  # as the README says
 STATIC_URL = "/static/"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
 STORAGES = {
     "default": {
         "BACKEND": "sigv4_storage.SigV4S3Storage",
@@ -81,6 +83,24 @@ def main(workdir: str) -> int:
     helped = run(python, "-m", "django", "s3doctor", "--help", cwd=project, env=env)
     if "--write" not in helped or "--all" not in helped:
         sys.exit("package: s3doctor --help does not list its options")
+    helped = run(python, "-m", "django", "collectstatic", "--help", cwd=project, env=env)
+    if "--workers" not in helped:
+        sys.exit("package: collectstatic is not sigv4_storage's (no --workers)")
+    found = run(
+        python, "-m", "django", "findstatic", "sigv4_storage/direct-upload.js", cwd=project, env=env
+    )
+    if "direct-upload.js" not in found:
+        sys.exit("package: the wheel lacks sigv4_storage/static/sigv4_storage/direct-upload.js")
+    rendered = run(
+        python,
+        "-c",
+        "import django; django.setup(); from django.template.loader import get_template; "
+        "print(get_template('sigv4_storage/direct_upload_widget.html').origin.name)",
+        cwd=project,
+        env=env,
+    )
+    if "direct_upload_widget.html" not in rendered:
+        sys.exit("package: the wheel lacks the direct-upload widget's template")
     print(f"package: OK ({', '.join(built)})")
     return 0
 
