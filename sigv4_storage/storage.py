@@ -406,14 +406,13 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         signed here when the fast signer covers it."""
         self.settle_region()
         s3 = self.s3_config
-        credentials = self._shared(signed=True).credentials
-        if not s3.fast_signing or credentials is None:
+        frozen = self._fast_credentials()
+        if frozen is None:
             client = self._shared(signed=True, public=bool(s3.public_endpoint_url)).client
             post: dict[str, Any] = client.generate_presigned_post(
                 self.bucket_name, key, Fields=fields, Conditions=conditions, ExpiresIn=expire
             )
             return post
-        frozen = credentials.get_frozen_credentials()
         conditions = [*conditions, {"bucket": self.bucket_name}]
         if key.endswith("${filename}"):
             conditions.append(["starts-with", "$key", key[: -len("${filename}")]])
@@ -462,12 +461,12 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         part_size = multipart_part_size(size)
         count = -(-size // part_size)
         expires = self.querystring_expire if expire is None else expire
-        urls = [self._part_url(key, upload_id, n, expires) for n in range(1, count + 1)]
+        frozen = self._fast_credentials()  # once for every part
+        urls = [self._part_url(key, upload_id, n, expires, frozen) for n in range(1, count + 1)]
         return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
 
-    def _part_url(self, key: str, upload_id: str, number: int, expires: int) -> str:
-        credentials = self._shared(signed=True).credentials
-        if not self.s3_config.fast_signing or credentials is None:
+    def _part_url(self, key: str, upload_id: str, number: int, expires: int, frozen: Any) -> str:
+        if frozen is None:
             client = self._shared(signed=True, public=bool(self.s3_config.public_endpoint_url))
             url: str = client.client.generate_presigned_url(
                 "upload_part",
@@ -480,7 +479,6 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 ExpiresIn=expires,
             )
             return url
-        frozen = credentials.get_frozen_credentials()
         return self._bucket_root.presign(
             key,
             access_key=frozen.access_key,
@@ -499,21 +497,25 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         the object ``key``; returns its name in this storage. With
         ``file_overwrite=False`` S3 refuses it if ``key`` exists (``FileExistsError``)."""
         self._key_of_this_storage(key)
-        client = self.connection.meta.client
+        self.settle_region()
+        endpoint = self.s3_config.endpoint_url
+        # As save() creates new files: the create client adds If-None-Match (``creates``).
+        conditional = not self.file_overwrite and creates.supported(endpoint)
         ordered = [{"PartNumber": int(n), "ETag": str(etag)} for n, etag in sorted(parts)]
-        extra = {} if self.file_overwrite else {"IfNoneMatch": "*"}
         try:
-            client.complete_multipart_upload(
+            self._shared(signed=True, create=conditional).client.complete_multipart_upload(
                 Bucket=self.bucket_name,
                 Key=key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": ordered},
-                **extra,
             )
         except ClientError as error:
             outcome = creates.classify(error, key)
             if isinstance(outcome, creates.NameTaken):
                 raise FileExistsError(f"sigv4_storage: {key!r} exists already.") from None
+            if isinstance(outcome, creates.ConditionalWritesUnsupported):
+                creates.mark_unsupported(endpoint, str(outcome))
+                return self.complete_multipart_upload(key, upload_id, parts)
             raise
         return key[len(self._key_prefix or "") :]
 
@@ -579,10 +581,9 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 return None
             query.append((QUERY_PARAMETERS[param], str(value)))
         self.settle_region()
-        credentials = self._shared(signed=True).credentials
-        if credentials is None:
+        frozen = self._fast_credentials()
+        if frozen is None:
             return None  # botocore raises its own NoCredentialsError
-        frozen = credentials.get_frozen_credentials()  # refreshes when due
         return self._bucket_root.presign(
             self.s3_key(name),
             access_key=frozen.access_key,
@@ -593,6 +594,15 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             method=(http_method or "GET").upper(),
             query=query,
         )
+
+    def _fast_credentials(self) -> Any:
+        """The credentials the fast signer signs with, frozen (refreshed when due),
+        or None when botocore must sign: SigV4A or another signing name, or no
+        credentials found (botocore then raises its own ``NoCredentialsError``)."""
+        if not self.s3_config.fast_signing:
+            return None
+        credentials = self._shared(signed=True).credentials
+        return None if credentials is None else credentials.get_frozen_credentials()
 
     def s3_key(self, name: Any) -> str:
         """The S3 key of the file ``name``: under the storage's ``location``, checked

@@ -232,3 +232,21 @@ def test_keys_of_another_storage_are_refused(settings, credentials, no_network):
             storage.complete_multipart_upload(key, "id", [(1, '"etag"')])
         with pytest.raises(SuspiciousOperation):
             storage.abort_multipart_upload(key, "id")
+
+
+@pytest.mark.integration
+def test_a_completion_never_replaces_a_file_with_file_overwrite_off(weed):
+    server, bucket = weed
+    storage = SigV4S3Storage(file_overwrite=False)
+    storage.save("taken.bin", ContentFile(b"first"))
+    started = storage.start_multipart_upload("taken.bin", size=6 * 1024**2)
+    parts = [(1, put(started["urls"][0], os.urandom(6 * 1024**2))[1])]
+
+    with pytest.raises(FileExistsError, match="taken.bin"):
+        storage.complete_multipart_upload(started["key"], started["upload_id"], parts)
+
+    with storage.open("taken.bin") as f:
+        assert f.read() == b"first"
+    overwriting = SigV4S3Storage(file_overwrite=True)
+    overwriting.complete_multipart_upload(started["key"], started["upload_id"], parts)
+    assert overwriting.size("taken.bin") == 6 * 1024**2
