@@ -67,15 +67,19 @@ class Limits:
         return signing.dumps(asdict(self), salt=FIELD_SALT, compress=True)
 
     @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Limits:
+        """The limits ``asdict()`` gave, back (KeyError, TypeError, ValueError when not)."""
+        return cls(
+            storage=data["storage"],
+            upload_to=data["upload_to"],
+            max_size=int(data["max_size"]),
+            content_types=tuple(data["content_types"]),
+        )
+
+    @classmethod
     def from_token(cls, token: Any) -> Limits:
         try:
-            data = signing.loads(str(token), salt=FIELD_SALT)
-            return cls(
-                storage=data["storage"],
-                upload_to=data["upload_to"],
-                max_size=int(data["max_size"]),
-                content_types=tuple(data["content_types"]),
-            )
+            return cls.from_data(signing.loads(str(token), salt=FIELD_SALT))
         except (signing.BadSignature, KeyError, TypeError, ValueError):
             raise UploadRefused(
                 "This upload field's token is not valid: reload the page."
@@ -99,21 +103,11 @@ class Upload:
         """The upload a token stands for, if it is genuine and younger than its
         storage's URLs plus a day to submit the form."""
         try:
+            # Its age limit is its storage's, named inside it: read it, then check the age.
             alias = signing.loads(str(token), salt=UPLOAD_SALT)["limits"]["storage"]
-            storage = storage_for(Limits(alias, "", 1))
-            max_age = storage.querystring_expire + SUBMIT_WITHIN
+            max_age = storage_for(alias).querystring_expire + SUBMIT_WITHIN
             data = signing.loads(str(token), salt=UPLOAD_SALT, max_age=max_age)
-            limits = data["limits"]
-            return cls(
-                Limits(
-                    limits["storage"],
-                    limits["upload_to"],
-                    int(limits["max_size"]),
-                    tuple(limits["content_types"]),
-                ),
-                data["name"],
-                data["upload_id"],
-            )
+            return cls(Limits.from_data(data["limits"]), data["name"], data["upload_id"])
         except signing.SignatureExpired:
             raise UploadRefused("This upload has expired: choose the file again.") from None
         except (signing.BadSignature, KeyError, TypeError, ValueError, InvalidStorageError):
@@ -122,11 +116,11 @@ class Upload:
             ) from None
 
 
-def storage_for(limits: Limits) -> SigV4S3Storage:
-    storage = storages[limits.storage]
+def storage_for(alias: str) -> SigV4S3Storage:
+    storage = storages[alias]
     if not isinstance(storage, SigV4S3Storage):
         raise ImproperlyConfigured(
-            f"sigv4_storage: direct uploads need STORAGES[{limits.storage!r}] to be a "
+            f"sigv4_storage: direct uploads need STORAGES[{alias!r}] to be a "
             f"sigv4_storage class, not {type(storage).__name__}."
         )
     return storage
@@ -164,7 +158,7 @@ def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
         raise UploadRefused(
             f"Files of type {content_type or 'unknown'!r} are not allowed ({allowed})."
         )
-    storage = storage_for(limits)
+    storage = storage_for(limits.storage)
     filename = storage.get_valid_name(str(data.get("name") or "file").rsplit("/", 1)[-1])
     name = f"{limits.upload_to}{uuid.uuid4().hex}/{filename}"
     try:
@@ -189,7 +183,7 @@ def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]
     upload = Upload.from_token(data.get("upload"))
     if upload.upload_id is None:
         raise UploadRefused("This upload was not sent in parts.")
-    storage = storage_for(upload.limits)
+    storage = storage_for(upload.limits.storage)
     return upload, storage
 
 
@@ -228,7 +222,7 @@ def stored_name(token: Any, limits: Limits) -> str:
         raise UploadRefused("This upload was made for another field.")
     if not upload.name.startswith(limits.upload_to):
         raise UploadRefused("This upload is outside the field's folder.")
-    storage = storage_for(limits)
+    storage = storage_for(limits.storage)
     key = storage.s3_key(upload.name)
     try:
         head = storage.connection.meta.client.head_object(Bucket=storage.bucket_name, Key=key)
