@@ -29,6 +29,7 @@ from django.core.files.base import ContentFile
 from . import creates, discovery
 from .errors import HINTS
 from .names import location_prefix
+from .signer import BucketURL
 from .storage import SigV4S3Storage
 
 #: SigV4 refuses requests whose clock is more than 15 minutes off the server's.
@@ -444,9 +445,10 @@ class Doctor:
         """Can a page on ``origin`` upload straight to the bucket (``presigned_post``
         with POST, multipart parts with PUT, reading each part's ETag)?"""
         name = "CORS"
-        targets = {
-            "POST": self.storage.s3_config.post_url,
-            "PUT": self.storage.object_url(self.probe_name).split("?", 1)[0],
+        s3 = self.storage.s3_config
+        targets = {  # where forms POST, and where part URLs PUT (never a custom domain)
+            "POST": s3.post_url,
+            "PUT": BucketURL(s3.public_bucket_url).public(self.storage.s3_key(self.probe_name)),
         }
         refused = []
         for method, url in targets.items():
