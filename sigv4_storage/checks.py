@@ -60,18 +60,18 @@ def configured_storages() -> Iterator[Configured]:
 @register()
 def check_storages(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = list(legacy_settings_ignored())
-    for storage in configured_storages():
+    storages = list(configured_storages())
+    for storage in storages:
         messages.extend(_check_storage(storage))
-    messages.extend(_collectstatic_is_ours())
+    messages.extend(_collectstatic_is_ours(storages))
     return messages
 
 
-def _collectstatic_is_ours() -> list[CheckMessage]:
+def _collectstatic_is_ours(storages: list[Configured]) -> list[CheckMessage]:
     """W006: our staticfiles storage, but another app's collectstatic wins."""
     from django.core.management import get_commands
 
-    static = (getattr(settings, "STORAGES", None) or {}).get("staticfiles") or {}
-    if not isinstance(static, dict) or our_class(static.get("BACKEND")) is None:
+    if not any(storage.alias == "staticfiles" for storage in storages):
         return []
     app = get_commands().get("collectstatic")
     if app in (None, "sigv4_storage"):
