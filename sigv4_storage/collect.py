@@ -134,6 +134,21 @@ class Run:
         self.requests = 0
         self._lock = threading.Lock()
 
+    @contextmanager
+    def counting_requests(self) -> Iterator[None]:
+        """Count the requests the storage's client sends while the block runs."""
+
+        def count(**_: Any) -> None:
+            with self._lock:
+                self.requests += 1
+
+        events = self.storage.connection.meta.client.meta.events
+        events.register("before-send.s3", count, unique_id="sigv4_storage.collect")
+        try:
+            yield
+        finally:
+            events.unregister("before-send.s3", unique_id="sigv4_storage.collect")
+
     # -- what the storage asks while the run is on ------------------------------------
     def load_listing(self) -> None:
         """One paginated ListObjectsV2 of the location."""
@@ -245,33 +260,30 @@ class Run:
             futures = {pool.submit(self._settle, name): name for name in names}
             try:
                 for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                    name = futures[future]
-                    try:
-                        sent = future.result()
-                    except (ClientError, BotoCoreError, OSError) as error:
-                        raise UploadFailed(name, error) from error
-                    (summary.uploaded if sent else summary.unchanged).append(name)
+                    sent = future.result()
+                    (summary.uploaded if sent else summary.unchanged).append(futures[future])
                     progress(done, len(names), summary)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         if manifest is not None and manifest in self.written:
-            try:
-                sent = self._settle(manifest)
-            except (ClientError, BotoCoreError, OSError) as error:
-                raise UploadFailed(manifest, error) from error
+            sent = self._settle(manifest)
             (summary.uploaded if sent else summary.unchanged).append(manifest)
         summary.deleted = self._delete_listed(self.deleted - set(self.written))
         return summary
 
     def _settle(self, name: str) -> bool:
-        """Upload ``name`` unless its bytes are stored; True when it was sent."""
+        """Upload ``name`` unless its bytes are stored; True when it was sent.
+        ``UploadFailed`` when it cannot be read or sent."""
         pending = self.written[name]
         listed = self.listing.get(name)
-        if listed is not None and not self.clear and self.stored(name, pending, listed):
-            return False
-        with pending.open() as content:
-            self.storage._write(name, content)
+        try:
+            if listed is not None and not self.clear and self.stored(name, pending, listed):
+                return False
+            with pending.open() as content:
+                self.storage._write(name, content)
+        except (ClientError, BotoCoreError, OSError) as error:
+            raise UploadFailed(name, error) from error
         return True
 
     def _delete_listed(self, names: set[str]) -> list[str]:
@@ -287,22 +299,6 @@ class Run:
                 first = response["Errors"][0]
                 raise ClientError({"Error": first}, "DeleteObjects")
         return gone
-
-
-@contextmanager
-def counting_requests(run: Run) -> Iterator[None]:
-    """Count the requests the storage's client sends while the block runs."""
-
-    def count(**_: Any) -> None:
-        with run._lock:
-            run.requests += 1
-
-    events = run.storage.connection.meta.client.meta.events
-    events.register("before-send.s3", count, unique_id="sigv4_storage.collect")
-    try:
-        yield
-    finally:
-        events.unregister("before-send.s3", unique_id="sigv4_storage.collect")
 
 
 def every(seconds: float, clock: Callable[[], float] = time.monotonic) -> Callable[[], bool]:

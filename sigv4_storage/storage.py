@@ -640,7 +640,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         """A collectstatic run: ``exists``/``open``/``_save``/``delete`` answer from one
         listing and the run's record until ``run.finish()`` settles it with S3."""
         run = collect.Run(self, clear=clear)
-        with collect.counting_requests(run):
+        with run.counting_requests():
             run.load_listing()
             self._run = run
             try:
