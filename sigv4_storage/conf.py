@@ -11,11 +11,15 @@ sees the values it was built with.
 
 from __future__ import annotations
 
+import difflib
 import enum
+import inspect
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from .checkids import SettingError
 
 #: Options this package reads, on top of django-storages' own.
 #: option name -> Django setting name
@@ -175,3 +179,45 @@ class Layers:
     ) -> Sourced | None:
         """OPTIONS > class attribute > settings (in order) > environment (in order)."""
         return self.option(option) or self.setting(*settings) or self.env(*env)
+
+
+#: Keyword arguments a storage takes besides its default settings: django-storages'
+#: S3Storage pops ``cloudfront_signer`` from its keyword arguments (the keyword-only
+#: parameters of every ``__init__``, such as ManifestFilesMixin's ``manifest_storage``,
+#: are read off the class).
+_CONSTRUCTOR_OPTIONS = ("cloudfront_signer",)
+
+
+def accepted_options(storage_class: type, defaults: Iterable[str]) -> list[str]:
+    """Every OPTIONS key ``storage_class`` accepts: its default settings (django-storages'
+    and ours), and the keyword arguments its constructors take."""
+    names = set(defaults) | set(_CONSTRUCTOR_OPTIONS)
+    for base in storage_class.__mro__:
+        init = base.__dict__.get("__init__")
+        if inspect.isfunction(init):
+            parameters = inspect.signature(init).parameters.values()
+            names.update(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
+    return sorted(names)
+
+
+def refuse_unknown_options(
+    storage_class: type, options: Mapping[str, Any], defaults: Iterable[str]
+) -> SettingError | None:
+    """An error naming the first OPTIONS key the storage does not take, and the
+    closest it does (``regoin_name`` → ``region_name``, ``bucket`` → ``bucket_name``).
+
+    django-storages refuses such a key too, but only when the storage is first
+    used, with a bare "Invalid setting"; the system check gives these words.
+    """
+    accepted = accepted_options(storage_class, defaults)
+    unknown = [key for key in options if key not in accepted]
+    if not unknown:
+        return None
+    key = unknown[0]
+    close = difflib.get_close_matches(str(key), accepted, n=1, cutoff=0.6)
+    problem = f"OPTIONS has the key {key!r}, which {storage_class.__name__} does not take."
+    if close:
+        fix = f"Did you mean {close[0]!r}? Rename the key."
+    else:
+        fix = "Remove it, or see the README's Settings table for the option you meant."
+    return SettingError(problem, fix)

@@ -8,21 +8,28 @@ refuses a request for a reason the project's settings can fix, raises
 endpoint and region used and the fix. It keeps ``response`` and
 ``operation_name``, so ``except ClientError`` and
 ``err.response["Error"]["Code"]`` work as before. Connection failures and
-timeouts (``after-call-error``) become subclasses of botocore's own
-exceptions that add the same: where, and what to check. Messages never contain
+timeouts, TLS failures and missing credentials (``after-call-error``, and
+``with_context`` for the presigned URLs botocore signs) become subclasses of
+botocore's own exceptions that add the same: where, and what to check. Messages never contain
 credentials: botocore's own message has none, and the hint names settings,
 not values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import (
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    NoCredentialsError,
+    ProxyConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 
 _CREDENTIALS = (
@@ -45,9 +52,10 @@ HINTS: dict[str, str] = {
     ),
     "403": (
         "the server refused the request (a HEAD response carries no error code): a wrong "
-        "secret key, an unknown access key, or a missing permission. Check "
+        "secret key, an unknown access key, a missing permission, or this machine's "
+        "clock more than 15 minutes off the server's. Check "
         + _CREDENTIALS
-        + " and the bucket policy."
+        + ", the bucket policy, and the clock (NTP)."
     ),
     "NoSuchBucket": (
         "there is no bucket of this name at this endpoint. Check AWS_STORAGE_BUCKET_NAME "
@@ -114,6 +122,24 @@ UNREACHABLE_HINT = (
 )
 _WHERE = "\nsigv4_storage: {where}: {hint}"
 
+#: Where botocore (and django-storages before it) look for credentials, in order.
+CREDENTIAL_SOURCES = (
+    "settings and OPTIONS (AWS_S3_ACCESS_KEY_ID / AWS_ACCESS_KEY_ID with the secret key, "
+    "or access_key / secret_key)",
+    "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)",
+    "a profile (session_profile or AWS_PROFILE, else 'default': ~/.aws/credentials, "
+    "~/.aws/config, SSO, credential_process, role_arn)",
+    "a web identity (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN)",
+    "the container role (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI)",
+    "the instance role (EC2 instance metadata, unless AWS_EC2_METADATA_DISABLED)",
+)
+NO_CREDENTIALS_HINT = (
+    "no credentials were found. Looked in: "
+    + "; ".join(CREDENTIAL_SOURCES)
+    + ". Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or give "
+    "the machine a role."
+)
+
 
 class S3EndpointUnreachable(EndpointConnectionError):  # type: ignore[misc]
     """No connection to the endpoint, after botocore's retries."""
@@ -129,11 +155,102 @@ class S3ReadTimeout(ReadTimeoutError):  # type: ignore[misc]
     fmt = ReadTimeoutError.fmt + _WHERE
 
 
-_UNREACHABLE = (
-    (EndpointConnectionError, S3EndpointUnreachable),
-    (ConnectTimeoutError, S3ConnectTimeout),
-    (ReadTimeoutError, S3ReadTimeout),
+class S3TLSFailed(SSLError):  # type: ignore[misc]
+    """TLS failed: often https spoken to a plain-http port, or an untrusted certificate."""
+
+    fmt = SSLError.fmt + _WHERE
+
+
+class S3ConnectionClosed(ConnectionClosedError):  # type: ignore[misc]
+    """The server closed the connection without an answer (http to a TLS port, a proxy)."""
+
+    fmt = ConnectionClosedError.fmt + _WHERE
+
+
+class S3ProxyUnreachable(ProxyConnectionError):  # type: ignore[misc]
+    fmt = ProxyConnectionError.fmt + _WHERE
+
+
+class S3NoCredentials(NoCredentialsError):  # type: ignore[misc]
+    """No credentials to sign with: where they were looked for, and the fix."""
+
+    fmt = NoCredentialsError.fmt + _WHERE
+
+
+#: Phrases OpenSSL uses when the other side answered in plain text, not TLS.
+_NOT_TLS = (
+    "wrong version number",
+    "wrong_version_number",
+    "record layer failure",
+    "packet length too long",
+    "unknown protocol",
+    "http request",
 )
+
+
+def speaks_plain_http(error: Any) -> bool:
+    """Whether a TLS failure means the server answered in plain http."""
+    text = str(error).lower()
+    return any(phrase in text for phrase in _NOT_TLS)
+
+
+def _netloc(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def tls_hint(exception: Any) -> str:
+    netloc = _netloc(str(getattr(exception, "kwargs", {}).get("endpoint_url", "")))
+    if speaks_plain_http(exception):
+        return (
+            f"the server at {netloc} speaks plain http, not https: use http://{netloc} "
+            f"(AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = False)."
+        )
+    return (
+        "the TLS handshake failed. If the server's certificate is self-signed or from a "
+        "private CA, set AWS_S3_VERIFY to the CA bundle's path; check the server speaks "
+        "https on this port. " + UNREACHABLE_HINT
+    )
+
+
+def closed_hint(exception: Any) -> str:
+    url = str(getattr(exception, "kwargs", {}).get("endpoint_url", ""))
+    if url.startswith("http://"):
+        netloc = _netloc(url)
+        return (
+            f"the server closed the connection without answering. If {netloc} speaks "
+            f"https, use https://{netloc} (AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = True). "
+            + UNREACHABLE_HINT
+        )
+    return "the server closed the connection without answering. " + UNREACHABLE_HINT
+
+
+#: botocore's failure -> ours (its message, then where and the fix), most specific first.
+_UNREACHABLE: tuple[tuple[type, type, Callable[[Any], str]], ...] = (
+    (SSLError, S3TLSFailed, tls_hint),
+    (ProxyConnectionError, S3ProxyUnreachable, lambda _: UNREACHABLE_HINT),
+    (ConnectTimeoutError, S3ConnectTimeout, lambda _: UNREACHABLE_HINT),
+    (EndpointConnectionError, S3EndpointUnreachable, lambda _: UNREACHABLE_HINT),
+    (ReadTimeoutError, S3ReadTimeout, lambda _: UNREACHABLE_HINT),
+    (ConnectionClosedError, S3ConnectionClosed, closed_hint),
+    (NoCredentialsError, S3NoCredentials, lambda _: NO_CREDENTIALS_HINT),
+)
+_OURS = tuple(ours for _, ours, _ in _UNREACHABLE)
+
+
+def with_context(exception: Exception, where: str) -> Exception | None:
+    """Ours for botocore's connection or credentials ``exception``, saying ``where``
+    and the fix; None when it is not one of those (or already ours)."""
+    if isinstance(exception, _OURS):
+        return None
+    for botocore_class, ours, hint in _UNREACHABLE:
+        if isinstance(exception, botocore_class):
+            # What botocore formatted its message with; "?" for what it left out.
+            kwargs = {"endpoint_url": "?", "proxy_url": "?", "error": ""}
+            kwargs.update(getattr(exception, "kwargs", {}))
+            found: Exception = ours(**kwargs, where=where, hint=hint(exception))
+            return found
+    return None
 
 
 class RefusalHints:
@@ -150,12 +267,11 @@ class RefusalHints:
             raise S3RequestRefused(parsed, model.name, self.where, hint)
 
     def unreachable(self, exception: Exception, **_: Any) -> None:
-        """``after-call-error``: connection failures name the bucket, endpoint and region."""
-        for botocore_class, ours in _UNREACHABLE:
-            if isinstance(exception, botocore_class) and not isinstance(exception, ours):
-                kwargs = dict(getattr(exception, "kwargs", {}))
-                kwargs.setdefault("endpoint_url", "?")
-                raise ours(**kwargs, where=self.where, hint=UNREACHABLE_HINT) from exception
+        """``after-call-error``: connection failures and missing credentials name the
+        bucket, endpoint and region, and the fix."""
+        ours = with_context(exception, self.where)
+        if ours is not None:
+            raise ours from exception
 
     def register(self, events: Any) -> None:
         events.register("after-call.s3", self)

@@ -55,7 +55,9 @@ def plain_key(prefix: str | None, name: Any) -> str | None:
 
 #: S3 refuses longer keys.
 MAX_KEY_BYTES = 1024
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters, and lone surrogates (no UTF-8 encoding: S3 cannot store them).
+_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_SEGMENT = re.compile(r"[/\\]")
 
 
 def check_key(name: Any, key: str) -> str:
@@ -64,7 +66,14 @@ def check_key(name: Any, key: str) -> str:
     Raised before any request, as ``SuspiciousFileOperation`` (Django turns it
     into a 400 in a view, as it does its own file-name checks).
     """
-    found = _CONTROL.search(key)
+    found = _UNSTORABLE.search(key)
+    if found and found.group() >= "\ud800":
+        raise SuspiciousFileOperation(
+            f"sigv4_storage: the name {name!r} contains the lone surrogate "
+            f"U+{ord(found.group()):04X}, which is not a character and has no UTF-8 "
+            f"form, so S3 cannot store it. Decode the name properly (it usually comes "
+            f"from bytes decoded with errors='surrogateescape')."
+        )
     if found:
         raise SuspiciousFileOperation(
             f"sigv4_storage: the name {name!r} contains the control character "
@@ -81,8 +90,26 @@ def check_key(name: Any, key: str) -> str:
 
 
 def check_not_empty(name: Any) -> None:
+    """Refuse a name that escapes the root, or names no file ('', '/', '.')."""
+    check_no_parent(name)
     if name is None or str(name).strip("/. ") == "":
         raise SuspiciousFileOperation(
             f"sigv4_storage: {name!r} names no file. Pass the file's name, e.g. "
             f"'uploads/report.pdf'."
+        )
+
+
+def check_no_parent(name: Any) -> None:
+    """Refuse a name with a ``..`` segment anywhere ('../x', 'x/..', 'a/b/../..').
+
+    django-storages' ``clean_name`` would fold it ('x/..' becomes the root,
+    'a/../b' becomes 'b'), so the request would act on another key than the
+    one named; Django's own ``validate_file_name`` refuses such names on save().
+    """
+    text = str(name) if name is not None else ""
+    if ".." in text and ".." in _SEGMENT.split(text):
+        raise SuspiciousFileOperation(
+            f"sigv4_storage: the name {text!r} has a '..' segment, which would name "
+            f"another file than the one written (or the storage's root). Pass the "
+            f"file's own path, e.g. 'uploads/report.pdf'."
         )

@@ -7,6 +7,12 @@ resolved configuration, so this module signs it directly, in the same order
 and encoding as ``botocore.auth.S3SigV4QueryAuth`` (``tests/test_signer.py``
 compares the two byte for byte). The day's signing key is cached per secret,
 date, region and service.
+
+Secrets travel in a ``Keys`` object whose ``repr`` shows only the masked
+access key id, so no frame of this module or the storage holds the secret
+key as a plain value; the functions whose locals hold the session token or a
+derived signing key are marked with Django's ``sensitive_variables``, which
+hides them from error reports when ``DEBUG`` is off (emails, logs).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.views.decorators.debug import sensitive_variables
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 SAFE = "-_.~"  # botocore.utils.SAFE_CHARS
 
@@ -35,6 +43,31 @@ QUERY_PARAMETERS = {
     "VersionId": "versionId",
     "PartNumber": "partNumber",
 }
+
+
+class Keys:
+    """Credentials to sign with: the access key id, the secret key, the session token.
+
+    Its ``repr`` (what error pages and debuggers show) masks the id and leaves
+    the secret and token out.
+    """
+
+    __slots__ = ("access_key", "secret_key", "token")
+
+    def __init__(self, access_key: str, secret_key: str, token: str | None = None) -> None:
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.token = token
+
+    @classmethod
+    def of(cls, frozen: Any) -> Keys:
+        """From botocore's ``ReadOnlyCredentials`` (``get_frozen_credentials()``)."""
+        return cls(frozen.access_key, frozen.secret_key, frozen.token)
+
+    def __repr__(self) -> str:
+        shown = self.access_key[:4] + "…" if self.access_key else "(none)"
+        token = ", with a session token" if self.token else ""
+        return f"<Keys {shown}{token}>"
 
 
 def _quoter(safe: str) -> Callable[[str], str]:
@@ -70,17 +103,17 @@ def clear_cache() -> None:
     _signing_keys.clear()
 
 
-def signing_key(secret_key: str, date: str, region: str) -> bytes:
+@sensitive_variables("key")
+def signing_key(keys: Keys, date: str, region: str) -> bytes:
     """The day's S3 signing key, derived once per secret, date and region."""
-    cache_key = (secret_key, date, region)
-    key = _signing_keys.get(cache_key)
+    key = _signing_keys.get((keys.secret_key, date, region))
     if key is None:
-        key = hmac.digest(f"AWS4{secret_key}".encode(), date.encode(), "sha256")
+        key = hmac.digest(f"AWS4{keys.secret_key}".encode(), date.encode(), "sha256")
         for part in (region, "s3", "aws4_request"):
             key = hmac.digest(key, part.encode(), "sha256")
         if len(_signing_keys) >= 256:  # yesterday's keys and rotated secrets
             _signing_keys.clear()
-        _signing_keys[cache_key] = key
+        _signing_keys[(keys.secret_key, date, region)] = key
     return key
 
 
@@ -128,13 +161,12 @@ class BucketURL:
     def public(self, key: str) -> str:
         return f"{self.origin}{self.object_path(key)}"
 
+    @sensitive_variables("pairs", "canonical_query", "canonical_request", "query_string")
     def presign(
         self,
         key: str,
         *,
-        access_key: str,
-        secret_key: str,
-        token: str | None,
+        keys: Keys,
         region: str,
         expires: int,
         method: str = "GET",
@@ -152,13 +184,13 @@ class BucketURL:
         pairs = [(_encode(k), _encode(v)) for k, v in query] if query else []
         pairs += [
             ("X-Amz-Algorithm", ALGORITHM),
-            ("X-Amz-Credential", _credential(access_key, scope)),
+            ("X-Amz-Credential", _credential(keys.access_key, scope)),
             ("X-Amz-Date", signed_at),
             ("X-Amz-Expires", str(expires)),
             ("X-Amz-SignedHeaders", "host"),
         ]
-        if token is not None:
-            pairs.append(("X-Amz-Security-Token", _encode(token)))
+        if keys.token is not None:
+            pairs.append(("X-Amz-Security-Token", _encode(keys.token)))
         path = self.object_path(key)
         canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
         canonical_request = (
@@ -169,19 +201,18 @@ class BucketURL:
             + hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
         )
         signature = hmac.digest(
-            signing_key(secret_key, date, region), string_to_sign.encode("utf-8"), "sha256"
+            signing_key(keys, date, region), string_to_sign.encode("utf-8"), "sha256"
         ).hex()
         query_string = "&".join(f"{k}={v}" for k, v in pairs)
         return f"{self.origin}{path}?{query_string}&X-Amz-Signature={signature}"
 
 
+@sensitive_variables("fields", "conditions", "policy")
 def presign_post(
     fields: dict[str, Any],
     conditions: list[Any],
     *,
-    access_key: str,
-    secret_key: str,
-    token: str | None,
+    keys: Keys,
     region: str,
     expires: int,
 ) -> dict[str, Any]:
@@ -191,7 +222,7 @@ def presign_post(
     now = int(clock())
     signed_at = amz_date()
     date = signed_at[:8]
-    credential = f"{access_key}/{date}/{region}/s3/aws4_request"
+    credential = f"{keys.access_key}/{date}/{region}/s3/aws4_request"
     expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + expires))
     fields = {
         **fields,
@@ -205,12 +236,12 @@ def presign_post(
         {"x-amz-credential": credential},
         {"x-amz-date": signed_at},
     ]
-    if token is not None:
-        fields["x-amz-security-token"] = token
-        conditions.append({"x-amz-security-token": token})
+    if keys.token is not None:
+        fields["x-amz-security-token"] = keys.token
+        conditions.append({"x-amz-security-token": keys.token})
     policy = {"expiration": expiration, "conditions": conditions}
     fields["policy"] = base64.b64encode(json.dumps(policy).encode("utf-8")).decode("utf-8")
     fields["x-amz-signature"] = hmac.digest(
-        signing_key(secret_key, date, region), fields["policy"].encode("utf-8"), "sha256"
+        signing_key(keys, date, region), fields["policy"].encode("utf-8"), "sha256"
     ).hex()
     return fields

@@ -9,6 +9,7 @@ already reads (``region_name``, ``endpoint_url``, ``use_ssl``,
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import threading
 import warnings
@@ -16,22 +17,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.apps import apps
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.views.decorators.debug import sensitive_variables
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
 
 from . import clients, collect, creates, discovery
 from .checkids import E006, SettingError
-from .conf import NEW_OPTIONS, Layers
+from .conf import NEW_OPTIONS, Layers, refuse_unknown_options
 from .config import S3Config
-from .errors import RefusalHints
+from .errors import RefusalHints, with_context
 from .files import SigV4S3File
-from .names import check_key, check_not_empty, location_prefix, plain_key
+from .names import check_key, check_no_parent, check_not_empty, location_prefix, plain_key
 from .resolve import MAX_EXPIRE, resolve
-from .signer import QUERY_PARAMETERS, BucketURL, presign_post
+from .signer import QUERY_PARAMETERS, BucketURL, Keys, presign_post
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -67,7 +69,11 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         # Resolve first: a bad setting fails here, before anything is built.
         # (django-storages' own __init__ also starts with get_default_settings().)
         self._options = options
-        self._layers = Layers.for_storage(type(self), options, self.get_default_settings())
+        defaults = self.get_default_settings()
+        unknown = refuse_unknown_options(type(self), options, defaults)
+        if unknown is not None:
+            raise unknown
+        self._layers = Layers.for_storage(type(self), options, defaults)
         s3 = resolve(self._layers)
         for message in s3.warnings:
             warnings.warn(message, SigV4StorageWarning, stacklevel=2)
@@ -186,6 +192,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
 
     # -- new files, created atomically (``creates``) ---------------------------------
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        check_no_parent(content.name if name is None else name)
         endpoint = self.s3_config.endpoint_url
         if self.file_overwrite or self._run is not None or not creates.supported(endpoint):
             return str(super().save(name, content, max_length))
@@ -223,6 +230,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         return str(creates.KnownNames(self, taken).get_available_name(clean_name(name), max_length))
 
     def _save(self, name: str, content: Any) -> str:
+        check_not_empty(name)
         if self._run is not None:  # collectstatic: recorded, sent at the end of the run
             return self._run.save(name, content)
         return self._write(name, content)
@@ -331,11 +339,37 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
+        with self._failures_in_context():
+            return self._build_url(name, parameters, expire, http_method)
+
+    @contextmanager
+    def _failures_in_context(self) -> Iterator[None]:
+        """botocore's own presigning raises a bare ``NoCredentialsError``: add where
+        and the fix, as requests get them (``errors.RefusalHints``)."""
+        try:
+            yield
+        except BotoCoreError as error:
+            s3 = self.s3_config
+            ours = with_context(
+                error, RefusalHints(s3.bucket_name, s3.endpoint_url, s3.region).where
+            )
+            if ours is None:
+                raise
+            raise ours from None
+
+    def _build_url(  # not _url: HashedFilesMixin has one
+        self,
+        name: str,
+        parameters: dict[str, Any] | None,
+        expire: int | None,
+        http_method: str | None,
+    ) -> str:
         self._check_expire("url", expire)
         fast = self._fast_url(name, parameters, expire, http_method)
         if fast is not None:
             return fast
         if self.s3_config.public_endpoint_url:  # botocore, signing for the public host
+            check_no_parent(name)
             self.settle_region()
             client = self._shared(signed=self.querystring_auth, public=True).client
             presigned: str = client.generate_presigned_url(
@@ -345,6 +379,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 HttpMethod=http_method,
             )
             return presigned
+        check_no_parent(name)
         result: str = super().url(
             name, parameters=parameters, expire=expire, http_method=http_method
         )
@@ -372,6 +407,18 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         ``expire`` defaults to ``querystring_expire``. ``fields`` and
         ``conditions`` are added as boto3 adds them.
         """
+        with self._failures_in_context():
+            return self._presigned_post(name, max_size, content_type, expire, fields, conditions)
+
+    def _presigned_post(
+        self,
+        name: str,
+        max_size: int,
+        content_type: str | None,
+        expire: int | None,
+        fields: dict[str, Any] | None,
+        conditions: list[Any] | None,
+    ) -> dict[str, Any]:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
             raise ValueError(
                 f"presigned_post(max_size={max_size!r}): a whole number of bytes, ≥ 1."
@@ -383,6 +430,8 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             key = self.s3_key(name)
         post_fields = dict(fields or {})
         post_conditions = list(conditions or [])
+        _check_json("fields", post_fields)
+        _check_json("conditions", post_conditions)
         if self.default_acl and "acl" not in post_fields:
             post_fields["acl"] = self.default_acl
             post_conditions.append({"acl": self.default_acl})
@@ -399,6 +448,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             self.querystring_expire if expire is None else expire,
         )
 
+    @sensitive_variables("signed", "post")  # the session token, when there is one
     def _presign_post(
         self, key: str, fields: dict[str, Any], conditions: list[Any], expire: int
     ) -> dict[str, Any]:
@@ -406,10 +456,12 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         signed here when the fast signer covers it."""
         self.settle_region()
         s3 = self.s3_config
-        frozen = self._fast_credentials()
-        if frozen is None:
-            client = self._shared(signed=True, public=bool(s3.public_endpoint_url)).client
-            post: dict[str, Any] = client.generate_presigned_post(
+        keys = self._fast_credentials()
+        if keys is None:
+            shared = self._shared(signed=True, public=bool(s3.public_endpoint_url))
+            if shared.credentials is None:  # botocore's presigner fails on None.access_key
+                raise NoCredentialsError()
+            post: dict[str, Any] = shared.client.generate_presigned_post(
                 self.bucket_name, key, Fields=fields, Conditions=conditions, ExpiresIn=expire
             )
             return post
@@ -421,15 +473,14 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         signed = presign_post(
             {**fields, "key": key},
             conditions,
-            access_key=frozen.access_key,
-            secret_key=frozen.secret_key,
-            token=frozen.token,
+            keys=keys,
             region=s3.signing_region,
             expires=expire,
         )
         return {"url": s3.post_url, "fields": signed}
 
     # -- direct uploads of large files: multipart, driven by the server --------------
+    @sensitive_variables("urls")  # the session token, when there is one
     def start_multipart_upload(
         self,
         name: str,
@@ -461,12 +512,15 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         part_size = multipart_part_size(size)
         count = -(-size // part_size)
         expires = self.querystring_expire if expire is None else expire
-        frozen = self._fast_credentials()  # once for every part
-        urls = [self._part_url(key, upload_id, n, expires, frozen) for n in range(1, count + 1)]
+        with self._failures_in_context():
+            keys = self._fast_credentials()  # once for every part
+            urls = [self._part_url(key, upload_id, n, expires, keys) for n in range(1, count + 1)]
         return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
 
-    def _part_url(self, key: str, upload_id: str, number: int, expires: int, frozen: Any) -> str:
-        if frozen is None:
+    def _part_url(
+        self, key: str, upload_id: str, number: int, expires: int, keys: Keys | None
+    ) -> str:
+        if keys is None:
             client = self._shared(signed=True, public=bool(self.s3_config.public_endpoint_url))
             url: str = client.client.generate_presigned_url(
                 "upload_part",
@@ -481,9 +535,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             return url
         return self._bucket_root.presign(
             key,
-            access_key=frozen.access_key,
-            secret_key=frozen.secret_key,
-            token=frozen.token,
+            keys=keys,
             region=self.s3_config.signing_region,
             expires=expires,
             method="PUT",
@@ -581,28 +633,26 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 return None
             query.append((QUERY_PARAMETERS[param], str(value)))
         self.settle_region()
-        frozen = self._fast_credentials()
-        if frozen is None:
+        keys = self._fast_credentials()
+        if keys is None:
             return None  # botocore raises its own NoCredentialsError
         return self._bucket_root.presign(
             self.s3_key(name),
-            access_key=frozen.access_key,
-            secret_key=frozen.secret_key,
-            token=frozen.token,
+            keys=keys,
             region=self.s3_config.signing_region,
             expires=self.querystring_expire if expire is None else expire,
             method=(http_method or "GET").upper(),
             query=query,
         )
 
-    def _fast_credentials(self) -> Any:
+    def _fast_credentials(self) -> Keys | None:
         """The credentials the fast signer signs with, frozen (refreshed when due),
         or None when botocore must sign: SigV4A or another signing name, or no
         credentials found (botocore then raises its own ``NoCredentialsError``)."""
         if not self.s3_config.fast_signing:
             return None
         credentials = self._shared(signed=True).credentials
-        return None if credentials is None else credentials.get_frozen_credentials()
+        return None if credentials is None else Keys.of(credentials.get_frozen_credentials())
 
     def s3_key(self, name: Any) -> str:
         """The S3 key of the file ``name``: under the storage's ``location``, checked
@@ -610,6 +660,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         without its normpath for plain names)."""
         key = plain_key(self._key_prefix, name)
         if key is None:
+            check_no_parent(name)
             return self._normalize_name(clean_name(name))
         return check_key(name, key)
 
@@ -651,6 +702,14 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     def size(self, name: str) -> int:
         check_not_empty(name)
         return int(super().size(name))
+
+    def get_modified_time(self, name: str) -> Any:
+        check_not_empty(name)
+        return super().get_modified_time(name)
+
+    def listdir(self, path: str) -> Any:
+        check_no_parent(path)  # "" is the root, and fine
+        return super().listdir(path)
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
@@ -705,6 +764,17 @@ def multipart_part_size(size: int) -> int:
     mib = 1024**2
     needed = -(-size // MAX_PARTS)
     return max(MIN_PART, -(-needed // mib) * mib)
+
+
+def _check_json(argument: str, value: Any) -> None:
+    """A POST policy is JSON: refuse, before signing, a value JSON cannot carry."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"presigned_post({argument}=...): {error}. The policy is JSON: pass strings "
+            f"and numbers (str(value) for a UUID, a date or a Decimal)."
+        ) from None
 
 
 def _seekable(content: Any) -> bool:

@@ -246,3 +246,43 @@ def configured(request, settings, credentials, no_network, frozen_clock):
     for name, value in CONFIGS[request.param].items():
         setattr(settings, name, value)
     return settings
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory):
+    """A TLS server on loopback (self-signed) that answers nothing: host:port."""
+    import ssl
+    import threading
+
+    from tests.util import self_signed_certificate
+
+    cert, key = self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            conn.settimeout(5)
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (OSError, ssl.SSLError):
+                pass
+            finally:
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()

@@ -9,11 +9,17 @@ import pickle
 from types import SimpleNamespace
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, SSLError
 from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage
-from sigv4_storage.errors import HINTS, RefusalHints, S3RequestRefused
+from sigv4_storage.errors import (
+    HINTS,
+    RefusalHints,
+    S3NoCredentials,
+    S3RequestRefused,
+    S3TLSFailed,
+)
 from tests.util import create_bucket
 
 OPERATION = SimpleNamespace(name="PutObject")
@@ -84,3 +90,51 @@ def test_the_handler_is_on_every_client_of_the_storage(settings, moto_aws):
                 model=OPERATION,
                 context={},
             )
+
+
+# -- connection failures and missing credentials carry where and the fix --------------
+def quick(settings, endpoint):
+    from botocore.config import Config
+
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+    settings.AWS_S3_CLIENT_CONFIG = Config(retries={"max_attempts": 1}, connect_timeout=3)
+    return SigV4S3Storage()
+
+
+def test_https_to_a_plain_http_port_says_use_http(settings, credentials, moto_server):
+    storage = quick(settings, f"https://{moto_server}")
+    with pytest.raises(SSLError) as raised:
+        storage.exists("a.txt")
+    assert isinstance(raised.value, S3TLSFailed)
+    assert f"speaks plain http, not https: use http://{moto_server}" in str(raised.value)
+    assert "bucket 'media' at https://" in str(raised.value)
+
+
+def test_http_to_a_tls_port_says_use_https(settings, credentials, tls_server):
+    storage = quick(settings, f"http://{tls_server}")
+    with pytest.raises(BotoCoreError) as raised:
+        storage.exists("a.txt")
+    assert f"If {tls_server} speaks https, use https://{tls_server}" in str(raised.value)
+    assert "sigv4_storage: bucket 'media'" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.exists("a.txt"),
+        lambda s: s.url("a.txt"),
+        lambda s: s.url("a.txt", parameters={"ResponseCacheControl": "no-cache"}),
+        lambda s: s.presigned_post("up/", max_size=10),
+        lambda s: s.save("a.txt", ContentFile(b"x")),
+    ],
+    ids=["exists", "url", "url-botocore", "presigned_post", "save"],
+)
+def test_no_credentials_says_where_they_were_looked_for(settings, moto_server, call):
+    storage = quick(settings, f"http://{moto_server}")
+    with pytest.raises(NoCredentialsError) as raised:  # still botocore's class
+        call(storage)
+    message = str(raised.value)
+    assert isinstance(raised.value, S3NoCredentials)
+    assert message.startswith("Unable to locate credentials\nsigv4_storage: bucket 'media'")
+    assert "Looked in: settings and OPTIONS" in message and "the instance role" in message

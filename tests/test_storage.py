@@ -148,7 +148,9 @@ def test_new_options_are_accepted_from_options(s3):
 
 
 def test_unknown_option_is_refused(s3):
-    with pytest.raises(ImproperlyConfigured, match="Invalid setting 'regoin_name'"):
+    with pytest.raises(
+        ImproperlyConfigured, match="OPTIONS has the key 'regoin_name'.*'region_name'"
+    ):
         SigV4S3Storage(regoin_name="eu-west-1")
 
 
