@@ -34,6 +34,7 @@ E003 = CheckId("E003", "the region contradicts the AWS host's region")
 E004 = CheckId("E004", "a region no AWS partition knows")
 E005 = CheckId("E005", "a legacy storage setting Django >= 5.1 ignores")
 E006 = CheckId("E006", "the manifest static storage with querystring_auth on")
+E007 = CheckId("E007", "a public storage's keys overlap a presigned storage's")
 W001 = CheckId("W001", "a setting overridden to keep requests working (SigV2)")
 W002 = CheckId("W002", "custom_domain + querystring_auth without CloudFront key: unsigned URLs")
 W003 = CheckId("W003", "region settings that disagree")
@@ -42,7 +43,7 @@ W005 = CheckId("W005", "credentials written into settings while DEBUG is False")
 W006 = CheckId("W006", "collectstatic is not this package's (app order)")
 
 #: Every id in use. Retired ids (never reuse them): none yet.
-CHECKS = (E001, E002, E003, E004, E005, E006, W001, W002, W003, W004, W005, W006)
+CHECKS = (E001, E002, E003, E004, E005, E006, E007, W001, W002, W003, W004, W005, W006)
 
 
 def prefixed(message: str) -> str:

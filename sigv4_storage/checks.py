@@ -20,9 +20,12 @@ import django
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from . import privacy
 from .backends import LEGACY_STORAGE_SETTINGS, our_class
-from .checkids import E005, W001, W002, W003, W004, W005, W006, SettingError, prefixed
+from .checkids import E005, E007, W001, W002, W003, W004, W005, W006, SettingError, prefixed
+from .conf import refuse_unknown_options
 from .config import S3Config
+from .privacy import Exposure
 from .resolve import resolve
 from .storage import SigV4S3Storage, refuse_presigned_static
 
@@ -57,14 +60,62 @@ def configured_storages() -> Iterator[Configured]:
             yield Configured(f"STORAGES[{alias!r}]", cls, options, alias)
 
 
+def effective(storage: Configured) -> Any:
+    """``value(name)``: the storage's option ``name`` as an instance would read it
+    (OPTIONS, class attribute, then django-storages' default from the settings)."""
+    layers, defaults = storage.cls.offline_view(storage.options)
+
+    def value(name: str) -> Any:
+        found = layers.option(name)
+        return found.value if found is not None else defaults.get(name)
+
+    return value
+
+
+def exposures(storages: list[Configured] | None = None) -> list[Exposure]:
+    """Where each configured storage that resolves keeps its objects, public or private."""
+    found = []
+    for storage in configured_storages() if storages is None else storages:
+        layers, defaults = storage.cls.offline_view(storage.options)
+        if refuse_unknown_options(storage.cls, storage.options, defaults) is not None:
+            continue  # reported by check_storages
+        try:
+            s3 = resolve(layers)
+        except SettingError:
+            continue
+        found.append(Exposure.of(storage.label, s3, effective(storage)))
+    return found
+
+
 @register()
 def check_storages(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = list(legacy_settings_ignored())
     storages = list(configured_storages())
     for storage in storages:
         messages.extend(_check_storage(storage))
-    messages.extend(_collectstatic_is_ours(storages))
+    messages.extend(_public_overlaps_private(storages))
     return messages
+
+
+@register(Tags.staticfiles)
+def check_collectstatic(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W006, tagged ``staticfiles``: Django's own collectstatic runs the checks with
+    that tag before it starts, so a deploy that only collects static files is told
+    why it is slow."""
+    return _collectstatic_is_ours(list(configured_storages()))
+
+
+def _public_overlaps_private(storages: list[Configured]) -> list[CheckMessage]:
+    """E007: a public storage and a presigned one under overlapping keys of one bucket."""
+    return [
+        Error(
+            prefixed(privacy.describe(public, private)),
+            hint=privacy.separate(public, private),
+            obj=public.label,
+            id=E007.id,
+        )
+        for public, private in privacy.collisions(exposures(storages))
+    ]
 
 
 def _collectstatic_is_ours(storages: list[Configured]) -> list[CheckMessage]:
@@ -110,6 +161,9 @@ def _error(error: SettingError, storage: Configured) -> Error:
 
 def _check_storage(storage: Configured) -> list[CheckMessage]:
     layers, defaults = storage.cls.offline_view(storage.options)
+    unknown = refuse_unknown_options(storage.cls, storage.options, defaults)
+    if unknown is not None:  # as the storage refuses to be built: nothing else is read
+        return [_error(unknown, storage)]
     try:
         s3 = resolve(layers)
     except SettingError as error:
@@ -125,22 +179,17 @@ def _check_storage(storage: Configured) -> list[CheckMessage]:
     ]
     messages.extend(_region_settings_disagree(storage, s3))
 
-    def effective(name: str) -> Any:
-        found = layers.option(name)
-        return found.value if found is not None else defaults.get(name)
-
-    querystring_auth = effective("querystring_auth")
+    value = effective(storage)
+    querystring_auth = value("querystring_auth")
     refusal = refuse_presigned_static(storage.cls, querystring_auth)
     if refusal is not None:
         messages.append(_error(refusal, storage))
-    signer = effective("cloudfront_signer") or (
-        effective("cloudfront_key_id") and effective("cloudfront_key")
-    )
-    if effective("custom_domain") and querystring_auth and not signer:
+    signer = value("cloudfront_signer") or (value("cloudfront_key_id") and value("cloudfront_key"))
+    if value("custom_domain") and querystring_auth and not signer:
         messages.append(
             Warning(
                 prefixed(
-                    f"{storage.label} has custom_domain {effective('custom_domain')!r} and "
+                    f"{storage.label} has custom_domain {value('custom_domain')!r} and "
                     "querystring_auth on, but no CloudFront key: django-storages then builds "
                     "unsigned URLs, which private objects refuse."
                 ),

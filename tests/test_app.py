@@ -94,3 +94,85 @@ def test_a_missing_bucket_reads_as_a_missing_file(settings, moto_aws):
     assert storage.exists("a.txt") is False
     with pytest.raises(FileNotFoundError):
         storage.open("a.txt")
+
+
+def manage(tmp_path, settings_text, *command):
+    """``django-admin COMMAND`` in a fresh process on a settings module of its own."""
+    (tmp_path / "fresh_settings.py").write_text(
+        'SECRET_KEY = "x"\nSTATIC_URL = "/static/"\nAWS_S3_REGION_NAME = "eu-west-1"\n'
+        'AWS_ACCESS_KEY_ID = "AKIAFRESHPROCESS01"\nAWS_SECRET_ACCESS_KEY = "fresh"\n'
+        + settings_text
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AWS_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="fresh_settings",
+        PYTHONPATH=os.pathsep.join([str(tmp_path), root]),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "django", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+
+@pytest.mark.skipif(django.VERSION < (5, 1), reason="Django 4.2 still reads the setting")
+def test_check_reports_an_ignored_setting_once(tmp_path):
+    done = manage(
+        tmp_path,
+        'INSTALLED_APPS = ["sigv4_storage"]\n'
+        'DEFAULT_FILE_STORAGE = "sigv4_storage.SigV4S3Storage"\n'
+        'AWS_STORAGE_BUCKET_NAME = "media"\n',
+        "check",
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert output.count("settings.DEFAULT_FILE_STORAGE = 'sigv4_storage.SigV4S3Storage'") == 1
+    assert "(sigv4_storage.E005)" in output and "SigV4StorageWarning" not in output
+
+
+def test_collectstatic_says_at_its_start_why_it_is_slow(tmp_path, moto_server):
+    """Django's collectstatic (the app order lets it win) runs the staticfiles-tagged
+    checks first: W006 is printed before any file is collected."""
+    from tests.servers import REGION, Server
+    from tests.util import ACCESS_KEY, SECRET_KEY
+
+    Server("moto", moto_server, ACCESS_KEY, SECRET_KEY).client().create_bucket(
+        Bucket="static-bucket",
+        CreateBucketConfiguration={"LocationConstraint": REGION},
+    )
+    done = manage(
+        tmp_path,
+        'INSTALLED_APPS = ["django.contrib.staticfiles", "sigv4_storage"]\n'
+        'AWS_STORAGE_BUCKET_NAME = "static-bucket"\n'
+        f'AWS_S3_ENDPOINT_URL = "http://{moto_server}"\n'
+        'STORAGES = {"staticfiles": {"BACKEND": "sigv4_storage.SigV4StaticStorage"},'
+        ' "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}\n',
+        "collectstatic",
+        "--noinput",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "(sigv4_storage.W006)" in done.stderr
+    assert "static file" in done.stdout  # a warning: the command still runs
+    assert "List 'sigv4_storage' before 'django.contrib.staticfiles'" in done.stderr
+
+
+def test_an_options_typo_fails_check_in_a_fresh_process(tmp_path):
+    done = manage(
+        tmp_path,
+        'INSTALLED_APPS = ["sigv4_storage"]\nAWS_STORAGE_BUCKET_NAME = "media"\n'
+        'STORAGES = {"default": {"BACKEND": "sigv4_storage.SigV4S3Storage",'
+        ' "OPTIONS": {"regoin_name": "ap-northeast-2"}},'
+        ' "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}\n',
+        "check",
+    )
+    assert done.returncode == 1
+    assert "STORAGES['default']: (sigv4_storage.E001)" in done.stderr
+    assert "OPTIONS has the key 'regoin_name'" in done.stderr
+    assert "Did you mean 'region_name'?" in done.stderr

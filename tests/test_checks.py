@@ -5,6 +5,7 @@ import io
 import django
 import pytest
 from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -12,7 +13,10 @@ from sigv4_storage.checkids import CHECKS
 from tests.util import SECRET_KEY
 
 MEDIA = {"BACKEND": "sigv4_storage.SigV4S3Storage"}
-STATIC = {"BACKEND": "sigv4_storage.SigV4ManifestStaticStorage"}
+STATIC = {
+    "BACKEND": "sigv4_storage.SigV4ManifestStaticStorage",
+    "OPTIONS": {"bucket_name": "static-bucket"},
+}
 
 
 @pytest.fixture
@@ -202,3 +206,113 @@ def test_region_disagreement_with_the_environment(project, monkeypatch):
     assert "settings.AWS_S3_REGION_NAME='ap-northeast-2'" in messages[0].msg
     assert "environment AWS_DEFAULT_REGION='us-west-2'" in messages[0].msg
     assert "settings.AWS_S3_REGION_NAME is used" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    ("key", "suggested"),
+    [
+        ("regoin_name", "region_name"),
+        ("bucket", "bucket_name"),
+        ("querystring_expiry", "querystring_expire"),
+    ],
+)
+def test_an_unknown_options_key_is_named_with_the_closest_option(project, key, suggested):
+    project.STORAGES = {
+        **project.STORAGES,
+        "default": {**MEDIA, "OPTIONS": {key: "x", "location": "media"}},
+    }
+    messages = ours(run_checks())
+    assert [(m.id, m.obj) for m in messages] == [("sigv4_storage.E001", "STORAGES['default']")]
+    assert f"OPTIONS has the key {key!r}" in messages[0].msg
+    assert f"Did you mean {suggested!r}?" in messages[0].hint
+    # The storage, when built, says the same words (before django-storages' bare one).
+    from sigv4_storage import SigV4S3Storage
+
+    with pytest.raises(ImproperlyConfigured) as raised:
+        SigV4S3Storage(**{key: "x"})
+    assert messages[0].msg in str(raised.value) and messages[0].hint in str(raised.value)
+
+
+def test_keys_without_a_close_option_are_still_refused(project):
+    project.STORAGES = {**project.STORAGES, "default": {**MEDIA, "OPTIONS": {"zzz": 1}}}
+    (message,) = ours(run_checks())
+    assert "'zzz'" in message.msg and "Settings table" in message.hint
+
+
+def test_every_option_of_each_class_is_accepted(project):
+    """Every default setting, our options, and the constructors' keyword arguments."""
+    from sigv4_storage import SigV4ManifestStaticStorage
+    from sigv4_storage.conf import accepted_options
+
+    names = accepted_options(
+        SigV4ManifestStaticStorage,
+        SigV4ManifestStaticStorage.get_default_settings(
+            SigV4ManifestStaticStorage.__new__(SigV4ManifestStaticStorage)
+        ),
+    )
+    assert {"region_name", "bucket_name", "host", "cloudfront_signer", "manifest_storage"} <= set(
+        names
+    )
+    project.STORAGES = {
+        **project.STORAGES,
+        "staticfiles": {**STATIC, "OPTIONS": {"manifest_storage": None, "location": "static"}},
+        "default": {**MEDIA, "OPTIONS": {"location": "media"}},
+    }
+    assert ids() == []
+
+
+# -- E007: public and private never overlap ---------------------------------------------
+def layout(project, static_options, media_options, static=STATIC["BACKEND"]):
+    project.STORAGES = {
+        "default": {**MEDIA, "OPTIONS": media_options},
+        "staticfiles": {"BACKEND": static, "OPTIONS": static_options},
+    }
+    return [m for m in ours(run_checks()) if m.id == "sigv4_storage.E007"]
+
+
+@pytest.mark.parametrize("static", [STATIC["BACKEND"], "sigv4_storage.SigV4StaticStorage"])
+def test_the_readme_layout_of_old_one_bucket_no_location_is_an_error(project, static):
+    (error,) = layout(project, {}, {}, static)
+    assert error.obj == "STORAGES['staticfiles']"
+    assert "STORAGES['default'] (presigned URLs) share bucket 'media-bucket'" in error.msg
+    assert "no location (the bucket's root)" in error.msg
+    assert "readable by anyone" in error.msg
+    assert "{'location': 'static'}" in error.hint and "separate buckets" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("static_options", "media_options", "overlap"),
+    [
+        ({"location": "static"}, {"location": "media"}, False),
+        ({"location": "static"}, {}, True),  # no location holds every key
+        ({}, {"location": "media"}, True),
+        ({"location": "site"}, {"location": "site/uploads"}, True),
+        ({"location": "site/static"}, {"location": "site"}, True),
+        ({"location": "static"}, {"location": "static-private"}, False),  # not a prefix
+        ({"bucket_name": "static-bucket"}, {}, False),
+        ({}, {"querystring_auth": False}, False),  # both public
+        ({"querystring_auth": True}, {}, False),  # both presigned (E006 for the manifest)
+        (
+            {"location": "static", "endpoint_url": "http://127.0.0.1:9000"},
+            {"location": "static", "endpoint_url": "http://127.0.0.1:9001"},
+            False,  # another server's bucket of the same name
+        ),
+    ],
+)
+def test_overlap_is_a_prefix_relation_within_one_bucket(
+    project, static_options, media_options, overlap
+):
+    found = layout(project, static_options, media_options, "sigv4_storage.SigV4StaticStorage")
+    assert bool(found) is overlap
+
+
+def test_a_public_acl_makes_a_media_storage_public(project):
+    project.STORAGES = {
+        "default": {**MEDIA, "OPTIONS": {"location": "media"}},
+        "avatars": {
+            **MEDIA,
+            "OPTIONS": {"location": "media/avatars", "default_acl": "public-read"},
+        },
+    }
+    (error,) = [m for m in ours(run_checks()) if m.id == "sigv4_storage.E007"]
+    assert error.obj == "STORAGES['avatars']" and "default_acl 'public-read'" in error.msg
