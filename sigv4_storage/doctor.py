@@ -13,6 +13,8 @@ import contextlib
 import datetime as dt
 import json
 import re
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -21,13 +23,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
-from . import creates, discovery
-from .errors import HINTS
+from . import creates, discovery, privacy
+from .errors import CREDENTIAL_SOURCES, HINTS, speaks_plain_http
 from .names import location_prefix
 from .signer import BucketURL
 from .storage import SigV4S3Storage
@@ -125,6 +128,8 @@ class Doctor:
         self.storage = storage
         self.alias = alias
         self.write = write
+        if origin is not None and (wrong := origin_error(origin)):
+            raise ValueError(wrong)
         self.origin = origin
         self.clock = clock
         self.http_get = http_get
@@ -142,10 +147,18 @@ class Doctor:
             notes=list(s3.notes),
         )
         add = report.findings.append
-        add(self.credentials_found())
-        region, reachable = self.region()
+        credentials = self.credentials_found()
+        add(credentials)
+        signs = credentials.status == OK
+        region, reachable = self.region(asked=signs)
         add(region)
         if not reachable:
+            return report
+        url_check = "presigned URL" if self.presigned else "public read"
+        if not signs:  # every later probe is a signed request: say why none was sent
+            for name in ("signed request", "bucket", url_check, *(["write"] * self.write)):
+                add(Finding(name, SKIP, "skipped: no credentials to sign with"))
+            add(self.separation())
             return report
         try:
             self.storage.settle_region()
@@ -157,27 +170,47 @@ class Doctor:
         bucket, bucket_missing = self.bucket()
         add(bucket)
         add(self.clock_skew(server_date))
-        url_check = "presigned URL" if self.presigned else "public read"
-        if signed.status == FAIL:
-            add(Finding(url_check, SKIP, "skipped: requests are refused"))
-            if self.write:
-                add(Finding("write", SKIP, "skipped: requests are refused"))
-            return report
-        add(self.presigned_url() if self.presigned else self.public_read())
-        if self.origin:
-            add(self.cors(self.origin))
+        add(self.separation())
+        if signed.status == FAIL or bucket_missing:
+            why = "requests are refused" if signed.status == FAIL else "the bucket does not exist"
+            add(Finding(url_check, SKIP, f"skipped: {why}"))
+            if self.presigned:
+                add(Finding("private read", SKIP, f"skipped: {why}"))
+            if not self.write or signed.status == FAIL:
+                if self.write:
+                    add(Finding("write", SKIP, f"skipped: {why}"))
+                return report
+        else:
+            add(self.presigned_url() if self.presigned else self.public_read())
+            if self.origin:
+                add(self.cors(self.origin))
         if self.write:
-            add(self.write_probe())
+            written, private = self.write_probe()
+            add(written)
             add(self.atomic_create())
+            if self.presigned and not bucket_missing:
+                add(private or self.private_read())
             if bucket_missing and self.bucket()[0].status == OK:
                 bucket.status = WARN
                 bucket.detail += (
                     "; the write probe's PUT created it (this server makes buckets on PUT)"
                 )
                 bucket.fix = (
-                    "Fine if that is the bucket you meant; otherwise fix AWS_STORAGE_BUCKET_NAME."
+                    f"Fine if that is the bucket you meant; otherwise fix "
+                    f"{self.storage.s3_config.source('bucket_name')}."
                 )
+        elif self.presigned and not bucket_missing:
+            add(self.private_read())
         return report
+
+    def _exposures(self) -> tuple[privacy.Exposure, list[privacy.Exposure]]:
+        """This storage's exposure, and every other configured storage's (offline)."""
+        from .checks import exposures
+
+        storage = self.storage
+        label = f"STORAGES[{self.alias!r}]"
+        mine = privacy.Exposure.of(label, storage.s3_config, lambda n: getattr(storage, n, None))
+        return mine, [e for e in exposures() if e.label != label]
 
     @property
     def presigned(self) -> bool:
@@ -196,9 +229,9 @@ class Doctor:
             return Finding(
                 "credentials",
                 FAIL,
-                "none found (settings, OPTIONS, environment, profile, instance role)",
+                "none found; looked in: " + "; ".join(CREDENTIAL_SOURCES),
                 "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or "
-                "attach a role to the instance.",
+                "give the machine a role (instance profile, task role).",
             )
         frozen = credentials.get_frozen_credentials()
         method = getattr(credentials, "method", "unknown")
@@ -207,20 +240,35 @@ class Doctor:
             detail += ", with a session token"
         return Finding("credentials", OK, detail)
 
-    def region(self) -> tuple[Finding, bool]:
-        """The region finding, and whether the endpoint answered at all."""
+    def region(self, asked: bool = True) -> tuple[Finding, bool]:
+        """The region finding, and whether the endpoint answered at all.
+
+        Without credentials (``asked`` false) the bucket is not asked: only
+        whether anything answers at the endpoint.
+        """
         s3 = self.storage.s3_config
+        if not asked:
+            cause = connection_cause(s3.endpoint_url)
+            if cause is not None:
+                return self._unreachable(cause), False
+            return Finding("region", SKIP, "not asked: no credentials to sign the question"), True
         client = self.storage.probe_client()
         found = discovery.ask(client, s3, log=False)  # the finding says it
-        if found is None and not self._reachable(client):
-            return Finding(
-                "region",
-                FAIL,
-                f"cannot reach {s3.endpoint_url} (region {s3.region})",
-                "Check the endpoint (AWS_S3_ENDPOINT_URL / AWS_S3_HOST), the network "
-                "and any proxy (AWS_S3_PROXIES).",
-            ), False
+        if found is None:
+            failure = self._unanswered(client)
+            if failure is not None:
+                return self._unreachable(connection_cause(s3.endpoint_url) or failure), False
         return self.region_answer(found), True
+
+    def _unreachable(self, cause: str) -> Finding:
+        s3 = self.storage.s3_config
+        return Finding(
+            "region",
+            FAIL,
+            f"cannot reach {s3.endpoint_url} (region {s3.region}): {cause}",
+            "Check the endpoint (AWS_S3_ENDPOINT_URL / AWS_S3_HOST), the network "
+            "and any proxy (AWS_S3_PROXIES).",
+        )
 
     def region_answer(self, found: str | None) -> Finding:
         """What the bucket's answer (``found``, None: it gave none) means for this storage."""
@@ -254,14 +302,16 @@ class Doctor:
             "region", WARN if follows else FAIL, detail, f"Set AWS_S3_REGION_NAME = {found!r}."
         )
 
-    def _reachable(self, client: Any) -> bool:
+    def _unanswered(self, client: Any) -> str | None:
+        """Why the endpoint gave no answer at all (a connection failure), or None if it
+        answered, even with a refusal."""
         try:
             client.list_buckets()
         except ClientError:
-            return True
-        except BotoCoreError:
-            return False
-        return True
+            return None
+        except BotoCoreError as error:
+            return str(error).split("\n")[0]
+        return None
 
     def signed_request(self) -> tuple[Finding, str | None]:
         """A signed GET of a key that does not exist: how S3 refuses tells all.
@@ -299,7 +349,7 @@ class Doctor:
                     "bucket",
                     FAIL,
                     f"{name!r} does not exist at {self.storage.s3_config.endpoint_url}",
-                    "Create it, or fix AWS_STORAGE_BUCKET_NAME.",
+                    f"Create it, or fix {self.storage.s3_config.source('bucket_name')}.",
                 ), True
             if code in ("403", "AccessDenied"):
                 return Finding(
@@ -389,6 +439,15 @@ class Doctor:
     def public_read_fix(self) -> str:
         s3 = self.storage.s3_config
         prefix = self.location_prefix
+        mine, others = self._exposures()
+        private = [other for other in others if not other.public and mine.overlaps(other)]
+        if private:  # the grant would publish them: no policy printed
+            return (
+                "No public-read policy printed: "
+                + privacy.describe(mine, private[0])
+                + " "
+                + privacy.separate(mine, private[0])
+            )
         policy = public_read_policy(s3.partition or "aws", s3.bucket_name, prefix)
         return (
             "This storage's URLs carry no signature, so its objects must be publicly "
@@ -400,7 +459,79 @@ class Doctor:
             f"{prefix}. SeaweedFS, Ceph, R2 and others: the same bucket policy."
         )
 
-    def write_probe(self) -> Finding:
+    def separation(self) -> Finding:
+        """Offline: no public storage and presigned storage share keys in one bucket."""
+        mine, others = self._exposures()
+        for other in others:
+            if other.public != mine.public and mine.overlaps(other):
+                public, private = (mine, other) if mine.public else (other, mine)
+                return Finding(
+                    "public/private",
+                    FAIL,
+                    privacy.describe(public, private),
+                    privacy.separate(public, private),
+                )
+        side = "public" if mine.public else "private"
+        return Finding(
+            "public/private",
+            OK,
+            f"{side} ({mine.why}); no configured storage of the other kind shares its keys",
+        )
+
+    def private_read(self, key: str | None = None) -> Finding:
+        """Presigned storages: an object fetched with no signature must be refused.
+
+        ``key``: the write probe's; else one object listed under the location.
+        """
+        storage = self.storage
+        name = "private read"
+        prefix = self.location_prefix
+        if key is None:
+            try:
+                listed = storage.connection.meta.client.list_objects_v2(
+                    Bucket=storage.bucket_name, Prefix=prefix, MaxKeys=1
+                )
+            except (ClientError, BotoCoreError) as error:
+                code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+                return Finding(name, SKIP, f"cannot list objects to try one ({code}); try --write")
+            contents = listed.get("Contents") or []
+            if not contents:
+                return Finding(
+                    name, SKIP, f"no object under {prefix or 'the bucket root'!r} yet; try --write"
+                )
+            key = str(contents[0]["Key"])
+        url = BucketURL(storage.s3_config.public_bucket_url).public(key)
+        try:
+            status, _ = self.http_get(url)
+        except OSError as error:
+            return Finding(name, FAIL, f"cannot fetch {url}: {error}", "Check the network.")
+        if status != 200:
+            return Finding(name, OK, f"{key!r} refused without a signature (HTTP {status})")
+        return Finding(
+            name,
+            FAIL,
+            f"private files are readable by anyone: {key!r} fetched without a signature "
+            "(HTTP 200), though this storage's URLs are presigned",
+            self.private_read_fix(),
+        )
+
+    def private_read_fix(self) -> str:
+        s3 = self.storage.s3_config
+        mine, others = self._exposures()
+        cause = next((o for o in others if o.public and mine.overlaps(o)), None)
+        first = privacy.separate(cause, mine) + " Then: " if cause is not None else ""
+        where = f"arn:{s3.partition or 'aws'}:s3:::{s3.bucket_name}/{self.location_prefix}*"
+        return (
+            f"{first}Remove what grants anonymous reads here: the bucket policy "
+            f"statement with Principal '*' and s3:GetObject on a resource covering {where} "
+            "(GetBucketPolicy shows it; MinIO: mc anonymous set none), and any "
+            "public-read ACL on the objects (default_acl / AWS_DEFAULT_ACL). On AWS, turn "
+            "on S3 Block Public Access for the bucket."
+        )
+
+    def write_probe(self) -> tuple[Finding, Finding | None]:
+        """Put, head, get, fetch by URL and delete a probe object; with presigned URLs
+        also the private-read finding for the probe (fetched without a signature)."""
         storage = self.storage
         body = f"s3doctor {uuid.uuid4()}".encode()
         done: list[str] = []
@@ -408,16 +539,16 @@ class Doctor:
             name = storage.save(self.probe_name, ContentFile(body))
             done.append("put")
             if storage.size(name) != len(body):
-                return Finding("write", FAIL, "head: wrong size")
+                return Finding("write", FAIL, "head: wrong size"), None
             done.append("head")
             with storage.open(name) as f:
                 if f.read() != body:
-                    return Finding("write", FAIL, "get: different bytes")
+                    return Finding("write", FAIL, "get: different bytes"), None
             done.append("get")
             url = storage.object_url(name, expire=60 if self.presigned else None)
             status, fetched = self.http_get(url)
             if (status, fetched) != (200, body) and self.presigned:
-                return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}")
+                return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}"), None
             if (status, fetched) != (200, body):
                 return Finding(
                     "write",
@@ -425,17 +556,18 @@ class Doctor:
                     f"public GET of the probe (no signature): HTTP {status} "
                     f"{_xml_code(fetched)}".rstrip(),
                     self.public_read_fix(),
-                )
+                ), None
             done.append("presigned get" if self.presigned else "public get")
+            private = self.private_read(storage.s3_key(name)) if self.presigned else None
             storage.delete(name)
             done.append("delete")
-            return Finding("write", OK, ", ".join(done))
+            return Finding("write", OK, ", ".join(done)), private
         except (ClientError, BotoCoreError) as error:
             code = _code(error) if isinstance(error, ClientError) else type(error).__name__
             step = ["put", "head", "get", "url get", "delete"][len(done)]
             return Finding(
                 "write", FAIL, f"{step} failed: {code}", HINTS.get(code, str(error).split("\n")[0])
-            )
+            ), None
         finally:
             if "delete" not in done and "put" in done:
                 with contextlib.suppress(ClientError, BotoCoreError):
@@ -462,16 +594,23 @@ class Doctor:
             }
             if allowed_origin not in (origin, "*") or not methods & {method, "*"}:
                 refused.append(method)
-        fix = f"Set this bucket CORS configuration (PutBucketCors): {cors_rule(origin)}"
+        rules, read = self._cors_rules()
+        fix = (
+            "Set this bucket CORS configuration (PutBucketCors; it replaces the whole "
+            f"configuration, so the bucket's {len(rules)} existing rule(s) are kept in it): "
+            f"{merged_cors(rules, origin)}"
+        )
+        if not read:
+            fix = (
+                "Add this rule to the bucket's CORS configuration (PutBucketCors replaces "
+                "the whole configuration: keep the rules it has; they could not be read "
+                f"here): {cors_rule(origin)}"
+            )
         if refused:
             return Finding(
                 name, FAIL, f"{origin} may not {' or '.join(refused)} to the bucket", fix
             )
-        try:
-            rules = self.storage.connection.meta.client.get_bucket_cors(
-                Bucket=self.storage.bucket_name
-            )["CORSRules"]
-        except (ClientError, BotoCoreError):
+        if not read:
             return Finding(name, OK, f"{origin} may POST and PUT (the rules themselves unread)")
         exposed = any(
             "etag" in (h.lower() for h in rule.get("ExposeHeaders", [])) for rule in rules
@@ -485,6 +624,18 @@ class Doctor:
                 fix,
             )
         return Finding(name, OK, f"{origin} may POST and PUT, and read ETags")
+
+    def _cors_rules(self) -> tuple[list[dict[str, Any]], bool]:
+        """The bucket's CORS rules, and whether they could be read (none set: [])."""
+        try:
+            found = self.storage.connection.meta.client.get_bucket_cors(
+                Bucket=self.storage.bucket_name
+            )
+        except ClientError as error:
+            return [], _code(error) == "NoSuchCORSConfiguration"
+        except BotoCoreError:
+            return [], False
+        return list(found.get("CORSRules") or []), True
 
     def atomic_create(self) -> Finding:
         """Does the server refuse a second create of one name (``If-None-Match: *``)?
@@ -519,16 +670,104 @@ class Doctor:
                 client.delete_object(Bucket=storage.bucket_name, Key=key)
 
 
-def cors_rule(origin: str) -> str:
+def upload_rule(origin: str) -> dict[str, Any]:
     """The bucket CORS rule direct browser uploads from ``origin`` need."""
-    rule = {
+    return {
         "AllowedOrigins": [origin],
         "AllowedMethods": ["POST", "PUT"],
         "AllowedHeaders": ["*"],
         "ExposeHeaders": ["ETag"],
         "MaxAgeSeconds": 3600,
     }
-    return json.dumps({"CORSRules": [rule]})
+
+
+def cors_rule(origin: str) -> str:
+    """That rule as a whole CORS configuration (JSON)."""
+    return json.dumps({"CORSRules": [upload_rule(origin)]})
+
+
+def merged_cors(rules: list[dict[str, Any]], origin: str) -> str:
+    """The bucket's ``rules`` (as GetBucketCors returns them) with the upload rule for
+    ``origin`` added: a configuration PutBucketCors can take without losing any."""
+    kept = [rule for rule in rules if rule != upload_rule(origin)]
+    return json.dumps({"CORSRules": [*kept, upload_rule(origin)]})
+
+
+def origin_error(origin: str) -> str | None:
+    """Why ``origin`` is not a browser origin (``scheme://host[:port]``), or None."""
+    parts = urlsplit(origin)
+    example = "e.g. https://www.example.com or http://127.0.0.1:8000"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"--origin {origin!r} is not an origin: give scheme://host[:port], {example}."
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        bare = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+        return (
+            f"--origin {origin!r} has more than an origin: browsers send only "
+            f"scheme://host[:port] in their Origin header. Use {bare!r}."
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return f"--origin {origin!r} has a port that is not a number: {example}."
+    return None
+
+
+def connection_cause(endpoint_url: str, timeout: float = 5) -> str | None:
+    """Why nothing usable answers at ``endpoint_url``'s host and port, or None if a
+    server there speaks the URL's scheme. Names the mismatch when the server speaks
+    the other one (TLS on an http:// URL, plain http on an https:// URL)."""
+    parts = urlsplit(endpoint_url)
+    host = parts.hostname or ""
+    tls = parts.scheme == "https"
+    port = parts.port or (443 if tls else 80)
+    netloc = parts.netloc
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as error:
+        return f"nothing answers at {host}:{port} ({error.strerror or error})"
+    with sock:
+        if tls:
+            try:
+                _tls_client().wrap_socket(sock, server_hostname=host).close()
+            except (OSError, ssl.SSLError) as error:
+                if speaks_plain_http(error):
+                    return (
+                        f"the server at {netloc} speaks plain http, not https: use "
+                        f"http://{netloc} (AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = False)"
+                    )
+                return f"TLS failed at {netloc}: {error}"
+            return None
+        try:
+            request = f"HEAD / HTTP/1.1\r\nHost: {netloc}\r\nConnection: close\r\n\r\n"
+            sock.sendall(request.encode())
+            answer = sock.recv(5)
+        except OSError:  # a TLS server resets a plain-text request
+            answer = b""
+    if answer.startswith(b"HTTP/"):
+        return None
+    if _speaks_tls(host, port, timeout):
+        return (
+            f"the server at {netloc} speaks https, not plain http: use https://{netloc} "
+            f"(AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = True)"
+        )
+    return f"the server at {netloc} does not answer HTTP"
+
+
+def _tls_client() -> ssl.SSLContext:
+    """A TLS client that only asks "is this TLS?": no certificate check."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _speaks_tls(host: str, port: int, timeout: float) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            _tls_client().wrap_socket(sock, server_hostname=host).close()
+    except (OSError, ssl.SSLError):
+        return False
+    return True
 
 
 def preflight(url: str, origin: str, method: str, timeout: float = 15) -> dict[str, str]:

@@ -43,8 +43,11 @@ def fresh_storages(settings):
     from django.core.files import storage
 
     settings.STORAGES = {
-        "default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},
-        "staticfiles": {"BACKEND": "sigv4_storage.SigV4StaticStorage"},
+        "default": {"BACKEND": "sigv4_storage.SigV4S3Storage", "OPTIONS": {"location": "media"}},
+        "staticfiles": {
+            "BACKEND": "sigv4_storage.SigV4StaticStorage",
+            "OPTIONS": {"location": "static"},
+        },
         "local": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     }
     handler = StorageHandler(settings.STORAGES)
@@ -95,7 +98,17 @@ def test_a_missing_bucket_fails(server, fresh_storages, settings):
     code, output = doctor()
     assert code == 1
     assert "FAIL  bucket" in output and "'no-such-bucket-here' does not exist" in output
-    assert "fix: Create it, or fix AWS_STORAGE_BUCKET_NAME." in output
+    assert "fix: Create it, or fix settings.AWS_STORAGE_BUCKET_NAME." in output
+    assert "NoSuchBucket" not in output  # the later probes are skipped, not failed again
+    assert "SKIP  presigned URL   skipped: the bucket does not exist" in output
+
+
+@pytest.mark.parametrize("server", MOTO, indirect=True)
+def test_a_missing_bucket_names_the_option_it_came_from(server, fresh_storages, settings):
+    settings.STORAGES["default"]["OPTIONS"]["bucket_name"] = "no-such-bucket-either"
+    fresh_storages._storages.clear()
+    code, output = doctor()
+    assert code == 1 and "fix: Create it, or fix OPTIONS['bucket_name']." in output
 
 
 @pytest.mark.parametrize("server", MOTO, indirect=True)
@@ -275,9 +288,10 @@ def use_storages(settings, backend):
     """Django's own handler (and collectstatic's storage) follow the STORAGES setting."""
     from django.core.files.storage import storages
 
+    static = {} if backend == CLASSES["subclass"] else {"location": "static"}  # its own
     settings.STORAGES = {
-        "default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},
-        "staticfiles": {"BACKEND": backend},
+        "default": {"BACKEND": "sigv4_storage.SigV4S3Storage", "OPTIONS": {"location": "media"}},
+        "staticfiles": {"BACKEND": backend, "OPTIONS": static},
     }
     return storages
 
@@ -393,7 +407,11 @@ def test_cors_for_direct_uploads(server, fresh_storages):
     found, data = statuses(output)
     assert found["CORS"] == FAIL and code == 1
     cors = next(c for c in data["checks"] if c["name"] == "CORS")
-    rule = json.loads(cors["fix"].split("(PutBucketCors): ", 1)[1])
+    rule = json.loads(cors["fix"][cors["fix"].index("{") :])
+    # The bucket's own rule is kept: PutBucketCors replaces the whole configuration.
+    kept = rule["CORSRules"][0]
+    assert (kept["AllowedOrigins"], kept["AllowedMethods"]) == (["https://other.example"], ["GET"])
+    assert rule["CORSRules"][1]["AllowedOrigins"] == [site]
 
     server.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=rule)
     code, output = doctor("--origin", site, "--json")
@@ -402,3 +420,86 @@ def test_cors_for_direct_uploads(server, fresh_storages):
 
     code, output = doctor("--origin", "https://elsewhere.example", "--json")
     assert statuses(output)[0]["CORS"] == FAIL
+
+
+@pytest.mark.parametrize(
+    ("origin", "words"),
+    [
+        ("127.0.0.1:8001", "is not an origin: give scheme://host[:port]"),
+        ("www.example.com", "is not an origin"),
+        ("http://host/path/", "Use 'http://host'"),
+        ("https://www.example.com/", "Use 'https://www.example.com'"),
+        ("http://host:port", "port that is not a number"),
+        ("ftp://host", "is not an origin"),
+    ],
+)
+def test_origin_is_validated_before_any_request(
+    fresh_storages, credentials, no_network, origin, words
+):
+    code, output = doctor("--origin", origin)
+    assert code != 0 and words in output
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS, indirect=True)
+def test_cors_fix_keeps_the_existing_rules_and_is_taken_by_the_server(server, fresh_storages):
+    site = "http://127.0.0.1:8001"
+    bucket = fresh_storages["default"].bucket_name
+    mine = {
+        "AllowedOrigins": ["https://app.example"],
+        "AllowedMethods": ["GET"],
+        "MaxAgeSeconds": 60,
+    }
+    server.client().put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [mine]})
+    _, output = doctor("--origin", site, "--json")
+    cors = next(c for c in statuses(output)[1]["checks"] if c["name"] == "CORS")
+    merged = json.loads(cors["fix"][cors["fix"].index("{") :])
+    server.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=merged)
+    rules = server.client().get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert [r["AllowedOrigins"] for r in rules] == [["https://app.example"], [site]]
+    code, output = doctor("--origin", site, "--json")
+    assert statuses(output)[0]["CORS"] == OK and code == 0
+
+
+# -- causes, not symptoms ------------------------------------------------------------
+@pytest.mark.parametrize("server", MOTO, indirect=True)
+def test_no_credentials_is_the_one_failure_reported(server, fresh_storages, settings):
+    """Before: 'credentials none found' and 'region cannot reach' for a server that is up."""
+    del settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY
+    fresh_storages._storages.clear()
+    code, output = doctor("--json", "--write")
+    found, data = statuses(output)
+    assert code == 1 and [n for n, s in found.items() if s == FAIL] == ["credentials"]
+    detail = data["checks"][0]["detail"]
+    for place in (
+        "settings and OPTIONS",
+        "the environment",
+        "a profile",
+        "container role",
+        "instance role",
+    ):
+        assert place in detail
+    assert found["region"] == SKIP and "cannot reach" not in output
+    assert found["signed request"] == found["write"] == SKIP
+
+
+def test_https_to_a_plain_http_server_is_named(settings, fresh_storages, credentials, moto_server):
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_ENDPOINT_URL = f"https://{moto_server}"
+    code, output = doctor()
+    assert code == 1
+    assert f"speaks plain http, not https: use http://{moto_server}" in output
+
+
+def test_http_to_a_tls_server_is_named(settings, fresh_storages, credentials, tls_server):
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_ENDPOINT_URL = f"http://{tls_server}"
+    code, output = doctor()
+    assert code == 1
+    assert f"speaks https, not plain http: use https://{tls_server}" in output
+
+
+def test_nothing_listening_is_said_so(settings, fresh_storages, credentials):
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+    code, output = doctor()
+    assert code == 1 and "nothing answers at 127.0.0.1:9" in output

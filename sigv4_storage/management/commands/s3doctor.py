@@ -11,7 +11,7 @@ from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sigv4_storage.checks import configured_storages
-from sigv4_storage.doctor import Doctor
+from sigv4_storage.doctor import Doctor, origin_error
 from sigv4_storage.legacy import as_python
 from sigv4_storage.storage import SigV4S3Storage
 
@@ -63,6 +63,8 @@ class Command(BaseCommand):
             except ImproperlyConfigured as error:
                 raise CommandError(str(error)) from None
             return
+        if origin is not None and (wrong := origin_error(origin)):
+            raise CommandError(wrong)  # before any storage is built or request sent
         aliases = [found.alias for found in configured_storages()] if every else [alias]
         if not aliases:
             raise CommandError("s3doctor: no STORAGES entry uses a sigv4_storage class.")
