@@ -12,10 +12,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.urls import NoReverseMatch, reverse
 
 from . import uploads
+
+
+def _app_installed() -> None:
+    """The widget's template and script live in the app: without it, say so now."""
+    if apps.ready and not apps.is_installed("sigv4_storage"):
+        raise ImproperlyConfigured(
+            "sigv4_storage: DirectUploadField needs 'sigv4_storage' in INSTALLED_APPS: "
+            "its widget's template and upload script live in the app. Add it (before "
+            "'django.contrib.staticfiles')."
+        )
 
 
 class DirectUploadWidget(forms.Widget):
@@ -29,6 +40,7 @@ class DirectUploadWidget(forms.Widget):
         self.limits = limits
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        _app_installed()  # not a TemplateDoesNotExist when rendered
         context = super().get_context(name, value, attrs)
         try:
             urls = {
@@ -74,6 +86,7 @@ class DirectUploadField(forms.Field):
         storage: str = "default",
         **kwargs: Any,
     ) -> None:
+        _app_installed()  # when the form class is defined: at start-up
         self.limits = uploads.field_limits(storage, upload_to, max_size, content_types)
         kwargs.setdefault("widget", DirectUploadWidget(self.limits))
         super().__init__(**kwargs)

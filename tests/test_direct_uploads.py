@@ -272,3 +272,19 @@ def test_the_javascript_is_plain_and_local():
     text = script.read_text()
     code = text.split("*/", 1)[1]
     assert "X-CSRFToken" in code and "import " not in code and "http" not in code
+
+
+def test_without_the_app_the_field_says_so_when_defined_and_rendered(settings, no_network):
+    """Its template and script live in the app: an error naming it, not a
+    TemplateDoesNotExist when the page renders."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    from sigv4_storage.forms import DirectUploadField
+
+    form = DocumentForm()  # defined while the app was installed
+    with override_settings(INSTALLED_APPS=["django.contrib.staticfiles"]):
+        with pytest.raises(ImproperlyConfigured, match="needs 'sigv4_storage' in INSTALLED_APPS"):
+            DirectUploadField(max_size=10)
+        with pytest.raises(ImproperlyConfigured, match="template and upload script live in"):
+            str(form["file"])
