@@ -16,6 +16,13 @@ writes again, at most ``MAX_ATTEMPTS`` times. One request per save of a new
 name. A multipart upload refused at completion is aborted by s3transfer (no
 open upload is left) and uploaded again under the next name.
 
+A write whose answer is lost (the server stored the object, the connection
+dropped before the response) is retried by botocore and meets its own
+object: 412. Each conditional create therefore carries a random write id in
+its metadata (``x-amz-meta-sigv4-write-id``); on 412 one ``HeadObject`` tells
+our own earlier attempt (success, same name) from another upload's (the next
+name).
+
 Servers that do not implement the header (``501 NotImplemented``, or a 400
 that names it) are remembered per endpoint: storages on that endpoint go back
 to Django's check-then-write, with one warning per process.
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -37,6 +45,23 @@ MAX_ATTEMPTS = 10
 
 _unsupported: set[str] = set()
 _guard = threading.Lock()
+
+
+#: The metadata key (``x-amz-meta-…``) that marks which write created an object.
+WRITE_ID = "sigv4-write-id"
+
+
+def new_write_id() -> str:
+    return uuid.uuid4().hex
+
+
+def written_by(client: Any, bucket: str, key: str, write_id: str) -> bool:
+    """Whether the object at ``key`` was created by the write ``write_id``."""
+    try:
+        head = client.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        return False
+    return bool(head.get("Metadata", {}).get(WRITE_ID) == write_id)
 
 
 class NameTaken(Exception):

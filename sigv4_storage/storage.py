@@ -241,15 +241,28 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         if getattr(state, "taken", None) is None:
             return str(super()._save(name, content))
         state.bucket = self._shared(signed=True, create=True).resource().Bucket(self.bucket_name)
+        state.write_id = write_id = creates.new_write_id()
         try:
             return str(super()._save(name, content))
         except ClientError as error:
             outcome = creates.classify(error, name)
             if outcome is error:
                 raise
+            if isinstance(outcome, creates.NameTaken) and creates.written_by(
+                self.connection.meta.client, self.bucket_name, self.s3_key(name), write_id
+            ):  # our own write, whose answer was lost: botocore's retry met it
+                return str(clean_name(name))
             raise outcome from None
         finally:
             state.bucket = None
+            state.write_id = None
+
+    def _get_write_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
+        params: dict[str, Any] = super()._get_write_parameters(name, content)
+        write_id = getattr(self._create_state, "write_id", None)
+        if write_id is not None:  # a conditional create: mark the object as this write's
+            params["Metadata"] = {**params.get("Metadata", {}), creates.WRITE_ID: write_id}
+        return params
 
     def settle_region(self) -> None:
         """Ask the bucket its region (once per bucket per process) and act on it.

@@ -27,6 +27,9 @@ class Rule:
     times: int = 1_000_000
     delay: float = 0.0  # seconds to stall before answering (or forwarding)
     header: str = ""  # match only requests that carry this header (any case)
+    #: With status None: forward the request first (the server acts on it), then drop
+    #: the connection before answering: a response lost on the way back.
+    forward: bool = False
 
 
 @dataclass
@@ -56,6 +59,11 @@ class FaultProxy:
                     time.sleep(rule.delay)
                     if rule.status is None:  # a slow server: then answer normally
                         rule = None
+                if rule is not None and rule.status is None and rule.forward:
+                    proxy._forward(self.command, self.path, self.rfile.read(length), self.headers)
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 if rule is not None and rule.status is None:
                     self.rfile.read(min(length, 64 * 1024))  # part of the body, then gone
                     self.close_connection = True
@@ -74,17 +82,7 @@ class FaultProxy:
                     if self.command != "HEAD":
                         self.wfile.write(payload)
                     return
-                upstream = http.client.HTTPConnection(proxy.upstream, timeout=60)
-                try:
-                    headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                    upstream.request(self.command, self.path, body=body, headers=headers)
-                    response = upstream.getresponse()
-                    data = response.read()
-                finally:
-                    upstream.close()
-                with proxy._lock:
-                    proxy.forwarded += 1
-                    proxy.seen.append((self.command, self.path))
+                response, data = proxy._forward(self.command, self.path, body, self.headers)
                 self.send_response(response.status)
                 for key, value in response.getheaders():
                     if key.lower() not in HOP_BY_HOP | {"content-length"}:
@@ -99,6 +97,21 @@ class FaultProxy:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
+
+    def _forward(self, method: str, path: str, body: bytes, headers: Any) -> tuple[Any, bytes]:
+        """Send one request upstream: its response and body."""
+        upstream = http.client.HTTPConnection(self.upstream, timeout=60)
+        try:
+            sent = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
+            upstream.request(method, path, body=body, headers=sent)
+            response = upstream.getresponse()
+            data = response.read()
+        finally:
+            upstream.close()
+        with self._lock:
+            self.forwarded += 1
+            self.seen.append((method, path))
+        return response, data
 
     @property
     def endpoint(self) -> str:

@@ -317,3 +317,39 @@ def test_improperly_configured_never_echoes_credentials(settings):
     with pytest.raises(ImproperlyConfigured) as excinfo:
         SigV4S3Storage()
     assert "hunter2-secret" not in str(excinfo.value)
+
+
+def keys_of(client, bucket):
+    return sorted(o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("size", [5, 12 * MB], ids=["put", "multipart"])
+def test_a_lost_answer_to_a_create_is_recognised_as_ours(faulty, size):
+    """The server stores the object, the answer is lost, botocore retries and gets 412:
+    before, save() took that for another upload and stored a second copy under a new
+    name, leaving the first orphaned. Now the write id in the object's metadata says
+    it was this save's own."""
+    weed, proxy, bucket = faulty
+    body = os.urandom(size)
+    completes = (lambda m, p: m == "POST" and "uploadId=" in p) if size > 5 else is_put
+    proxy.rules.append(Rule(completes, status=None, forward=True, times=1))
+    name = SigV4S3Storage(file_overwrite=False).save("s5.bin", ContentFile(body))
+    assert proxy.injected == 1
+    assert name == "s5.bin"
+    client = weed.client()
+    assert keys_of(client, bucket) == ["s5.bin"]
+    assert client.get_object(Bucket=bucket, Key="s5.bin")["Body"].read() == body
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+@pytest.mark.integration
+def test_another_uploads_file_still_gets_the_next_name(faulty):
+    """The write id tells our own retry from someone else's file of the same name."""
+    weed, _, bucket = faulty
+    weed.client().put_object(Bucket=bucket, Key="taken.txt", Body=b"someone else's")
+    name = SigV4S3Storage(file_overwrite=False).save("taken.txt", ContentFile(b"mine"))
+    assert name != "taken.txt" and name.startswith("taken_")
+    assert weed.client().get_object(Bucket=bucket, Key="taken.txt")["Body"].read() == (
+        b"someone else's"
+    )
