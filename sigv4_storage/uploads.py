@@ -16,6 +16,8 @@ field's prefix, within the size, of an allowed type. The model's
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -26,9 +28,12 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.files.storage import InvalidStorageError, storages
+from django.template.defaultfilters import filesizeformat
 from django.utils.module_loading import import_string
 
 from .storage import SigV4S3Storage
+
+logger = logging.getLogger("sigv4_storage")
 
 FIELD_SALT = "sigv4_storage.uploads.field"
 UPLOAD_SALT = "sigv4_storage.uploads.upload"
@@ -39,11 +44,25 @@ SUBMIT_WITHIN = 86400
 
 
 class UploadRefused(Exception):
-    """A request the upload views refuse; ``status`` is the HTTP status to answer."""
+    """A request the upload views refuse: a message for the person uploading,
+    ``status`` the HTTP status, ``code`` a stable word a client can branch on
+    (``too_large``, ``wrong_type``, ``not_allowed``, ``expired``, ``invalid``,
+    ``bad_request``, ``missing``, ``failed``)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, code: str = "bad_request") -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
+
+
+def size_text(size: int) -> str:
+    """A size as people read it: "20.0 MB"."""
+    return str(filesizeformat(size)).replace("\xa0", " ")
+
+
+#: A MIME type as browsers send ``File.type``: ``type/subtype``, no parameters, no
+#: spaces or line breaks (a CR/LF would reach the signed form and the headers).
+_MIME = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
 
 
 @dataclass(frozen=True)
@@ -82,7 +101,7 @@ class Limits:
             return cls.from_data(signing.loads(str(token), salt=FIELD_SALT))
         except (signing.BadSignature, KeyError, TypeError, ValueError):
             raise UploadRefused(
-                "This upload field's token is not valid: reload the page."
+                "This upload field's token is not valid: reload the page.", code="invalid"
             ) from None
 
 
@@ -109,10 +128,12 @@ class Upload:
             data = signing.loads(str(token), salt=UPLOAD_SALT, max_age=max_age)
             return cls(Limits.from_data(data["limits"]), data["name"], data["upload_id"])
         except signing.SignatureExpired:
-            raise UploadRefused("This upload has expired: choose the file again.") from None
+            raise UploadRefused(
+                "This upload has expired: choose the file again.", code="expired"
+            ) from None
         except (signing.BadSignature, KeyError, TypeError, ValueError, InvalidStorageError):
             raise UploadRefused(
-                "This upload's token is not valid: choose the file again."
+                "This upload's token is not valid: choose the file again.", code="invalid"
             ) from None
 
 
@@ -141,25 +162,39 @@ def check_permission(request: Any) -> None:
             )
         allowed = bool(user.is_authenticated)
     if not allowed:
-        raise UploadRefused("You are not allowed to upload files here.", status=403)
+        raise UploadRefused(
+            "You are not allowed to upload files here.", status=403, code="not_allowed"
+        )
 
 
 def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     """The sign view's answer for ``data``: field token, file name, size, type."""
     check_permission(request)
     limits = Limits.from_token(data.get("field"))
-    size, content_type = data.get("size"), str(data.get("type") or "")
+    size, content_type, filename = data.get("size"), data.get("type"), data.get("name")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UploadRefused("The file's size is missing or not a number.")
+    if not isinstance(filename, str) or not filename.strip():
+        raise UploadRefused("The file's name is missing.")
+    if content_type is not None and not isinstance(content_type, str):
+        raise UploadRefused("The file's type is not text.")
+    if content_type and not _MIME.fullmatch(content_type):
+        raise UploadRefused("The file's type is not a MIME type (type/subtype).")
     if size > limits.max_size:
-        raise UploadRefused(f"The file is {size} bytes; at most {limits.max_size} are allowed.")
+        shown, limit = size_text(size), size_text(limits.max_size)
+        if shown == limit:  # "195.3 KB; at most 195.3 KB": say the bytes
+            shown, limit = f"{size:,} bytes", f"{limits.max_size:,} bytes"
+        raise UploadRefused(f"The file is {shown}; at most {limit} is allowed.", code="too_large")
+    content_type = (content_type or "").lower()
     if not content_type or not limits.allows_type(content_type):
-        allowed = ", ".join(limits.content_types)
+        allowed = ", ".join(t + "*" if t.endswith("/") else t for t in limits.content_types)
         raise UploadRefused(
-            f"Files of type {content_type or 'unknown'!r} are not allowed ({allowed})."
+            f"Files of type {content_type or 'unknown'!r} are not allowed here"
+            + (f" (allowed: {allowed})." if allowed else "."),
+            code="wrong_type",
         )
     storage = storage_for(limits.storage)
-    filename = storage.get_valid_name(str(data.get("name") or "file").rsplit("/", 1)[-1])
+    filename = storage.get_valid_name(filename.replace("\\", "/").rsplit("/", 1)[-1])
     name = f"{limits.upload_to}{uuid.uuid4().hex}/{filename}"
     try:
         storage.s3_key(name)
@@ -182,7 +217,7 @@ def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]
     check_permission(request)
     upload = Upload.from_token(data.get("upload"))
     if upload.upload_id is None:
-        raise UploadRefused("This upload was not sent in parts.")
+        raise UploadRefused("This upload was not sent in parts.", code="invalid")
     storage = storage_for(upload.limits.storage)
     return upload, storage
 
@@ -197,11 +232,28 @@ def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
         pairs = [(int(number), str(etag)) for number, etag in parts]
     except (TypeError, ValueError):
         raise UploadRefused("The parts of the upload are not [number, ETag] pairs.") from None
+    key = storage.s3_key(upload.name)
     try:
-        storage.complete_multipart_upload(storage.s3_key(upload.name), str(upload.upload_id), pairs)
-    except ClientError as error:
-        raise UploadRefused(f"S3 refused to join the parts: {error}") from None
+        storage.complete_multipart_upload(key, str(upload.upload_id), pairs)
+    except (ClientError, FileExistsError) as error:
+        # A second complete (a double click, a retry, botocore's retry after a lost
+        # answer): the key is this upload's alone (a random folder), so an object
+        # there is this upload, joined already. Answer as the first time.
+        if _exists(storage, key):
+            return {"upload": upload.token()}
+        logger.warning("Completing the multipart upload of %r failed: %s", key, error)
+        raise UploadRefused(
+            "The upload could not be completed: choose the file again.", code="failed"
+        ) from None
     return {"upload": upload.token()}
+
+
+def _exists(storage: SigV4S3Storage, key: str) -> bool:
+    try:
+        storage.connection.meta.client.head_object(Bucket=storage.bucket_name, Key=key)
+    except ClientError:
+        return False
+    return True
 
 
 def abort(request: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -219,21 +271,35 @@ def stored_name(token: Any, limits: Limits) -> str:
     """
     upload = Upload.from_token(token)
     if (upload.limits.storage, upload.limits.upload_to) != (limits.storage, limits.upload_to):
-        raise UploadRefused("This upload was made for another field.")
+        raise UploadRefused("This upload was made for another field.", code="invalid")
     if not upload.name.startswith(limits.upload_to):
-        raise UploadRefused("This upload is outside the field's folder.")
+        raise UploadRefused("This upload is outside the field's folder.", code="invalid")
     storage = storage_for(limits.storage)
     key = storage.s3_key(upload.name)
     try:
         head = storage.connection.meta.client.head_object(Bucket=storage.bucket_name, Key=key)
     except ClientError as error:
         if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
-            raise UploadRefused("The file did not arrive in storage: choose it again.") from None
+            raise UploadRefused(
+                "The file did not arrive in storage: choose it again.", code="missing"
+            ) from None
         raise
     size, content_type = int(head.get("ContentLength", 0)), str(head.get("ContentType", ""))
     if size > limits.max_size or not limits.allows_type(content_type):
         storage.delete(upload.name)
-        raise UploadRefused(f"The stored file ({size} bytes, {content_type!r}) is not allowed.")
+        logger.warning(
+            "Deleted %r: %d bytes of type %r, over the field's limits (%d bytes, %s).",
+            key,
+            size,
+            content_type,
+            limits.max_size,
+            limits.content_types or "any type",
+        )
+        raise UploadRefused(
+            f"The stored file ({size_text(size)}, {content_type or 'no type'}) is not "
+            f"allowed here: at most {size_text(limits.max_size)}.",
+            code="too_large" if size > limits.max_size else "wrong_type",
+        )
     return upload.name
 
 

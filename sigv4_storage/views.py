@@ -2,35 +2,64 @@
 
 POST only, JSON in and out, CSRF-protected, and each behind the permission
 hook (``SIGV4_STORAGE_UPLOAD_PERMISSION``; signed-in users by default).
+Every answer is JSON, refusals included (``{"error": message, "code": word}``:
+the message for the person uploading, the code for a client to branch on);
+what a developer needs goes to the ``sigv4_storage`` logger.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_POST
+from botocore.exceptions import BotoCoreError, ClientError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
 
 from . import uploads
 
+logger = logging.getLogger("sigv4_storage")
+
+#: Django's own CSRF check, run here so that a refusal is JSON, not its HTML page.
+_csrf = CsrfViewMiddleware(lambda request: HttpResponse())
+
+
+def _protected(request: HttpRequest) -> HttpResponse:
+    """What the CSRF check is told it protects: a view that is not exempt."""
+    return HttpResponse()
+
+
+def refused(message: str, status: int, code: str) -> JsonResponse:
+    return JsonResponse({"error": message, "code": code}, status=status)
+
 
 def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) -> Any:
-    @require_POST
-    @csrf_protect
-    def view(request: HttpRequest) -> JsonResponse:
+    @csrf_exempt  # the project's middleware would answer in HTML: checked below instead
+    def view(request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            answer = refused("Use POST.", 405, "bad_request")
+            answer["Allow"] = "POST"
+            return answer
+        if _csrf.process_view(request, _protected, (), {}) is not None:
+            return refused(
+                "This page's security token is missing or old: reload the page.", 403, "csrf"
+            )
         try:
             data = json.loads(request.body or b"{}")
         except ValueError:
-            return JsonResponse({"error": "The request is not JSON."}, status=400)
+            return refused("The request is not JSON.", 400, "bad_request")
         if not isinstance(data, dict):
-            return JsonResponse({"error": "The request is not a JSON object."}, status=400)
+            return refused("The request is not a JSON object.", 400, "bad_request")
         try:
             return JsonResponse(work(request, data))
-        except uploads.UploadRefused as refused:
-            return JsonResponse({"error": str(refused)}, status=refused.status)
+        except uploads.UploadRefused as refusal:
+            return refused(str(refusal), refusal.status, refusal.code)
+        except (ClientError, BotoCoreError):
+            logger.exception("The direct-upload view %s failed talking to S3", work.__name__)
+            return refused("The storage did not answer as expected: try again.", 502, "failed")
 
     view.__name__ = work.__name__
     return view

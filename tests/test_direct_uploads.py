@@ -98,12 +98,33 @@ def keys(server, bucket):
 
 # -- the sign view refuses ----------------------------------------------------------------
 def test_signed_out_users_are_refused(s3):
-    assert sign(user=ANONYMOUS) == (403, {"error": "You are not allowed to upload files here."})
+    assert sign(user=ANONYMOUS) == (
+        403,
+        {"error": "You are not allowed to upload files here.", "code": "not_allowed"},
+    )
 
 
 def test_csrf_is_required(s3):
-    status, _ = sign(csrf=False)
-    assert status == 403
+    assert sign(csrf=False) == (
+        403,
+        {
+            "error": "This page's security token is missing or old: reload the page.",
+            "code": "csrf",
+        },
+    )
+
+
+def test_every_refusal_is_json_with_a_code(s3):
+    request = RequestFactory().get("/")
+    request.user = SIGNED_IN
+    response = views.sign(request)
+    assert (response.status_code, json.loads(response.content)["code"]) == (405, "bad_request")
+    request = RequestFactory().post("/", data=b"{not json", content_type="application/json")
+    request.user, request._dont_enforce_csrf_checks = SIGNED_IN, True
+    response = views.sign(request)
+    assert response["Content-Type"] == "application/json" and response.status_code == 400
+    status, answer = call(views.complete, {"upload": "forged"})
+    assert (status, answer["code"]) == (400, "invalid")
 
 
 def test_the_permission_hook_decides(s3, settings):
@@ -120,7 +141,12 @@ def only_bob(request):
     ("payload", "words"),
     [
         ({"field": "forged"}, "token is not valid"),
-        ({"size": 200_001}, "at most 200000"),
+        ({"size": 200_001}, "200,001 bytes; at most 200,000 bytes is allowed"),
+        ({"size": 9_000_000}, "The file is 8.6 MB; at most 195.3 KB is allowed"),
+        ({"type": "image/png\r\nX-Injected: 1"}, "not a MIME type"),
+        ({"type": 7}, "type is not text"),
+        ({"name": 7}, "name is missing"),
+        ({"size": "10"}, "size is missing"),
         ({"size": 0}, "size is missing"),
         ({"type": "text/html"}, "'text/html' are not allowed"),
         ({"name": "x" * 1100 + ".png"}, "cannot be stored"),
@@ -288,3 +314,26 @@ def test_without_the_app_the_field_says_so_when_defined_and_rendered(settings, n
             DirectUploadField(max_size=10)
         with pytest.raises(ImproperlyConfigured, match="template and upload script live in"):
             str(form["file"])
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["file_overwrite=False", "True"])
+def test_a_second_complete_answers_as_the_first(s3, settings, overwrite):
+    """A double click or a retry: the same answer, never a 500 (it was an unhandled
+    FileExistsError with file_overwrite=False)."""
+    server, bucket = s3
+    settings.AWS_S3_FILE_OVERWRITE = overwrite
+    body = os.urandom(9 * 1024 * 1024)
+    _, answer = call(
+        views.sign,
+        {"field": field_token(AvatarForm), "name": "big.bin", "size": len(body), "type": "x/y"},
+    )
+    size = answer["part_size"]
+    parts = [
+        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
+    ]
+    first = call(views.complete, {"upload": answer["upload"], "parts": parts})
+    again = call(views.complete, {"upload": answer["upload"], "parts": parts})
+    assert first[0] == 200 and again == first
+    form = AvatarForm(data={"file": answer["upload"]})
+    assert form.is_valid(), form.errors
+    assert len(keys(server, bucket)) == 1
