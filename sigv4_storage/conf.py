@@ -33,6 +33,7 @@ NEW_OPTIONS: dict[str, str] = {
     "region_mismatch": "AWS_S3_REGION_MISMATCH",
     "public_endpoint_url": "AWS_S3_PUBLIC_ENDPOINT_URL",
     "collectstatic_workers": "AWS_S3_COLLECTSTATIC_WORKERS",
+    "active_content": "AWS_S3_ACTIVE_CONTENT",
 }
 
 

@@ -41,6 +41,8 @@ class S3Config:
     discover_region: bool
     #: When the bucket is not in the configured region: "follow" it or "raise".
     region_mismatch: Literal["follow", "raise"]
+    #: Files of types a browser runs: stored "attachment" (downloaded) or "inline".
+    active_content: Literal["attachment", "inline"]
     client_config: Config = field(repr=False)
     #: Where browsers reach the server (``AWS_S3_PUBLIC_ENDPOINT_URL``), if not at endpoint_url.
     public_endpoint_url: str | None = None
@@ -121,6 +123,7 @@ class S3Config:
             "querystring_expire",
             "discover_region",
             "region_mismatch",
+            "active_content",
             "request_checksum_calculation",
             "response_checksum_validation",
         )

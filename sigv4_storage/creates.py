@@ -19,8 +19,8 @@ open upload is left) and uploaded again under the next name.
 A write whose answer is lost (the server stored the object, the connection
 dropped before the response) is retried by botocore and meets its own
 object: 412. Each conditional create therefore carries a random write id in
-its metadata (``x-amz-meta-sigv4-write-id``); on 412 one ``HeadObject`` tells
-our own earlier attempt (success, same name) from another upload's (the next
+its metadata (``x-amz-meta-sigv4-write-id``); on a 412 after a retry, one
+``HeadObject`` tells our own earlier attempt (success, same name) from another upload's (the next
 name).
 
 Servers that do not implement the header (``501 NotImplemented``, or a 400
@@ -53,6 +53,12 @@ WRITE_ID = "sigv4-write-id"
 
 def new_write_id() -> str:
     return uuid.uuid4().hex
+
+
+def retried(error: ClientError) -> bool:
+    """Whether botocore sent the refused request more than once (an earlier attempt
+    may have been stored, its answer lost)."""
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) > 0
 
 
 def written_by(client: Any, bucket: str, key: str, write_id: str) -> bool:

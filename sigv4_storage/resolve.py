@@ -24,6 +24,7 @@ from . import endpoints
 from .checkids import E002, E003, E004, SettingError
 from .conf import NEW_OPTIONS, Kind, Layers, Source, Sourced, default, derived
 from .config import S3Config
+from .content import CHOICES
 from .hosts import AwsHost, Endpoint, HostError, aws_host, parse_endpoint_url, parse_host
 
 #: SigV4 presigned URLs live at most 7 days.
@@ -80,6 +81,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
     style = addressing(layers, user_config, bucket, arn, custom, use_ssl.value, flags)
     signature = signature_version(layers, user_config, notes, warnings)
     expire = expiry(layers)
+    active = active_content(layers)
     regional = regional_us_east_1(asked, user_config)
     urls = (
         custom_urls(asked.endpoint, bucket.value, style.value, where.found.value, regional)
@@ -104,6 +106,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         "querystring_expire": expire,
         "discover_region": discover,
         "region_mismatch": mismatch,
+        "active_content": active,
         "public_endpoint_url": public or Sourced(None, default()),
         **flags.by_option(),
         **checksum,
@@ -127,6 +130,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
         querystring_expire=expire.value,
         discover_region=discover.value,
         region_mismatch=mismatch.value,
+        active_content=active.value,
         client_config=client_config,
         public_endpoint_url=public.value.url if public else None,
         public_bucket_url=(
@@ -390,6 +394,20 @@ def discovery(
             "Use 'follow' (use the bucket's region, with a warning) or 'raise'.",
         )
     return discover, mismatch
+
+
+def active_content(layers: Layers) -> Sourced:
+    """How files of types a browser runs are stored: "attachment" (the default) or
+    "inline" (the static classes' class attribute: static files are the site's own)."""
+    found = _str(layers.first("active_content", ["AWS_S3_ACTIVE_CONTENT"]))
+    found = found or Sourced("attachment", default())
+    if found.value not in CHOICES:
+        raise SettingError(
+            f"{found} is not a choice.",
+            "Use 'attachment' (files a browser would run are downloaded, not opened) or "
+            "'inline' (served as they are: only for files the site itself wrote).",
+        )
+    return found
 
 
 def partition_of(found: Sourced) -> str:

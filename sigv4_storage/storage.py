@@ -26,6 +26,7 @@ from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Sto
 from storages.utils import clean_name, setting
 
 from . import clients, collect, creates, discovery
+from . import content as active
 from .checkids import E006, SettingError
 from .conf import NEW_OPTIONS, Layers, refuse_unknown_options
 from .config import S3Config
@@ -248,8 +249,12 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             outcome = creates.classify(error, name)
             if outcome is error:
                 raise
-            if isinstance(outcome, creates.NameTaken) and creates.written_by(
-                self.connection.meta.client, self.bucket_name, self.s3_key(name), write_id
+            if (
+                isinstance(outcome, creates.NameTaken)
+                and creates.retried(error)  # a first attempt's 412 is another upload's
+                and creates.written_by(
+                    self.connection.meta.client, self.bucket_name, self.s3_key(name), write_id
+                )
             ):  # our own write, whose answer was lost: botocore's retry met it
                 return str(clean_name(name))
             raise outcome from None
@@ -259,10 +264,17 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
 
     def _get_write_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
         params: dict[str, Any] = super()._get_write_parameters(name, content)
+        if self._downloads(params.get("ContentType")):
+            params.setdefault("ContentDisposition", active.ATTACHMENT)
         write_id = getattr(self._create_state, "write_id", None)
         if write_id is not None:  # a conditional create: mark the object as this write's
             params["Metadata"] = {**params.get("Metadata", {}), creates.WRITE_ID: write_id}
         return params
+
+    def _downloads(self, content_type: str | None) -> bool:
+        """Whether a file of ``content_type`` is stored ``Content-Disposition:
+        attachment``: a type a browser runs, unless ``active_content="inline"``."""
+        return self.s3_config.active_content == "attachment" and active.is_active(content_type)
 
     def settle_region(self) -> None:
         """Ask the bucket its region (once per bucket per process) and act on it.
@@ -449,6 +461,9 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             post_fields["acl"] = self.default_acl
             post_conditions.append({"acl": self.default_acl})
         post_conditions.append(["content-length-range", 0, max_size])
+        if self.s3_config.active_content == "attachment" and active.may_be_active(content_type):
+            post_fields.setdefault("Content-Disposition", active.ATTACHMENT)
+            post_conditions.append({"Content-Disposition": post_fields["Content-Disposition"]})
         if content_type and content_type.endswith("/"):
             post_conditions.append(["starts-with", "$Content-Type", content_type])
         elif content_type:
@@ -516,6 +531,8 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         self._check_expire("start_multipart_upload", expire)
         key = self.s3_key(name)
         extra = {"ContentType": content_type} if content_type else {}
+        if self._downloads(content_type):
+            extra["ContentDisposition"] = active.ATTACHMENT
         if self.default_acl:
             extra["ACL"] = self.default_acl
         client = self.connection.meta.client
@@ -799,6 +816,9 @@ def _seekable(content: Any) -> bool:
 
 class SigV4StaticStorage(SigV4S3Storage, S3StaticStorage):  # type: ignore[misc]
     """For static files: public URLs, no query-string signature."""
+
+    #: Static files are the site's own: its SVG icons and XML are served as they are.
+    active_content = "inline"
 
 
 class SigV4ManifestStaticStorage(S3ManifestStaticStorage, SigV4StaticStorage):  # type: ignore[misc]

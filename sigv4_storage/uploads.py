@@ -31,6 +31,7 @@ from django.core.files.storage import InvalidStorageError, storages
 from django.template.defaultfilters import filesizeformat
 from django.utils.module_loading import import_string
 
+from . import content as active
 from .storage import SigV4S3Storage
 
 logger = logging.getLogger("sigv4_storage")
@@ -75,10 +76,15 @@ class Limits:
     content_types: tuple[str, ...] = ()  # exact types or "type/" prefixes; () = any
 
     def allows_type(self, content_type: str) -> bool:
+        """Exact types, or ``"type/"`` prefixes, which admit no type a browser runs
+        (``"image/"`` is not ``image/svg+xml``: name that one exactly)."""
         if not self.content_types:
             return True
+        found = active.essence(content_type)
         return any(
-            content_type.startswith(allowed) if allowed.endswith("/") else content_type == allowed
+            (found.startswith(allowed) and not active.is_active(found))
+            if allowed.endswith("/")
+            else found == allowed
             for allowed in self.content_types
         )
 
@@ -195,6 +201,16 @@ def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
         )
     storage = storage_for(limits.storage)
     filename = storage.get_valid_name(filename.replace("\\", "/").rsplit("/", 1)[-1])
+    guessed = active.guessed_type(filename)
+    if (
+        guessed
+        and active.essence(guessed) != content_type
+        and (active.is_active(guessed) or active.is_active(content_type))
+    ):
+        raise UploadRefused(
+            f"The file's name ({filename}) does not match its type ({content_type}).",
+            code="wrong_type",
+        )
     name = f"{limits.upload_to}{uuid.uuid4().hex}/{filename}"
     try:
         storage.s3_key(name)
@@ -285,6 +301,11 @@ def stored_name(token: Any, limits: Limits) -> str:
             ) from None
         raise
     size, content_type = int(head.get("ContentLength", 0)), str(head.get("ContentType", ""))
+    opens = storage.s3_config.active_content == "attachment" and active.is_active(content_type)
+    if opens and not str(head.get("ContentDisposition", "")).startswith(active.ATTACHMENT):
+        storage.delete(upload.name)  # a server that did not hold the form to its policy
+        logger.warning("Deleted %r: type %r stored without Content-Disposition.", key, content_type)
+        raise UploadRefused("The stored file is not allowed here.", code="wrong_type")
     if size > limits.max_size or not limits.allows_type(content_type):
         storage.delete(upload.name)
         logger.warning(

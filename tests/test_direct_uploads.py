@@ -144,6 +144,8 @@ def only_bob(request):
         ({"size": 200_001}, "200,001 bytes; at most 200,000 bytes is allowed"),
         ({"size": 9_000_000}, "The file is 8.6 MB; at most 195.3 KB is allowed"),
         ({"type": "image/png\r\nX-Injected: 1"}, "not a MIME type"),
+        ({"name": "evil.html", "type": "image/png"}, "(evil.html) does not match its type"),
+        ({"name": "a.svg", "type": "image/svg+xml"}, "'image/svg+xml' are not allowed"),
         ({"type": 7}, "type is not text"),
         ({"name": 7}, "name is missing"),
         ({"size": "10"}, "size is missing"),

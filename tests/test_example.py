@@ -7,7 +7,6 @@ chromium-driver``); without it, it skips locally and fails under CI.
 
 import os
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -24,8 +23,6 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "example_project" / "run.py"
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 def demo_env(tmp_path):
@@ -100,41 +97,6 @@ def demo_server(tmp_path):
     # Nothing left behind in its process group.
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)
-
-
-@pytest.fixture
-def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(
-                "Chromium and chromedriver are required under CI "
-                "(apt-get install chromium chromium-driver)"
-            )
-        pytest.skip("Chromium not installed: apt-get install -y chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1000,800",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_browser_upload_list_download(demo_server, browser, tmp_path):

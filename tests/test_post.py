@@ -34,6 +34,19 @@ CASES = [
 ]
 
 
+#: A few types a browser runs, to say which forms must pin Content-Disposition.
+SCRIPTED = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/javascript")
+
+
+def admits_script(content_type):
+    """Any type (None), a prefix covering a scripted type, or a scripted type."""
+    if not content_type:
+        return True
+    if content_type.endswith("/"):
+        return any(t.startswith(content_type) for t in SCRIPTED)
+    return content_type in SCRIPTED
+
+
 def botocore_post(storage, key, fields, conditions, expire):
     client = storage.connection.meta.client
     return client.generate_presigned_post(
@@ -52,6 +65,9 @@ def expected_inputs(storage, name, options):
     conditions = list(options.get("conditions") or [])
     conditions.append(["content-length-range", 0, options["max_size"]])
     content_type = options.get("content_type")
+    if admits_script(content_type):  # such files are downloaded, never opened
+        fields["Content-Disposition"] = "attachment"
+        conditions.append({"Content-Disposition": "attachment"})
     if content_type and content_type.endswith("/"):
         conditions.append(["starts-with", "$Content-Type", content_type])
     elif content_type:
