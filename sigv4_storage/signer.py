@@ -171,30 +171,37 @@ class BucketURL:
         expires: int,
         method: str = "GET",
         query: list[tuple[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
         now: dt.datetime | None = None,
     ) -> str:
         """The presigned URL of ``key``: query in botocore's order and encoding.
 
         ``query`` holds the operation's parameters (S3's names), in the order
-        botocore serialises them.
+        botocore serialises them; ``headers`` (lower-case names) are signed
+        beside ``host``, so the request must carry them with these values
+        (``content-length`` for a part: no other size is accepted).
         """
         signed_at = amz_date(now)
         date = signed_at[:8]
         scope = f"{date}/{region}/s3/aws4_request"
+        canonical_headers = {**(headers or {}), "host": self.host}
+        signed = sorted(canonical_headers)
         pairs = [(_encode(k), _encode(v)) for k, v in query] if query else []
         pairs += [
             ("X-Amz-Algorithm", ALGORITHM),
             ("X-Amz-Credential", _credential(keys.access_key, scope)),
             ("X-Amz-Date", signed_at),
             ("X-Amz-Expires", str(expires)),
-            ("X-Amz-SignedHeaders", "host"),
+            ("X-Amz-SignedHeaders", _encode(";".join(signed))),
         ]
         if keys.token is not None:
             pairs.append(("X-Amz-Security-Token", _encode(keys.token)))
         path = self.object_path(key)
         canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
+        header_lines = "".join(f"{name}:{canonical_headers[name]}\n" for name in signed)
         canonical_request = (
-            f"{method}\n{path}\n{canonical_query}\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
+            f"{method}\n{path}\n{canonical_query}\n{header_lines}\n{';'.join(signed)}\n"
+            "UNSIGNED-PAYLOAD"
         )
         string_to_sign = (
             f"{ALGORITHM}\n{signed_at}\n{scope}\n"

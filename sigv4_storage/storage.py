@@ -521,10 +521,12 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
 
         Returns ``{"key", "upload_id", "part_size", "urls"}``: one presigned
         ``UploadPart`` URL (HTTP PUT) per part, the part size chosen so there are
-        at most 10,000 parts. The browser PUTs ``part_size`` bytes (the last
-        part: the rest) to each URL, keeps each response's ``ETag``, and the
-        server calls ``complete_multipart_upload`` (or
-        ``abort_multipart_upload`` on cancel or failure).
+        at most 10,000 parts. Each URL signs its part's ``Content-Length``: S3
+        refuses a larger (or smaller) body, so no more than ``size`` can arrive.
+        The browser PUTs ``part_size`` bytes (the last part: the rest) to each
+        URL, keeps each response's ``ETag``, and the server calls
+        ``complete_multipart_upload`` (or ``abort_multipart_upload`` on cancel or
+        failure).
         """
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_OBJECT:
             raise ValueError(f"start_multipart_upload(size={size!r}): 1 byte to 5 TiB.")
@@ -540,16 +542,20 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             "UploadId"
         ]
         part_size = multipart_part_size(size)
-        count = -(-size // part_size)
         expires = self.querystring_expire if expire is None else expire
         with self._failures_in_context():
             keys = self._fast_credentials()  # once for every part
-            urls = [self._part_url(key, upload_id, n, expires, keys) for n in range(1, count + 1)]
+            urls = [
+                self._part_url(key, upload_id, n, expires, keys, min(part_size, size - offset))
+                for n, offset in enumerate(range(0, size, part_size), 1)
+            ]
         return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
 
     def _part_url(
-        self, key: str, upload_id: str, number: int, expires: int, keys: Keys | None
+        self, key: str, upload_id: str, number: int, expires: int, keys: Keys | None, length: int
     ) -> str:
+        """A presigned ``UploadPart`` URL that signs its ``Content-Length``: S3 refuses
+        a body of any other size, so the parts add up to the declared size."""
         if keys is None:
             client = self._shared(signed=True, public=bool(self.s3_config.public_endpoint_url))
             url: str = client.client.generate_presigned_url(
@@ -559,6 +565,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                     "Key": key,
                     "PartNumber": number,
                     "UploadId": upload_id,
+                    "ContentLength": length,
                 },
                 ExpiresIn=expires,
             )
@@ -570,6 +577,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             expires=expires,
             method="PUT",
             query=[("partNumber", str(number)), ("uploadId", upload_id)],
+            headers={"content-length": str(length)},
         )
 
     def complete_multipart_upload(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import urllib.error
 
 import pytest
 from django.core.exceptions import SuspiciousOperation
@@ -192,6 +193,7 @@ def test_part_urls_are_botocores_byte_for_byte(configured, monkeypatch):
     started = storage.start_multipart_upload("video/한 편.mp4", size=12 * 1024**2, expire=900)
     assert started["key"] == "media/video/한 편.mp4" and started["part_size"] == 5 * 1024**2
     assert len(started["urls"]) == 3
+    lengths = [5 * 1024**2, 5 * 1024**2, 2 * 1024**2]  # the last part: the rest
     for number, url in enumerate(started["urls"], 1):
         assert url == client.generate_presigned_url(
             "upload_part",
@@ -200,9 +202,11 @@ def test_part_urls_are_botocores_byte_for_byte(configured, monkeypatch):
                 "Key": started["key"],
                 "PartNumber": number,
                 "UploadId": "up/+=1",
+                "ContentLength": lengths[number - 1],
             },
             ExpiresIn=900,
         )
+        assert "X-Amz-SignedHeaders=content-length%3Bhost" in url
 
 
 @pytest.mark.integration
@@ -224,6 +228,26 @@ def test_a_30_mb_file_in_parts_then_completed(weed):
     with storage.open(name) as f:
         assert f.read() == body
     assert not server.client().list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+@pytest.mark.integration
+def test_a_part_larger_or_smaller_than_signed_is_refused(weed):
+    """Before, a part URL took any body up to S3's 5 GiB: max_size held for POSTs only."""
+    server, bucket = weed
+    storage = SigV4S3Storage(location="media")
+    started = storage.start_multipart_upload("a.bin", size=6 * 1024**2)
+    first, last = started["urls"]
+
+    def status(url, body):
+        try:
+            return put(url, body)[0]
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    assert status(first, os.urandom(started["part_size"] + 1)) == 403
+    assert status(last, os.urandom(2 * 1024**2)) == 403  # 1 MiB signed
+    assert status(last, os.urandom(1024**2)) == 200
+    storage.abort_multipart_upload(started["key"], started["upload_id"])
 
 
 @pytest.mark.integration
@@ -256,7 +280,11 @@ def test_a_completion_never_replaces_a_file_with_file_overwrite_off(weed):
     storage = SigV4S3Storage(file_overwrite=False)
     storage.save("taken.bin", ContentFile(b"first"))
     started = storage.start_multipart_upload("taken.bin", size=6 * 1024**2)
-    parts = [(1, put(started["urls"][0], os.urandom(6 * 1024**2))[1])]
+    body, size = os.urandom(6 * 1024**2), started["part_size"]
+    parts = [
+        (n, put(url, body[(n - 1) * size : n * size])[1])
+        for n, url in enumerate(started["urls"], 1)
+    ]
 
     with pytest.raises(FileExistsError, match="taken.bin"):
         storage.complete_multipart_upload(started["key"], started["upload_id"], parts)
