@@ -154,10 +154,10 @@ class Doctor:
         add(region)
         if not reachable:
             return report
-        url_check = "presigned URL" if self.presigned else "public read"
         if not signs:  # every later probe is a signed request: say why none was sent
-            for name in ("signed request", "bucket", url_check, *(["write"] * self.write)):
-                add(Finding(name, SKIP, "skipped: no credentials to sign with"))
+            report.findings += self.skipped(
+                "no credentials to sign with", "signed request", "bucket"
+            )
             add(self.separation())
             return report
         try:
@@ -171,15 +171,11 @@ class Doctor:
         add(bucket)
         add(self.clock_skew(server_date))
         add(self.separation())
-        if signed.status == FAIL or bucket_missing:
-            why = "requests are refused" if signed.status == FAIL else "the bucket does not exist"
-            add(Finding(url_check, SKIP, f"skipped: {why}"))
-            if self.presigned:
-                add(Finding("private read", SKIP, f"skipped: {why}"))
-            if not self.write or signed.status == FAIL:
-                if self.write:
-                    add(Finding("write", SKIP, f"skipped: {why}"))
-                return report
+        if signed.status == FAIL:
+            report.findings += self.skipped("requests are refused")
+            return report
+        if bucket_missing:  # reads would only repeat NoSuchBucket; a write may make it
+            report.findings += self.skipped("the bucket does not exist", write=False)
         else:
             add(self.presigned_url() if self.presigned else self.public_read())
             if self.origin:
@@ -191,17 +187,28 @@ class Doctor:
             if self.presigned and not bucket_missing:
                 add(private or self.private_read())
             if bucket_missing and self.bucket()[0].status == OK:
-                bucket.status = WARN
-                bucket.detail += (
-                    "; the write probe's PUT created it (this server makes buckets on PUT)"
-                )
-                bucket.fix = (
-                    f"Fine if that is the bucket you meant; otherwise fix "
-                    f"{self.storage.s3_config.source('bucket_name')}."
-                )
+                self.made_by_the_probe(bucket)
         elif self.presigned and not bucket_missing:
             add(self.private_read())
         return report
+
+    def skipped(self, why: str, *first: str, write: bool = True) -> list[Finding]:
+        """SKIP findings for the probes ``why`` makes pointless, after ``first``."""
+        names = [*first, "presigned URL" if self.presigned else "public read"]
+        if self.presigned:
+            names.append("private read")
+        if write and self.write:
+            names.append("write")
+        return [Finding(name, SKIP, f"skipped: {why}") for name in names]
+
+    def made_by_the_probe(self, bucket: Finding) -> None:
+        """Some servers make a bucket on the first PUT: say so on the bucket finding."""
+        bucket.status = WARN
+        bucket.detail += "; the write probe's PUT created it (this server makes buckets on PUT)"
+        bucket.fix = (
+            f"Fine if that is the bucket you meant; otherwise fix "
+            f"{self.storage.s3_config.source('bucket_name')}."
+        )
 
     def _exposures(self) -> tuple[privacy.Exposure, list[privacy.Exposure]]:
         """This storage's exposure, and every other configured storage's (offline)."""
