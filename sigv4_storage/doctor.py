@@ -407,27 +407,32 @@ class Doctor:
             HINTS.get(code, "Compare the URL's host and region with the configuration above."),
         )
 
-    def public_read(self) -> Finding:
-        """Public URLs (``querystring_auth=False``): an object fetched with no signature."""
-        storage = self.storage
-        prefix = self.location_prefix
-        name = "public read"
+    def _one_key(self, name: str, then: str) -> tuple[str | None, Finding]:
+        """One key under the location to fetch, or None and the SKIP finding ``name``."""
+        storage, prefix = self.storage, self.location_prefix
         try:
             listed = storage.connection.meta.client.list_objects_v2(
                 Bucket=storage.bucket_name, Prefix=prefix, MaxKeys=1
             )
         except (ClientError, BotoCoreError) as error:
             code = _code(error) if isinstance(error, ClientError) else type(error).__name__
-            return Finding(name, SKIP, f"cannot list objects to fetch one ({code}); try --write")
+            return None, Finding(
+                name, SKIP, f"cannot list objects to fetch one ({code}); try {then}"
+            )
         contents = listed.get("Contents") or []
         if not contents:
-            return Finding(
-                name,
-                SKIP,
-                f"no object under {prefix or 'the bucket root'!r} to fetch yet "
-                f"(run collectstatic, or s3doctor --write)",
-            )
-        key = contents[0]["Key"]
+            where = prefix or "the bucket root"
+            return None, Finding(name, SKIP, f"no object under {where!r} to fetch yet ({then})")
+        return str(contents[0]["Key"]), Finding(name, OK, "")
+
+    def public_read(self) -> Finding:
+        """Public URLs (``querystring_auth=False``): an object fetched with no signature."""
+        storage = self.storage
+        prefix = self.location_prefix
+        name = "public read"
+        key, missing = self._one_key(name, "run collectstatic, or s3doctor --write")
+        if key is None:
+            return missing
         url = storage.object_url(key[len(prefix) :])
         try:
             status, body = self.http_get(url)
@@ -492,21 +497,10 @@ class Doctor:
         """
         storage = self.storage
         name = "private read"
-        prefix = self.location_prefix
         if key is None:
-            try:
-                listed = storage.connection.meta.client.list_objects_v2(
-                    Bucket=storage.bucket_name, Prefix=prefix, MaxKeys=1
-                )
-            except (ClientError, BotoCoreError) as error:
-                code = _code(error) if isinstance(error, ClientError) else type(error).__name__
-                return Finding(name, SKIP, f"cannot list objects to try one ({code}); try --write")
-            contents = listed.get("Contents") or []
-            if not contents:
-                return Finding(
-                    name, SKIP, f"no object under {prefix or 'the bucket root'!r} yet; try --write"
-                )
-            key = str(contents[0]["Key"])
+            key, missing = self._one_key(name, "s3doctor --write")
+            if key is None:
+                return missing
         url = BucketURL(storage.s3_config.public_bucket_url).public(key)
         try:
             status, _ = self.http_get(url)

@@ -69,6 +69,18 @@ def findings(output):
     return {(r["storage"], c["name"]): c for r in reports for c in r["checks"]}
 
 
+def grant_anonymous_reads(server, bucket, prefix):
+    """A public-read statement on ``prefix``, as a user might apply one."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    server.client().put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
 def unsigned(storage, name):
     """An anonymous GET of the object, as anyone on the internet would send it."""
     from sigv4_storage.signer import BucketURL
@@ -94,22 +106,7 @@ def test_one_bucket_without_locations_is_refused_and_caught(settings, bucket):
     assert found[("staticfiles", "public/private")]["status"] == "FAIL"
 
     # Applied anyway (the policy this package printed before): media is public now.
-    server.client().put_bucket_policy(
-        Bucket=name,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": "*",
-                        "Action": "s3:GetObject",
-                        "Resource": f"arn:aws:s3:::{name}/*",
-                    }
-                ],
-            }
-        ),
-    )
+    grant_anonymous_reads(server, name, "")
     assert unsigned(media, "invoices/2026-11.pdf") == 200
     code, output = doctor("--all", "--json")
     found = findings(output)
@@ -150,22 +147,7 @@ def test_the_write_probe_proves_privacy_when_the_location_is_empty(settings, buc
     project(settings, {"location": "media"}, {"location": "static"})
     code, output = doctor("default", "--json")
     assert findings(output)[("default", "private read")]["status"] == "SKIP"
-    server.client().put_bucket_policy(
-        Bucket=name,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": "*",
-                        "Action": "s3:GetObject",
-                        "Resource": f"arn:aws:s3:::{name}/media/*",
-                    }
-                ],
-            }
-        ),
-    )
+    grant_anonymous_reads(server, name, "media/")
     code, output = doctor("default", "--write", "--json")
     private = findings(output)[("default", "private read")]
     assert code == 1 and private["status"] == "FAIL"
