@@ -8,6 +8,7 @@ import io
 import json
 import time
 
+import django
 import pytest
 from django.core.files.storage import StorageHandler
 from django.core.management import call_command
@@ -293,6 +294,10 @@ def use_storages(settings, backend):
         "default": {"BACKEND": "sigv4_storage.SigV4S3Storage", "OPTIONS": {"location": "media"}},
         "staticfiles": {"BACKEND": backend, "OPTIONS": static},
     }
+    if django.VERSION < (5, 1):
+        # Django 4.2's handler drops OPTIONS when STORAGES is overridden in a test (it
+        # sees STATICFILES_STORAGE and DEFAULT_FILE_STORAGE overridden with it).
+        storages._backends = dict(settings.STORAGES)
     return storages
 
 
