@@ -364,23 +364,18 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         expire: int | None = None,
         http_method: str | None = None,
     ) -> str:
-        with self._failures_in_context():
+        try:  # no cost on the fast path: nothing is entered unless botocore raised
             return self._build_url(name, parameters, expire, http_method)
-
-    @contextmanager
-    def _failures_in_context(self) -> Iterator[None]:
-        """botocore's own presigning raises a bare ``NoCredentialsError``: add where
-        and the fix, as requests get them (``errors.RefusalHints``)."""
-        try:
-            yield
         except BotoCoreError as error:
-            s3 = self.s3_config
-            ours = with_context(
-                error, RefusalHints(s3.bucket_name, s3.endpoint_url, s3.region).where
-            )
-            if ours is None:
-                raise
-            raise ours from None
+            raise self._in_context(error) from None
+
+    def _in_context(self, error: BotoCoreError) -> Exception:
+        """botocore's own presigning raises a bare ``NoCredentialsError``: the same
+        error with where and the fix, as requests get them (``errors.RefusalHints``);
+        any other error as it is."""
+        s3 = self.s3_config
+        where = RefusalHints(s3.bucket_name, s3.endpoint_url, s3.region).where
+        return with_context(error, where) or error
 
     def _build_url(  # not _url: HashedFilesMixin has one
         self,
@@ -432,8 +427,10 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         ``expire`` defaults to ``querystring_expire``. ``fields`` and
         ``conditions`` are added as boto3 adds them.
         """
-        with self._failures_in_context():
+        try:
             return self._presigned_post(name, max_size, content_type, expire, fields, conditions)
+        except BotoCoreError as error:
+            raise self._in_context(error) from None
 
     def _presigned_post(
         self,
@@ -543,12 +540,14 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         ]
         part_size = multipart_part_size(size)
         expires = self.querystring_expire if expire is None else expire
-        with self._failures_in_context():
+        try:
             keys = self._fast_credentials()  # once for every part
             urls = [
                 self._part_url(key, upload_id, n, expires, keys, min(part_size, size - offset))
                 for n, offset in enumerate(range(0, size, part_size), 1)
             ]
+        except BotoCoreError as error:
+            raise self._in_context(error) from None
         return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
 
     def _part_url(
