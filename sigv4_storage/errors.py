@@ -26,6 +26,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     ProxyConnectionError,
     ReadTimeoutError,
@@ -171,6 +172,12 @@ class S3ProxyUnreachable(ProxyConnectionError):  # type: ignore[misc]
     fmt = ProxyConnectionError.fmt + _WHERE
 
 
+class S3HTTPClientFailed(HTTPClientError):  # type: ignore[misc]
+    """Any other failure of the HTTP client (botocore's catch-all)."""
+
+    fmt = HTTPClientError.fmt + _WHERE
+
+
 class S3NoCredentials(NoCredentialsError):  # type: ignore[misc]
     """No credentials to sign with: where they were looked for, and the fix."""
 
@@ -234,6 +241,7 @@ _UNREACHABLE: tuple[tuple[type, type, Callable[[Any], str]], ...] = (
     (ReadTimeoutError, S3ReadTimeout, lambda _: UNREACHABLE_HINT),
     (ConnectionClosedError, S3ConnectionClosed, closed_hint),
     (NoCredentialsError, S3NoCredentials, lambda _: NO_CREDENTIALS_HINT),
+    (HTTPClientError, S3HTTPClientFailed, lambda _: UNREACHABLE_HINT),  # the rest, last
 )
 _OURS = tuple(ours for _, ours, _ in _UNREACHABLE)
 

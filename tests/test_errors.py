@@ -138,3 +138,14 @@ def test_no_credentials_says_where_they_were_looked_for(settings, moto_server, c
     assert isinstance(raised.value, S3NoCredentials)
     assert message.startswith("Unable to locate credentials\nsigv4_storage: bucket 'media'")
     assert "Looked in: settings and OPTIONS" in message and "the instance role" in message
+
+
+def test_any_other_http_client_failure_gets_the_context_too():
+    from botocore.exceptions import HTTPClientError
+
+    from sigv4_storage.errors import S3HTTPClientFailed, with_context
+
+    ours = with_context(HTTPClientError(error="boom"), "bucket 'media' at http://x")
+    assert isinstance(ours, S3HTTPClientFailed) and isinstance(ours, HTTPClientError)
+    assert "boom" in str(ours) and "sigv4_storage: bucket 'media' at http://x" in str(ours)
+    assert with_context(ours, "elsewhere") is None  # already ours: left alone

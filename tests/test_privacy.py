@@ -117,6 +117,12 @@ def test_one_bucket_without_locations_is_refused_and_caught(settings, bucket):
     assert "Principal '*'" in private["fix"] and "Block Public Access" in private["fix"]
     assert "{'location': 'media'}" in private["fix"]  # the cause: the shared keys
 
+    # The grant removed, as the fix says: private again, and the doctor agrees.
+    server.client().delete_bucket_policy(Bucket=name)
+    assert unsigned(media, "invoices/2026-11.pdf") == 403
+    code, output = doctor("default", "--json")
+    assert findings(output)[("default", "private read")]["status"] == "OK"
+
 
 def test_two_locations_pass_both_directions(settings, bucket):
     server, name = bucket
