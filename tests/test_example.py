@@ -101,6 +101,7 @@ def demo_server(tmp_path):
 
 def test_browser_upload_list_download(demo_server, browser, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     image = png()
     path = tmp_path / "한글 미리보기.png"
@@ -119,7 +120,9 @@ def test_browser_upload_list_download(demo_server, browser, tmp_path):
     browser.find_element(By.ID, "id_file").send_keys(str(path))
     browser.find_element(By.CSS_SELECTOR, "#upload-form button").click()
 
-    link = browser.find_element(By.CSS_SELECTOR, "#uploads a.download")
+    link = WebDriverWait(browser, 30).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "#uploads a.download")
+    )[0]
     assert link.text == "한글_미리보기.png"  # Django's get_valid_filename() turns spaces into _
     href = link.get_attribute("href")
     assert "X-Amz-Signature=" in href and "X-Amz-Algorithm=AWS4-HMAC-SHA256" in href
@@ -220,7 +223,11 @@ def test_browser_direct_upload_to_s3(demo_server, browser, tmp_path):
     )
     browser.find_element(By.CSS_SELECTOR, "#direct-form button").click()
 
-    link = browser.find_element(By.CSS_SELECTOR, "#uploads a.download")
+    # The submit navigates: wait for the list page rather than race it (a loaded
+    # machine lost that race once).
+    link = WebDriverWait(browser, 30).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "#uploads a.download")
+    )[0]
     assert link.text == "큰_파일_보고서.txt"
     href = link.get_attribute("href")
     assert "X-Amz-Signature=" in href
