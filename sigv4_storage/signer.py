@@ -103,17 +103,20 @@ def clear_cache() -> None:
     _signing_keys.clear()
 
 
-@sensitive_variables("key")
 def signing_key(keys: Keys, date: str, region: str) -> bytes:
     """The day's S3 signing key, derived once per secret, date and region."""
-    key = _signing_keys.get((keys.secret_key, date, region))
-    if key is None:
-        key = hmac.digest(f"AWS4{keys.secret_key}".encode(), date.encode(), "sha256")
-        for part in (region, "s3", "aws4_request"):
-            key = hmac.digest(key, part.encode(), "sha256")
-        if len(_signing_keys) >= 256:  # yesterday's keys and rotated secrets
-            _signing_keys.clear()
-        _signing_keys[(keys.secret_key, date, region)] = key
+    # No local holds the key here (error reports show locals); _derive's are hidden.
+    return _signing_keys.get((keys.secret_key, date, region)) or _derive(keys, date, region)
+
+
+@sensitive_variables("key")
+def _derive(keys: Keys, date: str, region: str) -> bytes:
+    key = hmac.digest(f"AWS4{keys.secret_key}".encode(), date.encode(), "sha256")
+    for part in (region, "s3", "aws4_request"):
+        key = hmac.digest(key, part.encode(), "sha256")
+    if len(_signing_keys) >= 256:  # yesterday's keys and rotated secrets
+        _signing_keys.clear()
+    _signing_keys[(keys.secret_key, date, region)] = key
     return key
 
 
@@ -184,24 +187,28 @@ class BucketURL:
         signed_at = amz_date(now)
         date = signed_at[:8]
         scope = f"{date}/{region}/s3/aws4_request"
-        canonical_headers = {**(headers or {}), "host": self.host}
-        signed = sorted(canonical_headers)
+        if headers:
+            canonical_headers = {**headers, "host": self.host}
+            signed = ";".join(sorted(canonical_headers))
+            header_lines = "".join(
+                f"{n}:{canonical_headers[n]}\n" for n in sorted(canonical_headers)
+            )
+        else:  # a GET: only the host is signed
+            signed, header_lines = "host", f"host:{self.host}\n"
         pairs = [(_encode(k), _encode(v)) for k, v in query] if query else []
         pairs += [
             ("X-Amz-Algorithm", ALGORITHM),
             ("X-Amz-Credential", _credential(keys.access_key, scope)),
             ("X-Amz-Date", signed_at),
             ("X-Amz-Expires", str(expires)),
-            ("X-Amz-SignedHeaders", _encode(";".join(signed))),
+            ("X-Amz-SignedHeaders", _encode(signed) if headers else "host"),
         ]
         if keys.token is not None:
             pairs.append(("X-Amz-Security-Token", _encode(keys.token)))
         path = self.object_path(key)
         canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
-        header_lines = "".join(f"{name}:{canonical_headers[name]}\n" for name in signed)
         canonical_request = (
-            f"{method}\n{path}\n{canonical_query}\n{header_lines}\n{';'.join(signed)}\n"
-            "UNSIGNED-PAYLOAD"
+            f"{method}\n{path}\n{canonical_query}\n{header_lines}\n{signed}\nUNSIGNED-PAYLOAD"
         )
         string_to_sign = (
             f"{ALGORITHM}\n{signed_at}\n{scope}\n"
