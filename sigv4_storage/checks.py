@@ -23,7 +23,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from . import privacy
 from .backends import LEGACY_STORAGE_SETTINGS, our_class
 from .checkids import E005, E007, W001, W002, W003, W004, W005, W006, SettingError, prefixed
-from .conf import refuse_unknown_options
+from .conf import Layers, refuse_unknown_options
 from .config import S3Config
 from .privacy import Exposure
 from .resolve import resolve
@@ -60,10 +60,9 @@ def configured_storages() -> Iterator[Configured]:
             yield Configured(f"STORAGES[{alias!r}]", cls, options, alias)
 
 
-def effective(storage: Configured) -> Any:
-    """``value(name)``: the storage's option ``name`` as an instance would read it
+def effective(layers: Layers, defaults: dict[str, Any]) -> Any:
+    """``value(name)``: a storage's option ``name`` as an instance would read it
     (OPTIONS, class attribute, then django-storages' default from the settings)."""
-    layers, defaults = storage.cls.offline_view(storage.options)
 
     def value(name: str) -> Any:
         found = layers.option(name)
@@ -83,7 +82,7 @@ def exposures(storages: list[Configured] | None = None) -> list[Exposure]:
             s3 = resolve(layers)
         except SettingError:
             continue
-        found.append(Exposure.of(storage.label, s3, effective(storage)))
+        found.append(Exposure.of(storage.label, s3, effective(layers, defaults)))
     return found
 
 
@@ -179,7 +178,7 @@ def _check_storage(storage: Configured) -> list[CheckMessage]:
     ]
     messages.extend(_region_settings_disagree(storage, s3))
 
-    value = effective(storage)
+    value = effective(layers, defaults)
     querystring_auth = value("querystring_auth")
     refusal = refuse_presigned_static(storage.cls, querystring_auth)
     if refusal is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import inspect
 import os
 from collections.abc import Iterable, Mapping
@@ -192,13 +193,20 @@ _CONSTRUCTOR_OPTIONS = ("cloudfront_signer",)
 def accepted_options(storage_class: type, defaults: Iterable[str]) -> list[str]:
     """Every OPTIONS key ``storage_class`` accepts: its default settings (django-storages'
     and ours), and the keyword arguments its constructors take."""
-    names = set(defaults) | set(_CONSTRUCTOR_OPTIONS)
+    return sorted(set(defaults) | _constructor_options(storage_class))
+
+
+@functools.cache
+def _constructor_options(storage_class: type) -> frozenset[str]:
+    """The keyword-only parameters of every ``__init__`` in the class's MRO, plus
+    ``_CONSTRUCTOR_OPTIONS``: fixed per class, so read once."""
+    names = set(_CONSTRUCTOR_OPTIONS)
     for base in storage_class.__mro__:
         init = base.__dict__.get("__init__")
         if inspect.isfunction(init):
             parameters = inspect.signature(init).parameters.values()
             names.update(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
-    return sorted(names)
+    return frozenset(names)
 
 
 def refuse_unknown_options(

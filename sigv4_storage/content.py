@@ -57,6 +57,12 @@ def is_active(content_type: str | None) -> bool:
     return found in ACTIVE_TYPES or found in SNIFFED_TYPES or found.endswith("+xml")
 
 
+def stored_as_attachment(active_content: str, content_type: str | None) -> bool:
+    """Whether a storage with this ``active_content`` stores a file of ``content_type``
+    with ``Content-Disposition: attachment``."""
+    return active_content == ATTACHMENT and is_active(content_type)
+
+
 def may_be_active(allowed: str | None) -> bool:
     """Whether a policy's type (exact, a ``"type/"`` prefix, or None: any) admits one."""
     if not allowed:

@@ -20,8 +20,8 @@ A write whose answer is lost (the server stored the object, the connection
 dropped before the response) is retried by botocore and meets its own
 object: 412. Each conditional create therefore carries a random write id in
 its metadata (``x-amz-meta-sigv4-write-id``); on a 412 after a retry, one
-``HeadObject`` tells our own earlier attempt (success, same name) from another upload's (the next
-name).
+``HeadObject`` tells our own earlier attempt (success, same name) from another
+upload's (the next name).
 
 Servers that do not implement the header (``501 NotImplemented``, or a 400
 that names it) are remembered per endpoint: storages on that endpoint go back

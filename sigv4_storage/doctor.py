@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import re
 import socket
@@ -30,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from . import creates, discovery, privacy
-from .errors import CREDENTIAL_SOURCES, HINTS, speaks_plain_http
+from .errors import CREDENTIAL_SOURCES, HINTS, speaks_plain_http, use_http, use_https
 from .names import location_prefix
 from .signer import BucketURL
 from .storage import SigV4S3Storage
@@ -210,8 +211,10 @@ class Doctor:
             f"{self.storage.s3_config.source('bucket_name')}."
         )
 
+    @functools.cached_property
     def _exposures(self) -> tuple[privacy.Exposure, list[privacy.Exposure]]:
-        """This storage's exposure, and every other configured storage's (offline)."""
+        """This storage's exposure, and every other configured storage's (offline,
+        resolved once per run: the separation, both fixes read it)."""
         from .checks import exposures
 
         storage = self.storage
@@ -451,7 +454,7 @@ class Doctor:
     def public_read_fix(self) -> str:
         s3 = self.storage.s3_config
         prefix = self.location_prefix
-        mine, others = self._exposures()
+        mine, others = self._exposures
         private = [other for other in others if not other.public and mine.overlaps(other)]
         if private:  # the grant would publish them: no policy printed
             return (
@@ -473,7 +476,7 @@ class Doctor:
 
     def separation(self) -> Finding:
         """Offline: no public storage and presigned storage share keys in one bucket."""
-        mine, others = self._exposures()
+        mine, others = self._exposures
         for other in others:
             if other.public != mine.public and mine.overlaps(other):
                 public, private = (mine, other) if mine.public else (other, mine)
@@ -518,7 +521,7 @@ class Doctor:
 
     def private_read_fix(self) -> str:
         s3 = self.storage.s3_config
-        mine, others = self._exposures()
+        mine, others = self._exposures
         cause = next((o for o in others if o.public and mine.overlaps(o)), None)
         first = privacy.separate(cause, mine) + " Then: " if cause is not None else ""
         where = f"arn:{s3.partition or 'aws'}:s3:::{s3.bucket_name}/{self.location_prefix}*"
@@ -726,18 +729,15 @@ def connection_cause(endpoint_url: str, timeout: float = 5) -> str | None:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as error:
         return f"nothing answers at {host}:{port} ({error.strerror or error})"
-    with sock:
-        if tls:
-            try:
-                _tls_client().wrap_socket(sock, server_hostname=host).close()
-            except (OSError, ssl.SSLError) as error:
-                if speaks_plain_http(error):
-                    return (
-                        f"the server at {netloc} speaks plain http, not https: use "
-                        f"http://{netloc} (AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = False)"
-                    )
-                return f"TLS failed at {netloc}: {error}"
+    if tls:
+        sock.close()
+        failed = _tls_handshake(host, port, timeout)
+        if failed is None:
             return None
+        return (
+            use_http(netloc) if speaks_plain_http(failed) else f"TLS failed at {netloc}: {failed}"
+        )
+    with sock:
         try:
             request = f"HEAD / HTTP/1.1\r\nHost: {netloc}\r\nConnection: close\r\n\r\n"
             sock.sendall(request.encode())
@@ -746,29 +746,23 @@ def connection_cause(endpoint_url: str, timeout: float = 5) -> str | None:
             answer = b""
     if answer.startswith(b"HTTP/"):
         return None
-    if _speaks_tls(host, port, timeout):
-        return (
-            f"the server at {netloc} speaks https, not plain http: use https://{netloc} "
-            f"(AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = True)"
-        )
+    if _tls_handshake(host, port, timeout) is None:
+        return use_https(netloc)
     return f"the server at {netloc} does not answer HTTP"
 
 
-def _tls_client() -> ssl.SSLContext:
-    """A TLS client that only asks "is this TLS?": no certificate check."""
+def _tls_handshake(host: str, port: int, timeout: float) -> Exception | None:
+    """A TLS handshake that only asks "is this TLS?" (no certificate check): None
+    when it succeeds, else why not."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _speaks_tls(host: str, port: int, timeout: float) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
-            _tls_client().wrap_socket(sock, server_hostname=host).close()
-    except (OSError, ssl.SSLError):
-        return False
-    return True
+            context.wrap_socket(sock, server_hostname=host).close()
+    except (OSError, ssl.SSLError) as error:
+        return error
+    return None
 
 
 def preflight(url: str, origin: str, method: str, timeout: float = 15) -> dict[str, str]:

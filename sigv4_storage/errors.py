@@ -10,9 +10,9 @@ endpoint and region used and the fix. It keeps ``response`` and
 ``err.response["Error"]["Code"]`` work as before. Connection failures and
 timeouts, TLS failures and missing credentials (``after-call-error``, and
 ``with_context`` for the presigned URLs botocore signs) become subclasses of
-botocore's own exceptions that add the same: where, and what to check. Messages never contain
-credentials: botocore's own message has none, and the hint names settings,
-not values.
+botocore's own exceptions that add the same: where, and what to check.
+Messages never contain credentials: botocore's own message has none, and the
+hint names settings, not values.
 """
 
 from __future__ import annotations
@@ -206,13 +206,26 @@ def _netloc(url: str) -> str:
     return parts.netloc or url
 
 
+def use_http(netloc: str) -> str:
+    """The fix when https was spoken to a plain-http server (here and in s3doctor)."""
+    return (
+        f"the server at {netloc} speaks plain http, not https: use http://{netloc} "
+        f"(AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = False)"
+    )
+
+
+def use_https(netloc: str) -> str:
+    """The fix when plain http was spoken to a TLS server."""
+    return (
+        f"the server at {netloc} speaks https, not plain http: use https://{netloc} "
+        f"(AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = True)"
+    )
+
+
 def tls_hint(exception: Any) -> str:
     netloc = _netloc(str(getattr(exception, "kwargs", {}).get("endpoint_url", "")))
     if speaks_plain_http(exception):
-        return (
-            f"the server at {netloc} speaks plain http, not https: use http://{netloc} "
-            f"(AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = False)."
-        )
+        return use_http(netloc) + "."
     return (
         "the TLS handshake failed. If the server's certificate is self-signed or from a "
         "private CA, set AWS_S3_VERIFY to the CA bundle's path; check the server speaks "

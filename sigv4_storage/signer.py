@@ -189,10 +189,9 @@ class BucketURL:
         scope = f"{date}/{region}/s3/aws4_request"
         if headers:
             canonical_headers = {**headers, "host": self.host}
-            signed = ";".join(sorted(canonical_headers))
-            header_lines = "".join(
-                f"{n}:{canonical_headers[n]}\n" for n in sorted(canonical_headers)
-            )
+            names = sorted(canonical_headers)
+            signed = ";".join(names)
+            header_lines = "".join(f"{n}:{canonical_headers[n]}\n" for n in names)
         else:  # a GET: only the host is signed
             signed, header_lines = "host", f"host:{self.host}\n"
         pairs = [(_encode(k), _encode(v)) for k, v in query] if query else []

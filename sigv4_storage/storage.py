@@ -274,7 +274,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     def _downloads(self, content_type: str | None) -> bool:
         """Whether a file of ``content_type`` is stored ``Content-Disposition:
         attachment``: a type a browser runs, unless ``active_content="inline"``."""
-        return self.s3_config.active_content == "attachment" and active.is_active(content_type)
+        return active.stored_as_attachment(self.s3_config.active_content, content_type)
 
     def settle_region(self) -> None:
         """Ask the bucket its region (once per bucket per process) and act on it.
@@ -458,7 +458,9 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             post_fields["acl"] = self.default_acl
             post_conditions.append({"acl": self.default_acl})
         post_conditions.append(["content-length-range", 0, max_size])
-        if self.s3_config.active_content == "attachment" and active.may_be_active(content_type):
+        if self.s3_config.active_content == active.ATTACHMENT and active.may_be_active(
+            content_type
+        ):
             post_fields.setdefault("Content-Disposition", active.ATTACHMENT)
             post_conditions.append({"Content-Disposition": post_fields["Content-Disposition"]})
         if content_type and content_type.endswith("/"):
