@@ -249,27 +249,22 @@ def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise UploadRefused("The parts of the upload are not [number, ETag] pairs.") from None
     key = storage.s3_key(upload.name)
+    # The token the sign view gave, verified: the same answer however often it is
+    # asked (its age counts from signing, which the part URLs' expiry bounds anyway).
+    answer = {"upload": str(data["upload"])}
     try:
         storage.complete_multipart_upload(key, str(upload.upload_id), pairs)
     except (ClientError, FileExistsError) as error:
         # A second complete (a double click, a retry, botocore's retry after a lost
         # answer): the key is this upload's alone (a random folder), so an object
         # there is this upload, joined already. Answer as the first time.
-        if _exists(storage, key):
-            return {"upload": upload.token()}
+        if storage.exists(upload.name):
+            return answer
         logger.warning("Completing the multipart upload of %r failed: %s", key, error)
         raise UploadRefused(
             "The upload could not be completed: choose the file again.", code="failed"
         ) from None
-    return {"upload": upload.token()}
-
-
-def _exists(storage: SigV4S3Storage, key: str) -> bool:
-    try:
-        storage.connection.meta.client.head_object(Bucket=storage.bucket_name, Key=key)
-    except ClientError:
-        return False
-    return True
+    return answer
 
 
 def abort(request: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +296,7 @@ def stored_name(token: Any, limits: Limits) -> str:
             ) from None
         raise
     size, content_type = int(head.get("ContentLength", 0)), str(head.get("ContentType", ""))
-    opens = storage.s3_config.active_content == "attachment" and active.is_active(content_type)
+    opens = active.stored_as_attachment(storage.s3_config.active_content, content_type)
     if opens and not str(head.get("ContentDisposition", "")).startswith(active.ATTACHMENT):
         storage.delete(upload.name)  # a server that did not hold the form to its policy
         logger.warning("Deleted %r: type %r stored without Content-Disposition.", key, content_type)
