@@ -107,10 +107,81 @@ def add_if_none_match(params: dict[str, Any], **_: Any) -> None:
     params.setdefault("IfNoneMatch", "*")
 
 
+def add_if_none_match_header(request: Any, **_: Any) -> None:
+    """``before-sign`` handler for ``CopyObject``: botocore before 1.40 has no
+    ``IfNoneMatch`` parameter there, so the (signed) header is set directly."""
+    request.headers["If-None-Match"] = "*"
+
+
 def register(events: Any) -> None:
-    """Make a client's ``PutObject`` and ``CompleteMultipartUpload`` conditional."""
+    """Make a client's ``PutObject``, ``CompleteMultipartUpload`` and ``CopyObject``
+    conditional."""
     for operation in ("PutObject", "CompleteMultipartUpload"):
         events.register(f"before-parameter-build.s3.{operation}", add_if_none_match)
+    events.register("before-sign.s3.CopyObject", add_if_none_match_header)
+
+
+#: Headers a server-side copy carries over from the source (``HeadObject``'s names).
+COPIED = ("ContentType", "ContentDisposition", "ContentEncoding", "ContentLanguage", "CacheControl")
+#: S3's largest ``CopyObject``; a larger object is copied in parts of this size.
+COPY_PART = 5 * 1024**3
+
+
+class SourceChanged(Exception):
+    """The object being copied was replaced after it was checked."""
+
+
+def copy(
+    client: Any,
+    bucket: str,
+    source: str,
+    target: str,
+    head: dict[str, Any],
+    write_id: str,
+    acl: str | None = None,
+) -> None:
+    """Copy ``source`` (as ``head``, its ``HeadObject`` answer, describes it) to
+    ``target`` on the server, with its type, disposition and metadata plus the
+    write id. ``CopySourceIfMatch`` pins the source to the checked version; a
+    client from ``register`` makes the write conditional. Above ``COPY_PART``
+    bytes: ``UploadPartCopy`` in ranges, aborted on failure."""
+    extra: dict[str, Any] = {name: head[name] for name in COPIED if head.get(name)}
+    extra["Metadata"] = {**head.get("Metadata", {}), WRITE_ID: write_id}
+    if acl:
+        extra["ACL"] = acl
+    pinned = {"Bucket": bucket, "Key": source}
+    size, etag = int(head.get("ContentLength") or 0), head.get("ETag", "")
+    if size <= COPY_PART:
+        client.copy_object(
+            Bucket=bucket,
+            Key=target,
+            CopySource=pinned,
+            CopySourceIfMatch=etag,
+            MetadataDirective="REPLACE",
+            **extra,
+        )
+        return
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key=target, **extra)["UploadId"]
+    try:
+        parts = []
+        for number, start in enumerate(range(0, size, COPY_PART), 1):
+            end = min(start + COPY_PART, size) - 1
+            answer = client.upload_part_copy(
+                Bucket=bucket,
+                Key=target,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource=pinned,
+                CopySourceIfMatch=etag,
+                CopySourceRange=f"bytes={start}-{end}",
+            )
+            parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
+        client.complete_multipart_upload(
+            Bucket=bucket, Key=target, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        )
+    except BaseException:
+        client.abort_multipart_upload(Bucket=bucket, Key=target, UploadId=upload_id)
+        raise
 
 
 def classify(error: ClientError, name: str) -> Exception:

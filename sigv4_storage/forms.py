@@ -4,6 +4,11 @@ The widget uploads the chosen file straight to the bucket with a progress
 bar (``static/sigv4_storage/direct-upload.js``, plain JavaScript) and the
 form submits only a signed token; ``clean()`` checks the stored object and
 returns its name, which a model's ``FileField`` stores as it is.
+
+On an edit form it behaves as Django's ``ClearableFileInput``: the current
+file is shown with its link; submitting without a new upload keeps it (a
+refused, failed or abandoned upload submits nothing); with ``required=False``
+a "Clear" checkbox, and nothing else, clears it.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dataclasses import replace
+
 from django import forms
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 
 from . import uploads
@@ -31,6 +39,9 @@ def _app_installed() -> None:
 
 class DirectUploadWidget(forms.Widget):
     template_name = "sigv4_storage/direct_upload_widget.html"
+    clear_checkbox_label = "Clear"
+    initial_text = "Currently"
+    input_text = "Change"
 
     class Media:
         js = ("sigv4_storage/direct-upload.js",)
@@ -38,6 +49,9 @@ class DirectUploadWidget(forms.Widget):
     def __init__(self, limits: uploads.Limits | None = None, attrs: Any = None) -> None:
         super().__init__(attrs)
         self.limits = limits
+        #: Upload tokens this form's clean() accepted → tokens for the accepted names,
+        #: so that a form shown again with errors submits the accepted file.
+        self.accepted: dict[str, str] = {}
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
         _app_installed()  # not a TemplateDoesNotExist when rendered
@@ -55,24 +69,63 @@ class DirectUploadWidget(forms.Widget):
             ) from None
         limits = self.limits
         assert limits is not None, "DirectUploadWidget is given its limits by DirectUploadField"
+        token = ""  # the hidden input: an upload waiting to be submitted, else nothing
+        current = None  # the stored file: (name, url)
+        if isinstance(value, uploads.Submitted):  # shown again: only if clean() accepted it
+            token = self.accepted.get(value.token, "")
+        elif value:
+            current = self._current(value, limits)
+        context["widget"]["value"] = token
         context["upload"] = {
             "urls": urls,
-            "field": limits.token(),
+            "field": replace(limits, field=name).token(),
             "accept": ",".join(t + "*" if t.endswith("/") else t for t in limits.content_types),
             "max_size": limits.max_size,
+            "current": current,
+            "clear_name": name + "-clear",
+            "clear_id": name + "-clear_id",
+            "clearable": not self.is_required,
+            "initial_text": self.initial_text,
+            "input_text": self.input_text,
+            "clear_checkbox_label": self.clear_checkbox_label,
         }
         return context
 
+    @staticmethod
+    def _current(value: Any, limits: uploads.Limits) -> tuple[str, str]:
+        """The stored file's name and URL: a ``FieldFile`` knows its URL; a name
+        given as ``initial`` is the field's storage's."""
+        name = str(getattr(value, "name", value))
+        url = getattr(value, "url", None) if hasattr(value, "storage") else None
+        if url is None:
+            url = uploads.storage_for(limits.storage).url(name)
+        return name, url
+
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
-        return data.get(name)
+        """A ``Submitted`` upload, ``False`` to clear, ``None`` for no change."""
+        token = data.get(name) or ""
+        clear = not self.is_required and CheckboxInput().value_from_datadict(
+            data, files, name + "-clear"
+        )
+        if token and clear:
+            return FILE_INPUT_CONTRADICTION
+        if clear:
+            return False
+        if not token:
+            return None
+        return uploads.Submitted(str(token), str(data.get("csrfmiddlewaretoken") or ""), name)
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and name + "-clear" not in data
 
 
-class DirectUploadField(forms.Field):
+class DirectUploadField(forms.FileField):
     """A file uploaded by the browser straight to ``storage`` under ``upload_to``.
 
     ``max_size`` (bytes) is required and enforced by S3 itself and again on
     submit; ``content_types`` lists exact types or ``"type/"`` prefixes
-    (empty: any). ``clean()`` returns the stored file's name.
+    (empty: any). ``clean()`` returns the stored file's name (the current
+    file when nothing new was uploaded, ``False`` when cleared).
     """
 
     widget = DirectUploadWidget
@@ -92,11 +145,32 @@ class DirectUploadField(forms.Field):
         super().__init__(**kwargs)
         self.widget.limits = self.limits
 
-    def clean(self, value: Any) -> Any:
-        value = super().clean(value)
-        if value in self.empty_values:
-            return value
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if data is FILE_INPUT_CONTRADICTION:
+            raise ValidationError(self.error_messages["contradiction"], code="contradiction")
+        if data is False:  # the "Clear" checkbox (only rendered when not required)
+            if not self.required:
+                return False
+            data = None
+        if not data:
+            if initial:
+                return initial
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return None
+        if not isinstance(data, uploads.Submitted):  # a token given some other way
+            data = uploads.Submitted(str(data), "", "")
         try:
-            return uploads.stored_name(value, self.limits)
+            name, token = uploads.accept(data, self.limits)
         except uploads.UploadRefused as refused:
             raise ValidationError(str(refused), code="upload") from None
+        self.widget.accepted[data.token] = token
+        return name
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if data in (None, False, FILE_INPUT_CONTRADICTION):
+            return initial
+        return data
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return not self.disabled and data is not None

@@ -617,6 +617,44 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             Bucket=self.bucket_name, Key=key, UploadId=upload_id
         )
 
+    def copy_new(self, name: str, new_name: str, *, head: dict[str, Any]) -> None:
+        """Copy the file ``name`` to the new name ``new_name`` on the server.
+
+        ``head`` is ``name``'s ``HeadObject`` answer, as the caller checked it:
+        the copy keeps its type, disposition and metadata, and is refused if
+        ``name`` changed since (``creates.SourceChanged``). It never replaces a
+        file (``FileExistsError``) on servers with conditional writes; a copy
+        whose answer was lost and retried is recognised as this one.
+        """
+        source, target = self.s3_key(name), self.s3_key(new_name)
+        self.settle_region()
+        endpoint = self.s3_config.endpoint_url
+        conditional = creates.supported(endpoint)
+        write_id = creates.new_write_id()
+        client = self._shared(signed=True, create=conditional).client
+        try:
+            creates.copy(
+                client, self.bucket_name, source, target, head, write_id, self.default_acl
+            )
+        except ClientError as error:
+            outcome = creates.classify(error, target)
+            if isinstance(outcome, creates.ConditionalWritesUnsupported):
+                creates.mark_unsupported(endpoint, str(outcome))
+                return self.copy_new(name, new_name, head=head)
+            if not isinstance(outcome, creates.NameTaken):
+                raise
+            # 412: the target exists (another copy won, or ours whose answer was
+            # lost), or the source no longer matches what was checked.
+            try:
+                found = self.connection.meta.client.head_object(
+                    Bucket=self.bucket_name, Key=target
+                )
+            except ClientError:
+                raise creates.SourceChanged(source) from None
+            if found.get("Metadata", {}).get(creates.WRITE_ID) == write_id:
+                return
+            raise FileExistsError(f"sigv4_storage: {target!r} exists already.") from None
+
     def _key_of_this_storage(self, key: str) -> None:
         prefix = self._key_prefix or ""
         if (

@@ -1,26 +1,35 @@
 """Direct browser uploads: what the server signs, and what it checks on submit.
 
 The browser never names a key. A form field renders a *field token* (its
-storage alias, ``upload_to`` prefix, size limit and allowed types, signed with
-Django's ``signing`` so the page cannot change them). When a file is chosen,
-the browser sends that token, the file's name, size and type to the sign view
-(``views.py``); if the permission hook allows the request, the server picks
-the key — ``upload_to`` + a random folder + the cleaned file name — and
-answers with a presigned POST (S3 enforces the size and type) or, above the
-storage's multipart threshold, presigned part URLs; plus an *upload token*
-naming that key. The form submits only the upload token; on ``clean()`` the
-server checks it with one ``HeadObject``: the object exists, under this
-field's prefix, within the size, of an allowed type. The model's
-``FileField`` then stores that name: nothing is uploaded again.
+storage alias, ``upload_to`` prefix, size limit, allowed types and the form
+field's name, signed with Django's ``signing`` so the page cannot change them;
+good for a day). When a file is chosen, the browser sends that token, the
+file's name, size and type to the sign view (``views.py``); if the permission
+hook allows the request for those limits, the server picks the *upload key*
+— ``upload_to`` + a folder (8 characters of the uploader, 24 random) + the
+cleaned file name — and answers with a presigned POST (S3 enforces the size
+and type) or, above the storage's multipart threshold, presigned part URLs;
+plus an *upload token* naming that key, bound to the user and to the
+browser's session (an HMAC of its CSRF secret, which Django rotates at login).
+
+The form submits only the upload token, and the CSRF token it always carries.
+On ``clean()`` the server checks the token (genuine, young, made for this form
+field, in this session) and the object with one ``HeadObject``, then *accepts*
+it: a server-side copy, conditional (``If-None-Match: *``), to a name derived
+from the upload key that no policy or part URL ever covered, and the upload
+key is deleted. The model's ``FileField`` stores that name. A second use of
+the token meets the copy (412) and is refused, in any process: the state is
+S3's own.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -28,27 +37,41 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.files.storage import InvalidStorageError, storages
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.template.defaultfilters import filesizeformat
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.module_loading import import_string
 
 from . import content as active
+from .creates import SourceChanged
 from .storage import SigV4S3Storage
 
 logger = logging.getLogger("sigv4_storage")
 
 FIELD_SALT = "sigv4_storage.uploads.field"
 UPLOAD_SALT = "sigv4_storage.uploads.upload"
-#: ``settings.SIGV4_STORAGE_UPLOAD_PERMISSION``: a dotted path to ``f(request) -> bool``.
+#: ``settings.SIGV4_STORAGE_UPLOAD_PERMISSION``: a dotted path to
+#: ``f(request, limits) -> bool``.
 PERMISSION_SETTING = "SIGV4_STORAGE_UPLOAD_PERMISSION"
+#: ``settings.SIGV4_STORAGE_UPLOAD_MAX_OPEN``: unfinished multipart uploads a user
+#: may have in one field's folder.
+MAX_OPEN_SETTING = "SIGV4_STORAGE_UPLOAD_MAX_OPEN"
+MAX_OPEN_DEFAULT = 10
 #: Seconds an upload token stays good after its URLs expire: time to submit the form.
 SUBMIT_WITHIN = 86400
+#: Seconds a rendered field token can start uploads: reload a page older than this.
+FIELD_MAX_AGE = 86400
+_SESSION_SALT = "sigv4_storage.uploads.session"
+_USER_SALT = "sigv4_storage.uploads.user"
+_OWNER_SALT = "sigv4_storage.uploads.owner"
+_ACCEPTED_SALT = "sigv4_storage.uploads.accepted"
 
 
 class UploadRefused(Exception):
     """A request the upload views refuse: a message for the person uploading,
     ``status`` the HTTP status, ``code`` a stable word a client can branch on
-    (``too_large``, ``wrong_type``, ``not_allowed``, ``expired``, ``invalid``,
-    ``bad_request``, ``missing``, ``failed``)."""
+    (``too_large``, ``wrong_type``, ``not_allowed``, ``not_yours``, ``used``,
+    ``too_many``, ``expired``, ``invalid``, ``bad_request``, ``missing``, ``failed``)."""
 
     def __init__(self, message: str, status: int = 400, code: str = "bad_request") -> None:
         super().__init__(message)
@@ -66,6 +89,46 @@ def size_text(size: int) -> str:
 _MIME = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
 
 
+# -- who is uploading: the user, and the browser session -------------------------------
+def csrf_secret(token: Any) -> str:
+    """The CSRF secret behind a CSRF token as a form or header carries it (masked,
+    64 characters, or the 32-character secret itself), unmasked as Django's
+    middleware unmasks it; ``""`` for anything else."""
+    chars, length = CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    if not isinstance(token, str) or len(token) not in (length, 2 * length):
+        return ""
+    if any(c not in chars for c in token):
+        return ""
+    if len(token) == length:
+        return token
+    mask, cipher = token[:length], token[length:]
+    return "".join(
+        chars[(chars.index(c) - chars.index(m)) % len(chars)] for c, m in zip(cipher, mask)
+    )
+
+
+def session_binding(secret: str) -> str:
+    """What an upload token stores of the browser session: an HMAC of its CSRF
+    secret (``""`` when there is none). Django rotates the secret at login."""
+    return salted_hmac(_SESSION_SALT, secret, algorithm="sha256").hexdigest() if secret else ""
+
+
+def _user_key(request: Any) -> str:
+    user = getattr(request, "user", None)
+    return f"user:{user.pk}" if user is not None and user.is_authenticated else ""
+
+
+def user_binding(request: Any) -> str:
+    """What an upload token stores of the signed-in user (``""``: anonymous)."""
+    key = _user_key(request)
+    return salted_hmac(_USER_SALT, key, algorithm="sha256").hexdigest() if key else ""
+
+
+def request_secret(request: Any) -> str:
+    """The CSRF secret of a request the views' CSRF check passed."""
+    return str(request.META.get("CSRF_COOKIE") or "")
+
+
 @dataclass(frozen=True)
 class Limits:
     """What a form field accepts; signed into the page as the field token."""
@@ -74,6 +137,7 @@ class Limits:
     upload_to: str  # a folder in that storage, "" or ending in "/"
     max_size: int
     content_types: tuple[str, ...] = ()  # exact types or "type/" prefixes; () = any
+    field: str = ""  # the form field's name in the page ("" until rendered)
 
     def allows_type(self, content_type: str) -> bool:
         """Exact types, or ``"type/"`` prefixes, which admit no type a browser runs
@@ -99,12 +163,19 @@ class Limits:
             upload_to=data["upload_to"],
             max_size=int(data["max_size"]),
             content_types=tuple(data["content_types"]),
+            field=str(data["field"]),
         )
 
     @classmethod
     def from_token(cls, token: Any) -> Limits:
         try:
-            return cls.from_data(signing.loads(str(token), salt=FIELD_SALT))
+            return cls.from_data(
+                signing.loads(str(token), salt=FIELD_SALT, max_age=FIELD_MAX_AGE)
+            )
+        except signing.SignatureExpired:
+            raise UploadRefused(
+                "This page is too old to upload files: reload it.", code="expired"
+            ) from None
         except (signing.BadSignature, KeyError, TypeError, ValueError):
             raise UploadRefused(
                 "This upload field's token is not valid: reload the page.", code="invalid"
@@ -113,14 +184,18 @@ class Limits:
 
 @dataclass(frozen=True)
 class Upload:
-    """One upload the server started: its key, and its multipart upload id."""
+    """One upload the server started (or a file it accepted): its name, its
+    multipart upload id, and who started it."""
 
     limits: Limits
     name: str  # the file's name in the storage (no location prefix)
     upload_id: str | None = None
+    session: str = ""  # session_binding() of the browser that signed it
+    user: str = ""  # user_binding() of the user who signed it
+    accepted: bool = False  # a name clean() accepted, not an upload key
 
     def token(self) -> str:
-        data = {"limits": asdict(self.limits), "name": self.name, "upload_id": self.upload_id}
+        data = {**asdict(self), "limits": asdict(self.limits)}
         return signing.dumps(data, salt=UPLOAD_SALT, compress=True)
 
     @classmethod
@@ -132,7 +207,14 @@ class Upload:
             alias = signing.loads(str(token), salt=UPLOAD_SALT)["limits"]["storage"]
             max_age = storage_for(alias).querystring_expire + SUBMIT_WITHIN
             data = signing.loads(str(token), salt=UPLOAD_SALT, max_age=max_age)
-            return cls(Limits.from_data(data["limits"]), data["name"], data["upload_id"])
+            return cls(
+                Limits.from_data(data["limits"]),
+                str(data["name"]),
+                data["upload_id"],
+                str(data["session"]),
+                str(data["user"]),
+                bool(data["accepted"]),
+            )
         except signing.SignatureExpired:
             raise UploadRefused(
                 "This upload has expired: choose the file again.", code="expired"
@@ -141,6 +223,16 @@ class Upload:
             raise UploadRefused(
                 "This upload's token is not valid: choose the file again.", code="invalid"
             ) from None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a form submitted for a direct-upload field: the upload token, the
+    form's CSRF token (``csrfmiddlewaretoken``) and the field's name in the form."""
+
+    token: str
+    csrf: str
+    field: str
 
 
 def storage_for(alias: str) -> SigV4S3Storage:
@@ -153,18 +245,21 @@ def storage_for(alias: str) -> SigV4S3Storage:
     return storage
 
 
-def check_permission(request: Any) -> None:
-    """The permission hook: ``SIGV4_STORAGE_UPLOAD_PERMISSION``, else signed-in users."""
+def check_permission(request: Any, limits: Limits) -> None:
+    """The permission hook, ``SIGV4_STORAGE_UPLOAD_PERMISSION(request, limits)``
+    (``limits.field``, ``.storage``, ``.upload_to``, ``.max_size``,
+    ``.content_types``: what is asked for), else signed-in users."""
     path = getattr(settings, PERMISSION_SETTING, None)
     if path:
-        allowed = import_string(path)(request) if isinstance(path, str) else path(request)
+        hook = import_string(path) if isinstance(path, str) else path
+        allowed = hook(request, limits)
     else:
         user = getattr(request, "user", None)
         if user is None:
             raise ImproperlyConfigured(
                 f"sigv4_storage: direct uploads allow signed-in users only, and this "
                 f"request has no user (django.contrib.auth is not set up). Set "
-                f"{PERMISSION_SETTING} to a function(request) -> bool."
+                f"{PERMISSION_SETTING} to a function(request, limits) -> bool."
             )
         allowed = bool(user.is_authenticated)
     if not allowed:
@@ -173,10 +268,60 @@ def check_permission(request: Any) -> None:
         )
 
 
+def max_open() -> int:
+    value = getattr(settings, MAX_OPEN_SETTING, MAX_OPEN_DEFAULT)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ImproperlyConfigured(
+            f"sigv4_storage: {MAX_OPEN_SETTING}={value!r} must be a whole number ≥ 1 "
+            f"(unfinished multipart uploads one user may have in a field's folder; "
+            f"default {MAX_OPEN_DEFAULT})."
+        )
+    return value
+
+
+def _owner(request: Any) -> str:
+    """8 characters of the uploader in the upload key's folder: the user, or the
+    browser session; their unfinished multipart uploads are listed by it."""
+    who = _user_key(request) or "session:" + request_secret(request)
+    return salted_hmac(_OWNER_SALT, who, algorithm="sha256").hexdigest()[:8]
+
+
+def _check_open_uploads(storage: SigV4S3Storage, prefix: str) -> None:
+    """Refuse a new multipart upload when the user has ``max_open()`` unfinished
+    ones under ``prefix``; those whose part URLs have expired are aborted first."""
+    limit = max_open()
+    client = storage.connection.meta.client
+    listed = client.list_multipart_uploads(
+        Bucket=storage.bucket_name, Prefix=storage.s3_key(prefix)
+    ).get("Uploads", [])
+    if len(listed) < limit:
+        return
+    dead = time.time() - storage.querystring_expire - 3600  # its URLs expired an hour ago
+    open_ = len(listed)
+    for found in listed:
+        if found["Initiated"].timestamp() < dead:
+            client.abort_multipart_upload(
+                Bucket=storage.bucket_name, Key=found["Key"], UploadId=found["UploadId"]
+            )
+            open_ -= 1
+    if open_ >= limit:
+        logger.warning("Refused a multipart upload under %r: %d unfinished.", prefix, open_)
+        raise UploadRefused(
+            f"You have {open_} unfinished uploads here: let them finish, or cancel "
+            f"one, before starting another.",
+            status=429,
+            code="too_many",
+        )
+
+
 def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     """The sign view's answer for ``data``: field token, file name, size, type."""
-    check_permission(request)
     limits = Limits.from_token(data.get("field"))
+    check_permission(request, limits)
+    if not request_secret(request):
+        raise UploadRefused(
+            "This page's security token is missing or old: reload the page.", 403, "csrf"
+        )
     size, content_type, filename = data.get("size"), data.get("type"), data.get("name")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UploadRefused("The file's size is missing or not a number.")
@@ -211,16 +356,19 @@ def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
             f"The file's name ({filename}) does not match its type ({content_type}).",
             code="wrong_type",
         )
-    name = f"{limits.upload_to}{uuid.uuid4().hex}/{filename}"
+    owner = limits.upload_to + _owner(request)
+    name = f"{owner}{uuid.uuid4().hex[:24]}/{filename}"
     try:
         storage.s3_key(name)
     except SuspiciousOperation as error:
         raise UploadRefused(f"This file name cannot be stored: {error}") from None
+    bound = {"session": session_binding(request_secret(request)), "user": user_binding(request)}
     if size <= storage.transfer_config.multipart_threshold:
         form = storage.presigned_post(name, max_size=limits.max_size, content_type=content_type)
-        return {"mode": "post", **form, "upload": Upload(limits, name).token()}
+        return {"mode": "post", **form, "upload": Upload(limits, name, **bound).token()}
+    _check_open_uploads(storage, owner)
     started = storage.start_multipart_upload(name, size=size, content_type=content_type)
-    upload = Upload(limits, name, started["upload_id"])
+    upload = Upload(limits, name, started["upload_id"], **bound)
     return {
         "mode": "multipart",
         "urls": started["urls"],
@@ -230,12 +378,23 @@ def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]:
-    check_permission(request)
+    """The multipart upload a ``complete`` or ``abort`` names, if this user in this
+    session started it."""
     upload = Upload.from_token(data.get("upload"))
+    check_permission(request, upload.limits)
     if upload.upload_id is None:
         raise UploadRefused("This upload was not sent in parts.", code="invalid")
-    storage = storage_for(upload.limits.storage)
-    return upload, storage
+    if not (
+        upload.session
+        and constant_time_compare(upload.session, session_binding(request_secret(request)))
+        and constant_time_compare(upload.user, user_binding(request))
+    ):
+        raise UploadRefused(
+            "This upload was started by someone else, or before you signed in.",
+            status=403,
+            code="not_yours",
+        )
+    return upload, storage_for(upload.limits.storage)
 
 
 def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -273,38 +432,96 @@ def abort(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     return {"aborted": True}
 
 
-def stored_name(token: Any, limits: Limits) -> str:
-    """The name a submitted upload token stands for, after checking the object.
+def accepted_name(name: str, upload_to: str) -> str:
+    """The name a file is accepted under: its folder replaced by one derived from
+    it (an HMAC), which no policy or part URL was ever signed for."""
+    folder, _, filename = name[len(upload_to) :].partition("/")
+    derived = salted_hmac(_ACCEPTED_SALT, folder, algorithm="sha256").hexdigest()[:32]
+    return f"{upload_to}{derived}/{filename}"
 
-    One ``HeadObject``: it must exist under this field's prefix and storage,
-    within ``max_size``, with an allowed type. An object over the limit or of
-    another type is deleted.
+
+def _head(storage: SigV4S3Storage, name: str) -> dict[str, Any] | None:
+    try:
+        head: dict[str, Any] = storage.connection.meta.client.head_object(
+            Bucket=storage.bucket_name, Key=storage.s3_key(name)
+        )
+    except ClientError as error:
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            return None
+        raise
+    return head
+
+
+def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
+    """Check a submitted upload and make it final: ``(name, token)``, the name the
+    model stores and a token standing for it (for a form shown again with errors).
+
+    The token must be genuine, young, made for this form field and signed in this
+    browser session. One ``HeadObject``: the object exists, within ``max_size``, of
+    an allowed type (an upload key over the limits is deleted; an accepted file
+    never is). Then the object is copied, conditionally, to ``accepted_name()``
+    and the upload key deleted: no outstanding policy or part URL can change the
+    accepted file, and a second use of the token is refused (its copy is 412).
     """
-    upload = Upload.from_token(token)
-    if (upload.limits.storage, upload.limits.upload_to) != (limits.storage, limits.upload_to):
+    upload = Upload.from_token(submitted.token)
+    if upload.limits != replace(limits, field=submitted.field):
         raise UploadRefused("This upload was made for another field.", code="invalid")
     if not upload.name.startswith(limits.upload_to):
         raise UploadRefused("This upload is outside the field's folder.", code="invalid")
+    if not (
+        upload.session
+        and constant_time_compare(upload.session, session_binding(csrf_secret(submitted.csrf)))
+    ):
+        if not submitted.csrf:
+            logger.warning(
+                "A direct-upload field was submitted without csrfmiddlewaretoken: render "
+                "the form with {% csrf_token %} (the upload token is bound to it)."
+            )
+        raise UploadRefused(
+            "This upload was started by someone else, or before you signed in: "
+            "choose the file again.",
+            code="not_yours",
+        )
     storage = storage_for(limits.storage)
-    key = storage.s3_key(upload.name)
+    final = accepted_name(upload.name, limits.upload_to)
+    head = _head(storage, upload.name)
+    if head is None:
+        if storage.exists(final):
+            raise UploadRefused("This upload has been used already.", code="used")
+        raise UploadRefused("The file did not arrive in storage: choose it again.", code="missing")
+    _check_stored(storage, upload, head, limits)
     try:
-        head = storage.connection.meta.client.head_object(Bucket=storage.bucket_name, Key=key)
-    except ClientError as error:
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
-            raise UploadRefused(
-                "The file did not arrive in storage: choose it again.", code="missing"
-            ) from None
-        raise
+        storage.copy_new(upload.name, final, head=head)
+    except FileExistsError:
+        if not upload.accepted:
+            storage.delete(upload.name)  # used once already: nothing may reach it now
+        raise UploadRefused("This upload has been used already.", code="used") from None
+    except SourceChanged:
+        raise UploadRefused(
+            "The file changed while it was checked: choose it again.", code="invalid"
+        ) from None
+    if not upload.accepted:
+        storage.delete(upload.name)
+    return final, replace(upload, name=final, upload_id=None, accepted=True).token()
+
+
+def _check_stored(
+    storage: SigV4S3Storage, upload: Upload, head: dict[str, Any], limits: Limits
+) -> None:
+    """Refuse a stored object outside the field's limits; an upload key is deleted."""
+    key = storage.s3_key(upload.name)
     size, content_type = int(head.get("ContentLength", 0)), str(head.get("ContentType", ""))
     opens = active.stored_as_attachment(storage.s3_config.active_content, content_type)
     if opens and not str(head.get("ContentDisposition", "")).startswith(active.ATTACHMENT):
-        storage.delete(upload.name)  # a server that did not hold the form to its policy
-        logger.warning("Deleted %r: type %r stored without Content-Disposition.", key, content_type)
+        if not upload.accepted:
+            storage.delete(upload.name)  # a server that did not hold the form to its policy
+        logger.warning("Refused %r: type %r stored without Content-Disposition.", key, content_type)
         raise UploadRefused("The stored file is not allowed here.", code="wrong_type")
     if size > limits.max_size or not limits.allows_type(content_type):
-        storage.delete(upload.name)
+        if not upload.accepted:
+            storage.delete(upload.name)
         logger.warning(
-            "Deleted %r: %d bytes of type %r, over the field's limits (%d bytes, %s).",
+            "Refused %r: %d bytes of type %r, over the field's limits (%d bytes, %s).",
             key,
             size,
             content_type,
@@ -316,7 +533,6 @@ def stored_name(token: Any, limits: Limits) -> str:
             f"allowed here: at most {size_text(limits.max_size)}.",
             code="too_large" if size > limits.max_size else "wrong_type",
         )
-    return upload.name
 
 
 def field_limits(

@@ -1,7 +1,8 @@
 """The direct-upload views: sign, complete, abort (``uploads`` does the work).
 
 POST only, JSON in and out, CSRF-protected, and each behind the permission
-hook (``SIGV4_STORAGE_UPLOAD_PERMISSION``; signed-in users by default).
+hook (``SIGV4_STORAGE_UPLOAD_PERMISSION``; signed-in users by default). The
+tokens they hand out are bound to the user and to the browser's CSRF secret.
 Every answer is JSON, refusals included (``{"error": message, "code": word}``:
 the message for the person uploading, the code for a client to branch on);
 what a developer needs goes to the ``sigv4_storage`` logger.
@@ -43,6 +44,8 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
             answer = refused("Use POST.", 405, "bad_request")
             answer["Allow"] = "POST"
             return answer
+        if "CSRF_COOKIE" not in request.META:  # no CsrfViewMiddleware in MIDDLEWARE
+            _csrf.process_request(request)
         if _csrf.process_view(request, _protected, (), {}) is not None:
             return refused(
                 "This page's security token is missing or old: reload the page.", 403, "csrf"

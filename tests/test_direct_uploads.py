@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -24,8 +25,12 @@ from tests.servers import connect, use_bucket
 from tests.util import post, put
 
 urlpatterns = [path("s3/", include("sigv4_storage.urls"))]
-SIGNED_IN = SimpleNamespace(is_authenticated=True)
-ANONYMOUS = SimpleNamespace(is_authenticated=False)
+SIGNED_IN = SimpleNamespace(is_authenticated=True, pk=1)
+BOB = SimpleNamespace(is_authenticated=True, pk=2)
+ANONYMOUS = SimpleNamespace(is_authenticated=False, pk=None)
+#: A browser's CSRF secret (its cookie), and another browser's.
+SESSION = "s3cretCsrfSecretOfAlicesBrowser1"
+OTHER_SESSION = "theCsrfSecretOfBobsOwnBrowser222"
 
 
 class DocumentForm(forms.Form):
@@ -67,13 +72,20 @@ def s3(request, settings):
         yield server, bucket
 
 
-def field_token(form_class=DocumentForm) -> str:
-    return form_class().fields["file"].limits.token()
+def field_token(form_class=DocumentForm, name="file") -> str:
+    """The field token the widget renders for the form's field ``name``."""
+    return replace(form_class().fields[name].limits, field=name).token()
 
 
-def call(view, payload, user=SIGNED_IN, csrf=True):
+def submit(form_class, token, session=SESSION, **data):
+    """A form as the browser submits it: the upload token and the CSRF token."""
+    return form_class(data={"file": token, "csrfmiddlewaretoken": session, **data})
+
+
+def call(view, payload, user=SIGNED_IN, csrf=True, session=SESSION):
     request = RequestFactory().post("/", data=json.dumps(payload), content_type="application/json")
     request.user = user
+    request.COOKIES["csrftoken"] = session
     if not csrf:
         request._dont_enforce_csrf_checks = False
     else:
@@ -84,10 +96,9 @@ def call(view, payload, user=SIGNED_IN, csrf=True):
     return response.status_code, json.loads(response.content)
 
 
-def sign(name="사진 1.png", size=1000, type_="image/png", **kwargs):
-    return call(
-        views.sign, {"field": field_token(), "name": name, "size": size, "type": type_}, **kwargs
-    )
+def sign(name="사진 1.png", size=1000, type_="image/png", form=DocumentForm, **kwargs):
+    payload = {"field": field_token(form), "name": name, "size": size, "type": type_}
+    return call(views.sign, payload, **kwargs)
 
 
 def keys(server, bucket):
@@ -133,7 +144,7 @@ def test_the_permission_hook_decides(s3, settings):
     assert sign(user=SimpleNamespace(is_authenticated=False, username="bob"))[0] == 200
 
 
-def only_bob(request):
+def only_bob(request, limits):
     return request.user.username == "bob"
 
 
@@ -164,11 +175,11 @@ def test_bad_requests_are_refused_with_a_reason(s3, payload, words):
 def test_a_small_file_is_posted_to_s3_and_the_form_stores_its_name(s3):
     server, bucket = s3
     body = b"\x89PNG" + os.urandom(500)
-    status, answer = sign(size=len(body))
+    status, answer = sign(size=len(body), form=DocumentModelForm)
     assert status == 200 and answer["mode"] == "post"
     assert post(answer, "사진 1.png", body)[0] in (200, 204)
 
-    form = DocumentModelForm(data={"file": answer["upload"]})
+    form = submit(DocumentModelForm, answer["upload"])
     assert form.is_valid(), form.errors
     name = form.cleaned_data["file"]
     assert name.startswith("docs/") and name.endswith("/사진_1.png")
@@ -204,7 +215,7 @@ def test_a_large_file_goes_in_parts(s3):
     ]
     assert call(views.complete, {"upload": answer["upload"], "parts": parts})[0] == 200
 
-    form = AvatarForm(data={"file": answer["upload"]})
+    form = submit(AvatarForm, answer["upload"])
     assert form.is_valid(), form.errors
     key = f"media/{form.cleaned_data['file']}"
     assert server.client().get_object(Bucket=bucket, Key=key)["Body"].read() == body
@@ -240,7 +251,7 @@ def test_an_expired_token_is_refused(s3, monkeypatch):
 
     later = time.time() + 3600 + 86400 + 10
     monkeypatch.setattr(signing.time, "time", lambda: later)
-    form = DocumentForm(data={"file": answer["upload"]})
+    form = submit(DocumentForm, answer["upload"])
     assert not form.is_valid() and "expired" in str(form.errors)
 
 
@@ -248,13 +259,13 @@ def test_a_token_of_another_field_is_refused(s3):
     server, bucket = s3
     _, answer = sign(size=5)
     post(answer, "a.png", b"\x89PNG\n")
-    form = AvatarForm(data={"file": answer["upload"]})
+    form = submit(AvatarForm, answer["upload"])
     assert not form.is_valid() and "another field" in str(form.errors)
 
 
 def test_a_file_that_never_arrived_is_refused(s3):
     _, answer = sign()
-    form = DocumentForm(data={"file": answer["upload"]})
+    form = submit(DocumentForm, answer["upload"])
     assert not form.is_valid() and "did not arrive" in str(form.errors)
 
 
@@ -268,7 +279,7 @@ def test_an_object_over_the_limit_is_refused_and_deleted(s3):
     server.client().put_object(
         Bucket=bucket, Key=f"media/{name}", Body=os.urandom(200_001), ContentType="image/png"
     )
-    form = DocumentForm(data={"file": answer["upload"]})
+    form = submit(DocumentForm, answer["upload"])
     assert not form.is_valid() and "not allowed" in str(form.errors)
     assert keys(server, bucket) == []
 
@@ -336,6 +347,6 @@ def test_a_second_complete_answers_as_the_first(s3, settings, overwrite):
     first = call(views.complete, {"upload": answer["upload"], "parts": parts})
     again = call(views.complete, {"upload": answer["upload"], "parts": parts})
     assert first[0] == 200 and again == first
-    form = AvatarForm(data={"file": answer["upload"]})
+    form = submit(AvatarForm, answer["upload"])
     assert form.is_valid(), form.errors
     assert len(keys(server, bucket)) == 1

@@ -5,7 +5,8 @@
  * for a presigned POST or presigned part URLs, send the file straight to S3
  * with a progress bar, then put the signed upload token in the hidden input:
  * the form submits that token, never the file. The form cannot be submitted
- * while a file is on its way.
+ * while a file is on its way (the status says so). A refused or failed upload
+ * leaves the hidden input empty: the form then keeps the stored file.
  */
 (function () {
   "use strict";
@@ -41,10 +42,14 @@
       };
       request.onload = function () {
         if (request.status >= 200 && request.status < 300) resolve(request);
-        else reject(new Error("S3 refused the upload (HTTP " + request.status + ")"));
+        else reject(new Error("The storage refused the upload (HTTP " + request.status + ")."));
       };
       request.onerror = function () {
-        reject(new Error("The upload did not reach S3: check the bucket's CORS rule."));
+        if (window.console) {
+          console.warn("sigv4_storage: the upload to " + url.split("?")[0] + " failed before " +
+            "an answer: check the bucket's CORS rule (manage.py s3doctor --origin).");
+        }
+        reject(new Error("The upload did not reach the storage: try again."));
       };
       request.send(body);
     });
@@ -112,6 +117,8 @@
         return sent.then(function () { return answer.upload; });
       })
       .then(function (token) {
+        var clear = widget.querySelector("input[type=checkbox]");
+        if (clear) clear.checked = false;
         hidden.value = token;
         bar.value = 100;
         widget.dataset.state = "done";
@@ -119,6 +126,7 @@
       })
       .catch(function (error) {
         widget.dataset.state = "failed";
+        bar.hidden = true;
         status.textContent = error.message;
       })
       .then(function () {
@@ -134,8 +142,13 @@
   });
 
   document.addEventListener("submit", function (event) {
-    if (event.target instanceof HTMLFormElement && event.target.dataset.sigv4Uploading) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.sigv4Uploading) {
       event.preventDefault();
+      form.querySelectorAll("[data-sigv4-upload][data-state=uploading]").forEach(function (w) {
+        w.querySelector(".sigv4-upload-status").textContent =
+          "Please wait: the file is still uploading.";
+      });
     }
   }, true);
 })();
