@@ -108,8 +108,8 @@ def add_if_none_match(params: dict[str, Any], **_: Any) -> None:
 
 
 def add_if_none_match_header(request: Any, **_: Any) -> None:
-    """``before-sign`` handler for ``CopyObject``: botocore before 1.40 has no
-    ``IfNoneMatch`` parameter there, so the (signed) header is set directly."""
+    """``before-sign`` handler for ``CopyObject`` (signed with the request):
+    botocore before 1.40 has no ``IfNoneMatch`` parameter there."""
     request.headers["If-None-Match"] = "*"
 
 
@@ -123,7 +123,7 @@ def register(events: Any) -> None:
 
 #: Headers a server-side copy carries over from the source (``HeadObject``'s names).
 COPIED = ("ContentType", "ContentDisposition", "ContentEncoding", "ContentLanguage", "CacheControl")
-#: S3's largest ``CopyObject``; a larger object is copied in parts of this size.
+#: S3's largest ``CopyObject`` (and part copy): a larger object is copied in ranges.
 COPY_PART = 5 * 1024**3
 
 
@@ -142,15 +142,17 @@ def copy(
 ) -> None:
     """Copy ``source`` (as ``head``, its ``HeadObject`` answer, describes it) to
     ``target`` on the server, with its type, disposition and metadata plus the
-    write id. ``CopySourceIfMatch`` pins the source to the checked version; a
-    client from ``register`` makes the write conditional. Above ``COPY_PART``
-    bytes: ``UploadPartCopy`` in ranges, aborted on failure."""
+    write id, pinned to the checked version (``CopySourceIfMatch``); a client
+    from ``register`` makes the write conditional. Up to ``COPY_PART`` bytes one
+    ``CopyObject`` (412 when the target exists or the source changed); above,
+    ``UploadPartCopy`` in ranges, completed conditionally, aborted on failure
+    (``SourceChanged`` when a part's source no longer matches ``head``)."""
     extra: dict[str, Any] = {name: head[name] for name in COPIED if head.get(name)}
     extra["Metadata"] = {**head.get("Metadata", {}), WRITE_ID: write_id}
     if acl:
         extra["ACL"] = acl
     pinned = {"Bucket": bucket, "Key": source}
-    size, etag = int(head.get("ContentLength") or 0), head.get("ETag", "")
+    size, etag = int(head.get("ContentLength") or 0), str(head.get("ETag", ""))
     if size <= COPY_PART:
         client.copy_object(
             Bucket=bucket,
@@ -165,16 +167,26 @@ def copy(
     try:
         parts = []
         for number, start in enumerate(range(0, size, COPY_PART), 1):
-            end = min(start + COPY_PART, size) - 1
-            answer = client.upload_part_copy(
-                Bucket=bucket,
-                Key=target,
-                UploadId=upload_id,
-                PartNumber=number,
-                CopySource=pinned,
-                CopySourceIfMatch=etag,
-                CopySourceRange=f"bytes={start}-{end}",
+            ranged = (
+                {}
+                if size <= COPY_PART
+                else {"CopySourceRange": f"bytes={start}-{min(start + COPY_PART, size) - 1}"}
             )
+            try:
+                answer = client.upload_part_copy(
+                    Bucket=bucket,
+                    Key=target,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource=pinned,
+                    CopySourceIfMatch=etag,
+                    **ranged,
+                )
+            except ClientError as error:
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if status in (404, 412):
+                    raise SourceChanged(source) from None
+                raise
             parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
         client.complete_multipart_upload(
             Bucket=bucket, Key=target, UploadId=upload_id, MultipartUpload={"Parts": parts}

@@ -14,9 +14,8 @@ a "Clear" checkbox, and nothing else, clears it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
 from dataclasses import replace
+from typing import Any
 
 from django import forms
 from django.apps import apps
@@ -128,7 +127,7 @@ class DirectUploadField(forms.FileField):
     file when nothing new was uploaded, ``False`` when cleared).
     """
 
-    widget = DirectUploadWidget
+    widget: DirectUploadWidget = DirectUploadWidget  # type: ignore[assignment]
 
     def __init__(
         self,

@@ -633,9 +633,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         write_id = creates.new_write_id()
         client = self._shared(signed=True, create=conditional).client
         try:
-            creates.copy(
-                client, self.bucket_name, source, target, head, write_id, self.default_acl
-            )
+            creates.copy(client, self.bucket_name, source, target, head, write_id, self.default_acl)
         except ClientError as error:
             outcome = creates.classify(error, target)
             if isinstance(outcome, creates.ConditionalWritesUnsupported):
@@ -643,12 +641,10 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 return self.copy_new(name, new_name, head=head)
             if not isinstance(outcome, creates.NameTaken):
                 raise
-            # 412: the target exists (another copy won, or ours whose answer was
-            # lost), or the source no longer matches what was checked.
+            # 412: another copy won, or this one, whose answer was lost and retried;
+            # or (no target) the source no longer matches what was checked.
             try:
-                found = self.connection.meta.client.head_object(
-                    Bucket=self.bucket_name, Key=target
-                )
+                found = self.connection.meta.client.head_object(Bucket=self.bucket_name, Key=target)
             except ClientError:
                 raise creates.SourceChanged(source) from None
             if found.get("Metadata", {}).get(creates.WRITE_ID) == write_id:

@@ -103,7 +103,8 @@ def csrf_secret(token: Any) -> str:
         return token
     mask, cipher = token[:length], token[length:]
     return "".join(
-        chars[(chars.index(c) - chars.index(m)) % len(chars)] for c, m in zip(cipher, mask)
+        chars[(chars.index(c) - chars.index(m)) % len(chars)]
+        for c, m in zip(cipher, mask, strict=True)
     )
 
 
@@ -169,9 +170,7 @@ class Limits:
     @classmethod
     def from_token(cls, token: Any) -> Limits:
         try:
-            return cls.from_data(
-                signing.loads(str(token), salt=FIELD_SALT, max_age=FIELD_MAX_AGE)
-            )
+            return cls.from_data(signing.loads(str(token), salt=FIELD_SALT, max_age=FIELD_MAX_AGE))
         except signing.SignatureExpired:
             raise UploadRefused(
                 "This page is too old to upload files: reload it.", code="expired"
@@ -362,13 +361,15 @@ def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
         storage.s3_key(name)
     except SuspiciousOperation as error:
         raise UploadRefused(f"This file name cannot be stored: {error}") from None
-    bound = {"session": session_binding(request_secret(request)), "user": user_binding(request)}
+    upload = Upload(
+        limits, name, session=session_binding(request_secret(request)), user=user_binding(request)
+    )
     if size <= storage.transfer_config.multipart_threshold:
         form = storage.presigned_post(name, max_size=limits.max_size, content_type=content_type)
-        return {"mode": "post", **form, "upload": Upload(limits, name, **bound).token()}
+        return {"mode": "post", **form, "upload": upload.token()}
     _check_open_uploads(storage, owner)
     started = storage.start_multipart_upload(name, size=size, content_type=content_type)
-    upload = Upload(limits, name, started["upload_id"], **bound)
+    upload = replace(upload, upload_id=started["upload_id"])
     return {
         "mode": "multipart",
         "urls": started["urls"],
@@ -457,11 +458,13 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
     model stores and a token standing for it (for a form shown again with errors).
 
     The token must be genuine, young, made for this form field and signed in this
-    browser session. One ``HeadObject``: the object exists, within ``max_size``, of
-    an allowed type (an upload key over the limits is deleted; an accepted file
-    never is). Then the object is copied, conditionally, to ``accepted_name()``
-    and the upload key deleted: no outstanding policy or part URL can change the
-    accepted file, and a second use of the token is refused (its copy is 412).
+    browser session. The accepted name must be free (a ``HeadObject``), and the
+    upload, with a second one, must exist, within ``max_size``, of an allowed type
+    (an upload key over the limits is deleted; an accepted file never is). Then
+    the object is copied, conditionally, to ``accepted_name()`` and the upload key
+    deleted: no outstanding policy or part URL can change the accepted file, and
+    a second use of the token is refused (the name is taken; two at once: the
+    conditional copy lets one through).
     """
     upload = Upload.from_token(submitted.token)
     if upload.limits != replace(limits, field=submitted.field):
@@ -484,10 +487,12 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
         )
     storage = storage_for(limits.storage)
     final = accepted_name(upload.name, limits.upload_to)
+    # Asked first, on every server: one that ignores If-None-Match on CopyObject
+    # (moto does) would otherwise let a replayed POST replace the accepted file.
+    if storage.exists(final):
+        raise UploadRefused("This upload has been used already.", code="used")
     head = _head(storage, upload.name)
     if head is None:
-        if storage.exists(final):
-            raise UploadRefused("This upload has been used already.", code="used")
         raise UploadRefused("The file did not arrive in storage: choose it again.", code="missing")
     _check_stored(storage, upload, head, limits)
     try:

@@ -59,8 +59,12 @@ class DocumentModelForm(forms.ModelForm):
         fields = ["file"]
 
 
-@pytest.fixture(params=["moto", pytest.param("seaweedfs", marks=pytest.mark.integration)])
-def s3(request, settings):
+SERVERS = ["moto", pytest.param("seaweedfs", marks=pytest.mark.integration)]
+
+
+def upload_bucket(request, settings):
+    """A bucket on ``request.param``'s server as the default storage (under
+    ``media/``), and this module's URLconf with the upload views."""
     server = connect(request, request.param)
     with server.bucket("direct") as bucket, override_settings(ROOT_URLCONF=__name__):
         use_bucket(settings, server, bucket)
@@ -70,6 +74,11 @@ def s3(request, settings):
             "default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},
         }
         yield server, bucket
+
+
+@pytest.fixture(params=SERVERS)
+def s3(request, settings):
+    yield from upload_bucket(request, settings)
 
 
 def field_token(form_class=DocumentForm, name="file") -> str:
@@ -85,7 +94,8 @@ def submit(form_class, token, session=SESSION, **data):
 def call(view, payload, user=SIGNED_IN, csrf=True, session=SESSION):
     request = RequestFactory().post("/", data=json.dumps(payload), content_type="application/json")
     request.user = user
-    request.COOKIES["csrftoken"] = session
+    if session is not None:
+        request.COOKIES["csrftoken"] = session
     if not csrf:
         request._dont_enforce_csrf_checks = False
     else:

@@ -1,0 +1,410 @@
+"""Direct uploads in a real site's life: edit forms, several users, second uses,
+retries, open uploads (``uploads.accept``, ``DirectUploadField`` on edit forms).
+
+On moto in every environment and on SeaweedFS (which enforces POST policies,
+signed headers and ``If-None-Match``) in ``integration``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import replace
+
+import pytest
+from django import forms
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.middleware.csrf import get_token
+from django.test import RequestFactory
+
+from sigv4_storage import creates, uploads, views
+from sigv4_storage.forms import DirectUploadField
+from sigv4_storage.uploads import Upload
+from tests.test_direct_uploads import (
+    ANONYMOUS,
+    BOB,
+    OTHER_SESSION,
+    SERVERS,
+    SESSION,
+    AvatarForm,
+    DocumentForm,
+    call,
+    field_token,
+    keys,
+    sign,
+    submit,
+    upload_bucket,
+)
+from tests.util import post, put
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(params=SERVERS)
+def s3(request, settings):
+    yield from upload_bucket(request, settings)
+
+
+class Report(models.Model):
+    title = models.CharField(max_length=50)
+    file = models.FileField(upload_to="docs/", blank=True, max_length=300)
+
+    class Meta:
+        app_label = "sigv4_storage"
+        managed = False
+
+
+class ReportForm(forms.ModelForm):
+    """An edit form whose file may be cleared."""
+
+    file = DirectUploadField(max_size=200_000, upload_to="docs/", required=False)
+
+    class Meta:
+        model = Report
+        fields = ["title", "file"]
+
+
+class RequiredReportForm(ReportForm):
+    file = DirectUploadField(max_size=200_000, upload_to="docs/")
+
+
+def uploaded(s3, form=ReportForm, body=b"\x89PNG\n", name="a.png", **kwargs):
+    """An upload signed for ``form`` and POSTed to the server: its answer."""
+    status, answer = sign(name=name, size=len(body), form=form, **kwargs)
+    assert status == 200, answer
+    assert post(answer, name, body)[0] in (200, 204)
+    return answer
+
+
+def multipart(form=AvatarForm, size=9 * MB, **kwargs):
+    payload = {"field": field_token(form), "name": "big.bin", "size": size, "type": "x/y"}
+    return call(views.sign, payload, **kwargs)
+
+
+def hidden_value(html: str) -> str:
+    return re.search(r'type="hidden" name="file" value="([^"]*)"', html).group(1)
+
+
+def body_of(server, bucket, name):
+    return server.client().get_object(Bucket=bucket, Key=f"media/{name}")["Body"].read()
+
+
+# -- edit forms: keep, replace, clear ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "form_class", [ReportForm, RequiredReportForm], ids=["optional", "required"]
+)
+def test_an_edit_form_keeps_the_file_when_no_new_one_is_chosen(s3, form_class):
+    """Changing the title only: before, the hidden input held the stored name, which
+    clean() refused as a forged token; with required=False an empty one cleared the file."""
+    report = Report(title="old", file="docs/kept/report.png")
+    html = str(form_class(instance=report)["file"])
+    assert hidden_value(html) == ""  # the stored name is shown, never submitted
+    form = form_class(
+        data={"title": "new", "file": hidden_value(html), "csrfmiddlewaretoken": SESSION},
+        instance=report,
+    )
+    assert form.is_valid(), form.errors
+    assert form.save(commit=False).file.name == "docs/kept/report.png"
+
+
+def test_a_refused_upload_never_changes_the_stored_file(s3):
+    """The script empties the hidden input when an upload starts; refused or failed,
+    nothing is submitted, and nothing is what keeps the file."""
+    status, answer = sign(size=9_000_000, form=ReportForm)
+    assert (status, answer["code"]) == (400, "too_large")
+    report = Report(title="t", file="docs/kept/report.png")
+    form = ReportForm(
+        data={"title": "t", "file": "", "csrfmiddlewaretoken": SESSION}, instance=report
+    )
+    assert form.is_valid() and form.save(commit=False).file.name == "docs/kept/report.png"
+
+
+def test_only_the_clear_checkbox_clears(s3):
+    report = Report(title="t", file="docs/kept/report.png")
+    form = ReportForm(data={"title": "t", "file-clear": "on"}, instance=report)
+    assert form.is_valid(), form.errors
+    assert form.save(commit=False).file.name == ""
+    # A required field renders no checkbox, and a forged one changes nothing.
+    report = Report(title="t", file="docs/kept/report.png")
+    assert 'name="file-clear"' not in str(RequiredReportForm(instance=report)["file"])
+    form = RequiredReportForm(data={"title": "t", "file-clear": "on"}, instance=report)
+    assert form.is_valid() and form.save(commit=False).file.name == "docs/kept/report.png"
+
+
+def test_a_new_upload_and_clear_together_are_refused(s3):
+    answer = uploaded(s3)
+    report = Report(title="t", file="docs/kept/report.png")
+    form = submit(ReportForm, answer["upload"], title="t", **{"file-clear": "on"})
+    form.instance = report
+    assert not form.is_valid() and "either submit a file or check the clear" in str(form.errors)
+
+
+def test_the_current_file_is_shown_with_its_link(s3):
+    report = Report(title="t", file="docs/kept/report.png")
+    html = str(ReportForm(instance=report)["file"])
+    link = re.search(r'Currently: <a href="([^"]+)">docs/kept/report.png</a>', html)
+    assert link and "X-Amz-Signature=" in link.group(1)
+    assert 'type="checkbox" name="file-clear"' in html
+    assert "Currently" not in str(ReportForm()["file"])
+
+
+def test_replacing_the_file(s3):
+    server, bucket = s3
+    answer = uploaded(s3, body=b"\x89PNG new")
+    report = Report(title="t", file="docs/kept/report.png")
+    form = ReportForm(
+        data={"title": "t", "file": answer["upload"], "csrfmiddlewaretoken": SESSION},
+        instance=report,
+    )
+    assert form.is_valid(), form.errors
+    name = form.save(commit=False).file.name
+    assert name.startswith("docs/") and name != "docs/kept/report.png"
+    assert body_of(server, bucket, name) == b"\x89PNG new"
+
+
+# -- tokens bound to the user and the browser session --------------------------------------------
+def test_another_user_cannot_complete_or_abort_an_upload(s3):
+    _, answer = multipart()
+    token = {"upload": answer["upload"], "parts": [[1, '"x"']]}
+    for view in (views.complete, views.abort):
+        assert call(view, token, user=BOB, session=OTHER_SESSION)[1]["code"] == "not_yours"
+        # The same browser, another account (Django rotates the secret at login, but
+        # the user is checked as well).
+        assert call(view, token, user=BOB)[1]["code"] == "not_yours"
+        assert call(view, token, session=OTHER_SESSION)[0] == 403
+        assert call(view, token, user=ANONYMOUS)[0] == 403
+    assert call(views.abort, {"upload": answer["upload"]})[0] == 200
+
+
+def test_the_form_refuses_an_upload_of_another_session(s3):
+    server, bucket = s3
+    answer = uploaded(s3, form=DocumentForm)
+    form = submit(DocumentForm, answer["upload"], session=OTHER_SESSION)
+    assert not form.is_valid() and "started by someone else" in str(form.errors)
+    form = DocumentForm(data={"file": answer["upload"]})  # no {% csrf_token %}
+    assert not form.is_valid() and "started by someone else" in str(form.errors)
+    assert len(keys(server, bucket)) == 1  # refused: nothing deleted, nothing copied
+    # The masked token a page renders (another each time) stands for the same secret.
+    request = RequestFactory().get("/")
+    request.META["CSRF_COOKIE"] = SESSION
+    form = submit(DocumentForm, answer["upload"], session=get_token(request))
+    assert form.is_valid(), form.errors
+
+
+def test_the_sign_view_needs_a_session(s3):
+    """A request with no CSRF secret (CSRF checks off, no cookie) gets no token."""
+    status, answer = sign(session=None)
+    assert (status, answer["code"]) == (403, "csrf")
+
+
+# -- one token, one stored file ------------------------------------------------------------------
+def test_a_token_backs_one_stored_file(s3):
+    """Before, one token submitted three times made three records on one object."""
+    server, bucket = s3
+    answer = uploaded(s3, form=DocumentForm)
+    first = submit(DocumentForm, answer["upload"])
+    assert first.is_valid(), first.errors
+    for _ in range(2):
+        again = submit(DocumentForm, answer["upload"])
+        assert not again.is_valid() and "used already" in str(again.errors)
+    assert keys(server, bucket) == [f"media/{first.cleaned_data['file']}"]
+
+
+def test_simultaneous_submissions_accept_one(s3):
+    """Conditional copies (If-None-Match: *): the state is the server's, so it holds
+    across threads as across processes."""
+    server, bucket = s3
+    if server.kind == "moto":
+        pytest.skip("moto ignores If-None-Match on CopyObject")
+    answer = uploaded(s3, form=DocumentForm)
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def submit_once():
+        form = submit(DocumentForm, answer["upload"])
+        barrier.wait()
+        results.append(form.is_valid())
+
+    threads = [threading.Thread(target=submit_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
+    assert len(keys(server, bucket)) == 1
+
+
+def test_a_form_shown_again_keeps_its_accepted_upload(s3):
+    """A form with an error elsewhere is shown again with a token for the accepted
+    file (not the spent one); submitting it once more stores one file, once."""
+    server, bucket = s3
+    answer = uploaded(s3, body=b"\x89PNG kept")
+    form = submit(ReportForm, answer["upload"], title="")
+    assert not form.is_valid() and "title" in form.errors and "file" not in form.errors
+    token = hidden_value(str(form["file"]))
+    assert token and token != answer["upload"]
+    assert "The file was uploaded." in str(form["file"])
+    form = submit(ReportForm, token, title="t")
+    assert form.is_valid(), form.errors
+    assert body_of(server, bucket, form.cleaned_data["file"]) == b"\x89PNG kept"
+    again = submit(ReportForm, token, title="t")
+    assert not again.is_valid() and "used already" in str(again.errors)
+
+
+def test_a_refused_token_is_not_shown_again(s3):
+    form = submit(DocumentForm, "forged")
+    assert not form.is_valid()
+    assert hidden_value(str(form["file"])) == ""
+
+
+def test_an_accepted_file_is_final(s3):
+    """Replaying the presigned POST after the form accepted the file cannot change it:
+    the accepted name is one no policy was signed for (before, the replay replaced
+    the accepted file's bytes for the policy's hour)."""
+    server, bucket = s3
+    answer = uploaded(s3, form=DocumentForm, body=b"\x89PNG first")
+    form = submit(DocumentForm, answer["upload"])
+    assert form.is_valid(), form.errors
+    name = form.cleaned_data["file"]
+    assert post(answer, "a.png", b"\x89PNG replayed")[0] in (200, 204)
+    assert body_of(server, bucket, name) == b"\x89PNG first"
+    # The replayed object lies at the upload key, which the token can no longer use.
+    again = submit(DocumentForm, answer["upload"])
+    assert not again.is_valid() and "used already" in str(again.errors)
+    assert body_of(server, bucket, name) == b"\x89PNG first"
+
+
+def test_a_multipart_upload_accepted_in_parts(s3, monkeypatch):
+    """Objects over S3's 5 GiB CopyObject limit are copied with UploadPartCopy: the
+    same path, with the limit lowered to 5 MiB for the test."""
+    server, bucket = s3
+    monkeypatch.setattr(creates, "COPY_PART", 5 * MB)
+    body = os.urandom(11 * MB)
+    _, answer = multipart(size=len(body))
+    size = answer["part_size"]
+    parts = [
+        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
+    ]
+    assert call(views.complete, {"upload": answer["upload"], "parts": parts})[0] == 200
+    form = submit(AvatarForm, answer["upload"])
+    assert form.is_valid(), form.errors
+    assert body_of(server, bucket, form.cleaned_data["file"]) == body
+    assert keys(server, bucket) == [f"media/{form.cleaned_data['file']}"]
+    assert not server.client().list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+# -- field tokens: they expire, name the field, and the hook sees them -------------------------
+def test_field_tokens_expire(s3, monkeypatch):
+    import time
+
+    token = field_token()
+    later = time.time() + uploads.FIELD_MAX_AGE + 10
+    monkeypatch.setattr(uploads.signing.time, "time", lambda: later)
+    payload = {"field": token, "name": "a.png", "size": 10, "type": "image/png"}
+    status, answer = call(views.sign, payload)
+    assert (status, answer["code"]) == (400, "expired") and "reload" in answer["error"]
+
+
+def test_a_token_made_for_another_form_field_is_refused(s3):
+    """Same limits, another field of the page: refused, and the file left alone."""
+    server, bucket = s3
+    limits = replace(DocumentForm().fields["file"].limits, field="other")
+    payload = {"field": limits.token(), "name": "a.png", "size": 6, "type": "image/png"}
+    _, answer = call(views.sign, payload)
+    post(answer, "a.png", b"\x89PNG\n")
+    form = submit(DocumentForm, answer["upload"])
+    assert not form.is_valid() and "another field" in str(form.errors)
+    assert len(keys(server, bucket)) == 1
+
+
+def test_a_stricter_field_never_deletes_what_another_accepted(s3):
+    """Before, one token submitted to a second, stricter field sharing upload_to deleted
+    the file the first field had accepted."""
+    server, bucket = s3
+
+    class Strict(forms.Form):
+        file = DirectUploadField(max_size=3, upload_to="docs/", content_types=["image/"])
+
+    answer = uploaded(s3, form=DocumentForm)
+    accepted = submit(DocumentForm, answer["upload"])
+    assert accepted.is_valid(), accepted.errors
+    refused = submit(Strict, answer["upload"])
+    assert not refused.is_valid()
+    assert keys(server, bucket) == [f"media/{accepted.cleaned_data['file']}"]
+
+
+def test_the_permission_hook_is_told_the_field_and_limits(s3, settings):
+    settings.SIGV4_STORAGE_UPLOAD_PERMISSION = "tests.test_upload_lifecycle.staff_only_avatars"
+    assert sign()[0] == 200  # DocumentForm's field: anyone signed in
+    assert multipart(size=MB)[0] == 403  # AvatarForm's "avatars/": staff only
+    assert multipart(size=MB, user=BOB)[0] == 200
+    assert ASKED[-1] == ("file", "avatars/", 20 * MB)
+
+
+ASKED: list[tuple[str, str, int]] = []
+
+
+def staff_only_avatars(request, limits):
+    ASKED.append((limits.field, limits.upload_to, limits.max_size))
+    return limits.upload_to != "avatars/" or request.user.pk == BOB.pk
+
+
+# -- open multipart uploads per user -------------------------------------------------------------
+def test_open_multipart_uploads_per_user_are_bounded(s3, settings, monkeypatch):
+    """Before, one user opened 60 multipart uploads in 0.4 s."""
+    server, bucket = s3
+    if server.kind == "moto":
+        pytest.skip("moto reports every multipart upload as initiated in 2010")
+    settings.SIGV4_STORAGE_UPLOAD_MAX_OPEN = 2
+    first, second = multipart()[1], multipart()[1]
+    status, answer = multipart()
+    assert (status, answer["code"]) == (429, "too_many")
+    assert answer["error"].startswith("You have 2 unfinished uploads here")
+    assert multipart(user=BOB, session=OTHER_SESSION)[0] == 200  # another user's count
+    assert call(views.abort, {"upload": first["upload"]})[0] == 200
+    assert multipart()[0] == 200
+    # Uploads whose part URLs expired long ago are aborted to make room.
+    import time
+
+    later = time.time() + 3600 + 3600 + 60
+    monkeypatch.setattr(uploads.time, "time", lambda: later)
+    assert multipart()[0] == 200
+    open_now = server.client().list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert len(open_now) == 2  # the new one and BOB's; the stale ones aborted
+    assert Upload.from_token(second["upload"]).upload_id not in {u["UploadId"] for u in open_now}
+
+
+def test_the_open_upload_setting_is_checked(s3, settings):
+    settings.SIGV4_STORAGE_UPLOAD_MAX_OPEN = 0
+    with pytest.raises(ImproperlyConfigured, match="SIGV4_STORAGE_UPLOAD_MAX_OPEN=0"):
+        multipart()
+
+
+# -- retries -------------------------------------------------------------------------------------
+@pytest.mark.integration
+def test_a_lost_answer_to_the_copy_is_recognised_as_ours(faulty, settings):
+    """The server copies, the answer is lost, botocore retries and gets 412: the write
+    id on the accepted file says it was this copy, so the form accepts the upload
+    (without it: "used already", and the file orphaned)."""
+    from django.test import override_settings
+
+    from tests.faults import Rule
+
+    weed, proxy, bucket = faulty
+    settings.AWS_LOCATION = "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},
+    }
+    with override_settings(ROOT_URLCONF="tests.test_direct_uploads"):
+        answer = uploaded(None, form=DocumentForm, body=b"\x89PNG copied once")
+        copies = lambda method, path: method == "PUT" and "partNumber" not in path  # noqa: E731
+        proxy.rules.append(Rule(copies, status=None, forward=True, times=1))
+        form = submit(DocumentForm, answer["upload"])
+        assert form.is_valid(), form.errors
+    assert proxy.injected == 1
+    name = form.cleaned_data["file"]
+    assert keys(weed, bucket) == [f"media/{name}"]
+    assert body_of(weed, bucket, name) == b"\x89PNG copied once"
