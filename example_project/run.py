@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -100,6 +101,20 @@ def prepare() -> None:
         )
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    create_admin()
+
+
+def create_admin() -> None:
+    """A superuser ``demo`` for /admin/: its password from SIGV4_DEMO_ADMIN_PASSWORD,
+    or a random one, printed (the demo listens on 127.0.0.1 only)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    if users.objects.filter(username="demo").exists():
+        return
+    password = os.environ.get("SIGV4_DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(9)
+    users.objects.create_superuser("demo", password=password)
+    print(f"Admin: /admin/ as demo, password {password}", flush=True)
 
 
 def check() -> bool:

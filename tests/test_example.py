@@ -23,12 +23,14 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "example_project" / "run.py"
 ARTIFACTS = ROOT / "artifacts"
+ADMIN_PASSWORD = "demo-admin-password-for-tests"
 
 
 def demo_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DJANGO_"))}
     env.update(
         SIGV4_DEMO_DB=str(tmp_path / "demo.sqlite3"),
+        SIGV4_DEMO_ADMIN_PASSWORD=ADMIN_PASSWORD,
         AWS_EC2_METADATA_DISABLED="true",
         PYTHONUNBUFFERED="1",
     )
@@ -235,3 +237,121 @@ def test_browser_direct_upload_to_s3(demo_server, browser, tmp_path):
         assert response.read() == body
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "example-direct.png"))
+
+
+def choose_file(browser, path):
+    """Choose ``path`` in the page's direct-upload widget and wait for the upload."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    widget = browser.find_element(By.CSS_SELECTOR, "[data-sigv4-upload]")
+    widget.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(path))
+    WebDriverWait(browser, 30).until(
+        lambda _: widget.get_attribute("data-state") in ("done", "failed")
+    )
+    status = widget.find_element(By.CSS_SELECTOR, ".sigv4-upload-status").text
+    assert widget.get_attribute("data-state") == "done", status
+
+
+def current_file(browser):
+    """The widget's "Currently" link: (name, bytes behind its URL), or None."""
+    from selenium.webdriver.common.by import By
+
+    links = browser.find_elements(By.CSS_SELECTOR, ".sigv4-upload-current a")
+    if not links:
+        return None
+    with urllib.request.urlopen(links[0].get_attribute("href"), timeout=10) as response:
+        return links[0].text, response.read()
+
+
+def save_and_wait(browser, button_selector, done_selector):
+    """Submit, wait for the next page (the old one gone), then for ``done_selector``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, button_selector).click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, done_selector))
+
+
+def set_title(browser, title):
+    from selenium.webdriver.common.by import By
+
+    field = browser.find_element(By.ID, "id_title")
+    field.clear()
+    field.send_keys(title)
+
+
+def test_browser_edit_form_keeps_replaces_and_clears(demo_server, browser, tmp_path):
+    """A plain ModelForm edit view: before, saving a title change was refused ("token
+    is not valid"), and with required=False could empty the file."""
+    from selenium.webdriver.common.by import By
+
+    first, second = tmp_path / "보고서 1.txt", tmp_path / "보고서 2.txt"
+    first.write_bytes("첫 번째\n".encode() * 100)
+    second.write_bytes("두 번째\n".encode() * 100)
+    browser.get(demo_server + "documents/new/")
+    set_title(browser, "분기 보고서")
+    choose_file(browser, first)
+    save_and_wait(browser, "#document-form button", "#documents .document")
+
+    def edit():
+        browser.find_element(By.CSS_SELECTOR, "#documents a.edit").click()
+        return current_file(browser)
+
+    name, body = edit()
+    assert name.endswith("/보고서_1.txt") and body == first.read_bytes()
+    set_title(browser, "분기 보고서 (수정)")  # the title only: the file stays
+    save_and_wait(browser, "#document-form button", "#documents .document")
+    assert browser.find_element(By.CSS_SELECTOR, "#documents a.edit").text == "분기 보고서 (수정)"
+    assert edit() == (name, body)
+
+    choose_file(browser, second)  # replace
+    save_and_wait(browser, "#document-form button", "#documents .document")
+    replaced, body = edit()
+    assert replaced.endswith("/보고서_2.txt") and body == second.read_bytes()
+
+    browser.find_element(By.CSS_SELECTOR, "input[name=file-clear]").click()  # clear
+    save_and_wait(browser, "#document-form button", "#documents .document")
+    assert browser.find_element(By.CSS_SELECTOR, "#documents .no-file").text == "no file"
+    assert edit() is None
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "example-edit.png"))
+
+
+def test_browser_admin_add_change_replace_clear(demo_server, browser, tmp_path):
+    """The field in a ModelAdmin: add, change the title only, replace the file, clear."""
+    from selenium.webdriver.common.by import By
+
+    first, second = tmp_path / "admin-1.txt", tmp_path / "admin-2.txt"
+    first.write_bytes(b"first file\n" * 100)
+    second.write_bytes(b"second file\n" * 100)
+    browser.get(demo_server + "admin/login/")
+    browser.find_element(By.ID, "id_username").send_keys("demo")
+    browser.find_element(By.ID, "id_password").send_keys(ADMIN_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    browser.get(demo_server + "admin/demo/document/add/")
+    set_title(browser, "In the admin")
+    choose_file(browser, first)
+    save_and_wait(browser, "input[name=_continue]", ".sigv4-upload-current")
+    name, body = current_file(browser)
+    assert name.endswith("/admin-1.txt") and body == first.read_bytes()
+
+    set_title(browser, "In the admin, renamed")
+    save_and_wait(browser, "input[name=_continue]", ".messagelist .success")
+    assert browser.find_element(By.ID, "id_title").get_attribute("value") == "In the admin, renamed"
+    assert current_file(browser) == (name, body)
+
+    choose_file(browser, second)
+    save_and_wait(browser, "input[name=_continue]", ".messagelist .success")
+    replaced, body = current_file(browser)
+    assert replaced.endswith("/admin-2.txt") and body == second.read_bytes()
+
+    browser.find_element(By.CSS_SELECTOR, "input[name=file-clear]").click()
+    save_and_wait(browser, "input[name=_continue]", ".messagelist .success")
+    assert current_file(browser) is None
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "example-admin.png"))

@@ -408,3 +408,18 @@ def test_a_lost_answer_to_the_copy_is_recognised_as_ours(faulty, settings):
     name = form.cleaned_data["file"]
     assert keys(weed, bucket) == [f"media/{name}"]
     assert body_of(weed, bucket, name) == b"\x89PNG copied once"
+
+
+def test_what_clean_asks_the_server(s3):
+    """The accepted name is free, the upload is within the limits, then one server-side
+    copy and the upload key's deletion: four requests, none carrying the file."""
+    from django.core.files.storage import default_storage
+
+    answer = uploaded(s3, form=DocumentForm)
+    sent: list[str] = []
+    creating = default_storage._shared(signed=True, create=True).client  # conditional writes
+    for client in (default_storage.connection.meta.client, creating):
+        client.meta.events.register("before-call.s3", lambda model, **_: sent.append(model.name))
+    form = submit(DocumentForm, answer["upload"])
+    assert form.is_valid(), form.errors
+    assert sent == ["HeadObject", "HeadObject", "CopyObject", "DeleteObject"]

@@ -2,7 +2,7 @@ from django import forms
 
 from sigv4_storage.forms import DirectUploadField
 
-from .models import Upload
+from .models import Document, Upload
 
 
 class UploadForm(forms.ModelForm):
@@ -22,3 +22,14 @@ class DirectUploadForm(forms.ModelForm):
     class Meta:
         model = Upload
         fields = ["file"]
+
+
+class DocumentForm(forms.ModelForm):
+    """A create and edit form (the edit page and the admin): without a new upload
+    the stored file is kept; "Clear" removes it."""
+
+    file = DirectUploadField(max_size=500 * 1024 * 1024, upload_to="documents/", required=False)
+
+    class Meta:
+        model = Document
+        fields = ["title", "file"]

@@ -18,3 +18,22 @@ class Upload(models.Model):
     @property
     def is_image(self) -> bool:
         return self.filename.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"))
+
+
+class Document(models.Model):
+    """A record with a title and a file that can be replaced or removed: the edit
+    page and the admin show the direct-upload field on existing objects."""
+
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to="documents/", blank=True, max_length=300)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def filename(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1] if self.file else ""

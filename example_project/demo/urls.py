@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import include, path
 
 from . import views
@@ -6,5 +7,9 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("direct/", views.direct, name="direct"),
     path("uploads/<int:pk>/delete/", views.delete, name="delete"),
+    path("documents/", views.documents, name="documents"),
+    path("documents/new/", views.document, name="document-new"),
+    path("documents/<int:pk>/", views.document, name="document-edit"),
+    path("admin/", admin.site.urls),
     path("s3/", include("sigv4_storage.urls")),  # the direct-upload views
 ]

@@ -2,8 +2,8 @@ from django.core.files.storage import default_storage
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .forms import DirectUploadForm, UploadForm
-from .models import Upload
+from .forms import DirectUploadForm, DocumentForm, UploadForm
+from .models import Document, Upload
 
 
 def index(request):
@@ -25,10 +25,25 @@ def direct(request):
     return render(request, "demo/direct.html", context)
 
 
-def loopback_visitors(request):
-    """The demo's upload permission (SIGV4_STORAGE_UPLOAD_PERMISSION): it has no
-    accounts and listens on 127.0.0.1 only. A real site keeps the default,
-    signed-in users, or checks its own rules here."""
+def documents(request):
+    return render(request, "demo/documents.html", {"documents": Document.objects.all()})
+
+
+def document(request, pk=None):
+    """Create (no ``pk``) or edit a document: the direct-upload field on an edit form."""
+    instance = get_object_or_404(Document, pk=pk) if pk is not None else None
+    form = DocumentForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return redirect("documents")
+    return render(request, "demo/document.html", {"form": form, "document": instance})
+
+
+def loopback_visitors(request, limits):
+    """The demo's upload permission (SIGV4_STORAGE_UPLOAD_PERMISSION), told the
+    field and limits asked for: the public pages have no accounts and the demo
+    listens on 127.0.0.1 only. A real site keeps the default, signed-in users,
+    or checks its own rules here (``limits.field``, ``limits.upload_to``)."""
     return request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
 
 
