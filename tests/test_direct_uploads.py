@@ -111,6 +111,14 @@ def sign(name="사진 1.png", size=1000, type_="image/png", form=DocumentForm, *
     return call(views.sign, payload, **kwargs)
 
 
+def send_parts(answer, body):
+    """PUT each part of ``body`` to its URL, as the widget does: ``[[number, ETag]...]``."""
+    size = answer["part_size"]
+    return [
+        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
+    ]
+
+
 def keys(server, bucket):
     return sorted(
         i["Key"] for i in server.client().list_objects_v2(Bucket=bucket).get("Contents") or []
@@ -219,10 +227,7 @@ def test_a_large_file_goes_in_parts(s3):
         },
     )
     assert status == 200 and answer["mode"] == "multipart"
-    size = answer["part_size"]
-    parts = [
-        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
-    ]
+    parts = send_parts(answer, body)
     assert call(views.complete, {"upload": answer["upload"], "parts": parts})[0] == 200
 
     form = submit(AvatarForm, answer["upload"])
@@ -350,10 +355,7 @@ def test_a_second_complete_answers_as_the_first(s3, settings, overwrite):
         views.sign,
         {"field": field_token(AvatarForm), "name": "big.bin", "size": len(body), "type": "x/y"},
     )
-    size = answer["part_size"]
-    parts = [
-        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
-    ]
+    parts = send_parts(answer, body)
     first = call(views.complete, {"upload": answer["upload"], "parts": parts})
     again = call(views.complete, {"upload": answer["upload"], "parts": parts})
     assert first[0] == 200 and again == first

@@ -33,11 +33,12 @@ from tests.test_direct_uploads import (
     call,
     field_token,
     keys,
+    send_parts,
     sign,
     submit,
     upload_bucket,
 )
-from tests.util import post, put
+from tests.util import post
 
 MB = 1024 * 1024
 
@@ -283,10 +284,7 @@ def test_a_multipart_upload_accepted_in_parts(s3, monkeypatch):
     monkeypatch.setattr(creates, "COPY_PART", 5 * MB)
     body = os.urandom(11 * MB)
     _, answer = multipart(size=len(body))
-    size = answer["part_size"]
-    parts = [
-        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
-    ]
+    parts = send_parts(answer, body)
     assert call(views.complete, {"upload": answer["upload"], "parts": parts})[0] == 200
     form = submit(AvatarForm, answer["upload"])
     assert form.is_valid(), form.errors
