@@ -112,7 +112,8 @@ class DirectUploadWidget(forms.Widget):
             return False
         if not token:
             return None
-        return uploads.Submitted(str(token), str(data.get("csrfmiddlewaretoken") or ""), name)
+        csrf = str(data.get("csrfmiddlewaretoken") or "")
+        return uploads.Submitted.from_form(str(token), csrf, name)
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
         return name not in data and name + "-clear" not in data
@@ -158,7 +159,7 @@ class DirectUploadField(forms.FileField):
                 raise ValidationError(self.error_messages["required"], code="required")
             return None
         if not isinstance(data, uploads.Submitted):  # a token given some other way
-            data = uploads.Submitted(str(data), "", "")
+            data = uploads.Submitted.from_form(str(data), "", "")
         try:
             name, token = uploads.accept(data, self.limits)
         except uploads.UploadRefused as refused:

@@ -226,12 +226,40 @@ class Upload:
 
 @dataclass(frozen=True)
 class Submitted:
-    """What a form submitted for a direct-upload field: the upload token, the
-    form's CSRF token (``csrfmiddlewaretoken``) and the field's name in the form."""
+    """An upload token submitted for a field, and who submitted it: ``session``,
+    the ``session_binding()`` of the CSRF secret the submission carried;
+    ``user``, the ``user_binding()`` of its user, or ``None`` where no request is
+    known (a form's ``clean()``); ``field``, the field's name."""
 
     token: str
-    csrf: str
+    session: str
+    user: str | None
     field: str
+
+    @classmethod
+    def from_form(cls, token: str, csrf_token: str, field: str) -> Submitted:
+        """As a form posts it: the token and its ``csrfmiddlewaretoken``."""
+        return cls(token, session_binding(csrf_secret(csrf_token)), None, field)
+
+    @classmethod
+    def from_request(cls, token: str, request: Any, field: str) -> Submitted:
+        """As an API view receives it: the request knows its user."""
+        return cls(token, session_binding(request_secret(request)), user_binding(request), field)
+
+
+def owns(upload: Upload, session: str, user: str | None) -> bool:
+    """Whether the submitter (``session``/``user`` bindings, ``user=None``:
+    unknown) may use ``upload``: the same user, signed in; or, for an anonymous
+    upload or where the user is unknown, the same browser session."""
+    if user is not None:
+        if not constant_time_compare(upload.user, user):
+            return False
+        if upload.user:
+            return True
+    return bool(upload.session) and constant_time_compare(upload.session, session)
+
+
+NOT_YOURS = "This upload was started by someone else, or before you signed in."
 
 
 def storage_for(alias: str) -> SigV4S3Storage:
@@ -315,9 +343,16 @@ def _check_open_uploads(storage: SigV4S3Storage, prefix: str) -> None:
 
 def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     """The sign view's answer for ``data``: field token, file name, size, type."""
-    limits = Limits.from_token(data.get("field"))
+    return sign(request, Limits.from_token(data.get("field")), data)
+
+
+def sign(request: Any, limits: Limits, data: dict[str, Any]) -> dict[str, Any]:
+    """A presigned POST or part URLs for the file ``data`` describes (name, size,
+    type), for ``limits``, and an upload token bound to the request's user and
+    session."""
     check_permission(request, limits)
-    if not request_secret(request):
+    if not request_secret(request) and not user_binding(request):
+        # Nothing to bind the upload to: an anonymous request without a CSRF secret.
         raise UploadRefused(
             "This page's security token is missing or old: reload the page.", 403, "csrf"
         )
@@ -385,16 +420,8 @@ def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]
     check_permission(request, upload.limits)
     if upload.upload_id is None:
         raise UploadRefused("This upload was not sent in parts.", code="invalid")
-    if not (
-        upload.session
-        and constant_time_compare(upload.session, session_binding(request_secret(request)))
-        and constant_time_compare(upload.user, user_binding(request))
-    ):
-        raise UploadRefused(
-            "This upload was started by someone else, or before you signed in.",
-            status=403,
-            code="not_yours",
-        )
+    if not owns(upload, session_binding(request_secret(request)), user_binding(request)):
+        raise UploadRefused(NOT_YOURS, status=403, code="not_yours")
     return upload, storage_for(upload.limits.storage)
 
 
@@ -471,20 +498,13 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
         raise UploadRefused("This upload was made for another field.", code="invalid")
     if not upload.name.startswith(limits.upload_to):
         raise UploadRefused("This upload is outside the field's folder.", code="invalid")
-    if not (
-        upload.session
-        and constant_time_compare(upload.session, session_binding(csrf_secret(submitted.csrf)))
-    ):
-        if not submitted.csrf:
+    if not owns(upload, submitted.session, submitted.user):
+        if not submitted.session and submitted.user is None:
             logger.warning(
                 "A direct-upload field was submitted without csrfmiddlewaretoken: render "
                 "the form with {% csrf_token %} (the upload token is bound to it)."
             )
-        raise UploadRefused(
-            "This upload was started by someone else, or before you signed in: "
-            "choose the file again.",
-            code="not_yours",
-        )
+        raise UploadRefused(NOT_YOURS + " Choose the file again.", 403, "not_yours")
     storage = storage_for(limits.storage)
     final = accepted_name(upload.name, limits.upload_to)
     # Asked first, on every server: one that ignores If-None-Match on CopyObject

@@ -174,9 +174,28 @@ def test_another_user_cannot_complete_or_abort_an_upload(s3):
         # The same browser, another account (Django rotates the secret at login, but
         # the user is checked as well).
         assert call(view, token, user=BOB)[1]["code"] == "not_yours"
-        assert call(view, token, session=OTHER_SESSION)[0] == 403
         assert call(view, token, user=ANONYMOUS)[0] == 403
-    assert call(views.abort, {"upload": answer["upload"]})[0] == 200
+    # A signed-in user's upload is the user's: from another browser of theirs too.
+    assert call(views.abort, {"upload": answer["upload"]}, session=OTHER_SESSION)[0] == 200
+
+
+def test_an_anonymous_upload_is_bound_to_its_browser_session(s3, settings):
+    """Where the hook lets anonymous visitors upload, the session is the binding."""
+    settings.SIGV4_STORAGE_UPLOAD_PERMISSION = "tests.test_upload_lifecycle.anyone"
+    _, answer = multipart(user=ANONYMOUS)
+    token = {"upload": answer["upload"]}
+    assert call(views.abort, token, user=ANONYMOUS, session=OTHER_SESSION)[1]["code"] == (
+        "not_yours"
+    )
+    assert call(views.abort, token, user=BOB)[1]["code"] == "not_yours"
+    assert call(views.abort, token, user=ANONYMOUS)[0] == 200
+    # Without a session there is nothing to bind an anonymous upload to.
+    status, refused = multipart(user=ANONYMOUS, session=None)
+    assert (status, refused["code"]) == (403, "csrf")
+
+
+def anyone(request, limits):
+    return True
 
 
 def test_the_form_refuses_an_upload_of_another_session(s3):
@@ -192,12 +211,6 @@ def test_the_form_refuses_an_upload_of_another_session(s3):
     request.META["CSRF_COOKIE"] = SESSION
     form = submit(DocumentForm, answer["upload"], session=get_token(request))
     assert form.is_valid(), form.errors
-
-
-def test_the_sign_view_needs_a_session(s3):
-    """A request with no CSRF secret (CSRF checks off, no cookie) gets no token."""
-    status, answer = sign(session=None)
-    assert (status, answer["code"]) == (403, "csrf")
 
 
 # -- one token, one stored file ------------------------------------------------------------------
