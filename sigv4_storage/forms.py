@@ -43,7 +43,7 @@ class DirectUploadWidget(forms.Widget):
     input_text = "Change"
 
     class Media:
-        js = ("sigv4_storage/direct-upload.js",)
+        js = ("sigv4_storage/upload-client.js", "sigv4_storage/direct-upload.js")
 
     def __init__(self, limits: uploads.Limits | None = None, attrs: Any = None) -> None:
         super().__init__(attrs)

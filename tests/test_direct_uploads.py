@@ -318,14 +318,19 @@ def test_without_the_urlconf_the_error_says_what_to_add(settings, no_network):
 
 
 def test_the_javascript_is_plain_and_local():
+    """No import, no URL of its own, no build step: the widget and the client."""
     from pathlib import Path
 
     import sigv4_storage
 
-    script = Path(sigv4_storage.__file__).parent / "static" / "sigv4_storage" / "direct-upload.js"
-    text = script.read_text()
-    code = text.split("*/", 1)[1]
-    assert "X-CSRFToken" in code and "import " not in code and "http" not in code
+    folder = Path(sigv4_storage.__file__).parent / "static" / "sigv4_storage"
+    for script in ("direct-upload.js", "upload-client.js"):
+        code = (folder / script).read_text().split("*/", 1)[1]
+        assert "import " not in code and "http" not in code and "require(" not in code
+    assert "X-CSRFToken" in (folder / "direct-upload.js").read_text()
+    assert str(DocumentForm().media).index("upload-client.js") < str(DocumentForm().media).index(
+        "direct-upload.js"
+    )
 
 
 def test_without_the_app_the_field_says_so_when_defined_and_rendered(settings, no_network):

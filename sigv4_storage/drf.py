@@ -1,0 +1,179 @@
+"""Direct uploads for APIs, with Django REST framework (``pip install
+"django-sigv4-storage[drf]"``; nothing else in the package imports DRF).
+
+A client (a single-page app, a mobile app) asks this module's sign view for a
+presigned POST or part URLs, naming the serializer's field; sends the file
+straight to S3; for parts, asks the complete view to join them; then submits
+the upload token as the field's value. ``DirectUploadSerializerField``
+checks it exactly as ``DirectUploadField`` does (``uploads.accept``: bound to
+the requesting user, one use, limits re-checked, copied to a final name) and
+gives the model's ``FileField`` the stored name; on output it renders the
+file's URL (presigned for private storages).
+
+The views are DRF views: the project's (or the view's) authentication and
+permission classes apply, then the upload permission hook. Every refusal is
+``{"error": message, "code": word}``, as the form views answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import URLPattern, path
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import uploads
+
+logger = logging.getLogger("sigv4_storage")
+
+
+class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
+    """An upload token in, the stored name out to the model; the file's URL in
+    the representation.
+
+    ``max_size`` (bytes, required), ``upload_to``, ``content_types`` and
+    ``storage`` mean what they mean for ``DirectUploadField``. Leaving the
+    field out of a ``partial=True`` update keeps the stored file; with
+    ``allow_null=True``, ``null`` clears it.
+    """
+
+    default_error_messages = {"invalid": "Expected an upload token (a string)."}
+
+    def __init__(
+        self,
+        *,
+        max_size: int,
+        upload_to: str = "uploads/",
+        content_types: Sequence[str] = (),
+        storage: str = "default",
+        **kwargs: Any,
+    ) -> None:
+        self.base_limits = uploads.field_limits(storage, upload_to, max_size, content_types)
+        super().__init__(**kwargs)
+
+    @property
+    def limits(self) -> uploads.Limits:
+        """The field's limits, named by its name in the serializer."""
+        return replace(self.base_limits, field=self.field_name or "")
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        empty, value = super().validate_empty_values(data)
+        if empty and data is None:  # null: cleared; a FileField stores "" for no file
+            return True, ""
+        return empty, value
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) or not data:
+            self.fail("invalid")
+        request = self.context.get("request")
+        if request is None:
+            raise ImproperlyConfigured(
+                "sigv4_storage: DirectUploadSerializerField needs the request in its "
+                "serializer's context (DRF's generic views pass it; otherwise "
+                "Serializer(data=..., context={'request': request}))."
+            )
+        submitted = uploads.Submitted.from_request(data, request, self.field_name)
+        try:
+            name, _ = uploads.accept(submitted, self.limits)
+        except uploads.UploadRefused as refused:
+            raise serializers.ValidationError(str(refused), code=refused.code) from None
+        return name
+
+    def to_representation(self, value: Any) -> str | None:
+        if not value:
+            return None
+        if hasattr(value, "storage"):  # a FieldFile
+            return str(value.url)
+        return uploads.storage_for(self.base_limits.storage).url(str(value))
+
+
+#: DRF's refusals, in the words and codes of the upload views.
+_CODES = {
+    exceptions.ParseError: ("The request is not JSON.", "bad_request"),
+    exceptions.UnsupportedMediaType: ("Send JSON (Content-Type: application/json).", "bad_request"),
+    exceptions.MethodNotAllowed: ("Use POST.", "bad_request"),
+    exceptions.NotAuthenticated: ("You are not allowed to upload files here.", "not_allowed"),
+    exceptions.AuthenticationFailed: ("You are not allowed to upload files here.", "not_allowed"),
+    exceptions.PermissionDenied: ("You are not allowed to upload files here.", "not_allowed"),
+    exceptions.Throttled: ("Too many requests: wait a moment.", "too_many"),
+}
+
+
+class DirectUploadView(APIView):  # type: ignore[misc]
+    """One of the three upload steps (``action``: ``"sign"``, ``"complete"``,
+    ``"abort"``) for the ``DirectUploadSerializerField``s of ``serializer_class``.
+
+    ``sign`` takes ``{"field": <the field's name>, "name", "size", "type"}``;
+    ``complete`` ``{"upload", "parts": [[number, etag], ...]}``; ``abort``
+    ``{"upload"}``. POST, JSON in and out.
+    """
+
+    serializer_class: type[serializers.Serializer] | None = None
+    action = "sign"
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        data = request.data
+        if not isinstance(data, Mapping):
+            return _refused("The request is not a JSON object.", 400, "bad_request")
+        data = dict(data)
+        try:
+            if self.action == "sign":
+                answer = uploads.sign(request, self._limits(data.get("field")), data)
+            elif self.action == "complete":
+                answer = uploads.complete(request, data)
+            else:
+                answer = uploads.abort(request, data)
+        except uploads.UploadRefused as refusal:
+            return _refused(str(refusal), refusal.status, refusal.code)
+        except (ClientError, BotoCoreError):
+            logger.exception("The direct-upload API view %s failed talking to S3", self.action)
+            return _refused("The storage did not answer as expected: try again.", 502, "failed")
+        return Response(answer)
+
+    def _limits(self, field: Any) -> uploads.Limits:
+        if self.serializer_class is None:
+            raise ImproperlyConfigured(
+                "sigv4_storage: DirectUploadView needs serializer_class: "
+                "DirectUploadView.as_view(serializer_class=..., action=...) or upload_urls()."
+            )
+        found = self.serializer_class().fields.get(field) if isinstance(field, str) else None
+        if not isinstance(found, DirectUploadSerializerField):
+            raise uploads.UploadRefused(f"There is no upload field {field!r} here.", code="invalid")
+        return found.limits
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response: Response = super().handle_exception(exc)
+        for kind, (message, code) in _CODES.items():
+            if isinstance(exc, kind):
+                response.data = {"error": message, "code": code}
+        return response
+
+
+def _refused(message: str, status: int, code: str) -> Response:
+    return Response({"error": message, "code": code}, status=status)
+
+
+def upload_urls(
+    serializer_class: type[serializers.Serializer], *, name: str | None = None, **view_options: Any
+) -> list[URLPattern]:
+    """``sign/``, ``complete/`` and ``abort/`` for ``serializer_class``'s upload
+    fields: ``path("api/documents/uploads/", include(upload_urls(DocumentSerializer)))``.
+    ``view_options`` (``authentication_classes``, ``permission_classes``, …) go
+    to each view; ``name`` names them ``<name>-sign`` and so on."""
+    return [
+        path(
+            f"{action}/",
+            DirectUploadView.as_view(
+                serializer_class=serializer_class, action=action, **view_options
+            ),
+            name=f"{name}-{action}" if name else None,
+        )
+        for action in ("sign", "complete", "abort")
+    ]
