@@ -3,8 +3,8 @@
 
 Needs only Python >= 3.10 and pip. On first use it makes a virtual
 environment (``.venv-demo/`` at the top of the checkout) with this package
-and moto, then: starts an embedded S3 server (moto) on 127.0.0.1, creates the
-bucket in ap-northeast-2, migrates the SQLite database, runs ``collectstatic``
+(and its ``drf`` extra) and moto, then: starts an embedded S3 server (moto)
+on 127.0.0.1, creates the bucket in ap-northeast-2, migrates the SQLite database, runs ``collectstatic``
 into the bucket, and serves the site. Ctrl-C stops everything.
 
     python example_project/run.py            # serve on http://127.0.0.1:8000/
@@ -39,10 +39,11 @@ REGION = "ap-northeast-2"
 
 def ensure_dependencies(script: Path | None = None) -> None:
     """Re-run ``script`` (this file by default) inside .venv-demo unless Django,
-    moto and the package import here."""
+    Django REST framework, moto and the package import here."""
     try:
         import django  # noqa: F401
         import moto.server  # noqa: F401
+        import rest_framework  # noqa: F401
 
         import sigv4_storage  # noqa: F401
 
@@ -50,19 +51,29 @@ def ensure_dependencies(script: Path | None = None) -> None:
     except ImportError:
         pass
     python = VENV / ("Scripts" if os.name == "nt" else "bin") / "python"
-    if python.exists() and Path(sys.executable).resolve() == python.resolve():
+    if os.environ.get("SIGV4_DEMO_INSTALLED") == "1":  # installed, and still missing
         sys.exit("run.py: dependencies are missing from .venv-demo; delete it and run again")
     if not python.exists():
         print(f"run.py: creating {VENV.name}/ (first run only)", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "-e", str(ROOT), "moto[s3,server]>=5"],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-e",
+            f"{ROOT}[drf]",
+            "moto[s3,server]>=5",
+        ],
         capture_output=True,
         text=True,
     )
     if install.returncode != 0:
         sys.exit(f"run.py: installing the demo's dependencies failed:\n{install.stderr}")
     script = script or Path(__file__).resolve()
+    os.environ["SIGV4_DEMO_INSTALLED"] = "1"
     os.execv(str(python), [str(python), str(script), *sys.argv[1:]])
 
 

@@ -328,11 +328,7 @@ def test_browser_admin_add_change_replace_clear(demo_server, browser, tmp_path):
     first, second = tmp_path / "admin-1.txt", tmp_path / "admin-2.txt"
     first.write_bytes(b"first file\n" * 100)
     second.write_bytes(b"second file\n" * 100)
-    browser.get(demo_server + "admin/login/")
-    browser.find_element(By.ID, "id_username").send_keys("demo")
-    browser.find_element(By.ID, "id_password").send_keys(ADMIN_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-
+    sign_in(browser, demo_server)
     browser.get(demo_server + "admin/demo/document/add/")
     set_title(browser, "In the admin")
     choose_file(browser, first)
@@ -355,3 +351,50 @@ def test_browser_admin_add_change_replace_clear(demo_server, browser, tmp_path):
     assert current_file(browser) is None
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "example-admin.png"))
+
+
+def sign_in(browser, demo_server):
+    """Sign in as the demo's superuser, and wait for the admin's index."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(demo_server + "admin/login/")
+    browser.find_element(By.ID, "id_username").send_keys("demo")
+    browser.find_element(By.ID, "id_password").send_keys(ADMIN_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.ID, "user-tools"))
+
+
+def test_browser_api_client_creates_and_renames(demo_server, browser, tmp_path):
+    """No Django form: the page's script signs through the DRF views, sends the file
+    to S3 with upload-client.js, creates the document with fetch(), then PATCHes
+    its title (the file stays)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    path = tmp_path / "api 문서.pdf"
+    path.write_bytes(b"%PDF-1.7 " + "API로 올린 파일\n".encode() * 200)
+    browser.get(demo_server + "api-demo/")
+    assert browser.find_elements(By.ID, "api-sign-in")  # signed out: the API refuses
+    sign_in(browser, demo_server)
+    browser.get(demo_server + "api-demo/")
+    browser.find_element(By.ID, "api-title").send_keys("API 문서")
+    browser.find_element(By.ID, "api-file").send_keys(str(path))
+    browser.find_element(By.CSS_SELECTOR, "#api-form button").click()
+    status = browser.find_element(By.ID, "api-status")
+    WebDriverWait(browser, 30).until(
+        lambda _: status.get_attribute("data-state") in ("done", "failed")
+    )
+    assert status.get_attribute("data-state") == "done", status.text
+    link = browser.find_element(By.ID, "api-link")
+    href = link.get_attribute("href")
+    assert "X-Amz-Signature=" in href
+    with urllib.request.urlopen(href, timeout=10) as response:
+        assert response.read() == path.read_bytes()
+
+    browser.find_element(By.ID, "api-rename").click()
+    WebDriverWait(browser, 30).until(lambda _: link.text == "API 문서 (renamed)")
+    assert status.get_attribute("data-state") == "done", status.text
+    assert link.get_attribute("href").split("?")[0] == href.split("?")[0]  # the file stays
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "example-api.png"))

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import api, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -11,5 +11,9 @@ urlpatterns = [
     path("documents/new/", views.document, name="document-new"),
     path("documents/<int:pk>/", views.document, name="document-edit"),
     path("admin/", admin.site.urls),
+    path("api-demo/", views.api_page, name="api-page"),
+    path("api/documents/", api.DocumentList.as_view(), name="api-documents"),
+    path("api/documents/<int:pk>/", api.DocumentDetail.as_view(), name="api-document"),
+    path("api/documents/uploads/", include(api.uploads)),
     path("s3/", include("sigv4_storage.urls")),  # the direct-upload views
 ]

@@ -39,6 +39,11 @@ def document(request, pk=None):
     return render(request, "demo/document.html", {"form": form, "document": instance})
 
 
+def api_page(request):
+    """A page whose script talks to the API only (``demo/api.py``)."""
+    return render(request, "demo/api.html")
+
+
 def loopback_visitors(request, limits):
     """The demo's upload permission (SIGV4_STORAGE_UPLOAD_PERMISSION), told the
     field and limits asked for: the public pages have no accounts and the demo
