@@ -4,8 +4,9 @@
 Needs only Python >= 3.10 and pip. On first use it makes a virtual
 environment (``.venv-demo/`` at the top of the checkout) with this package
 (and its ``drf`` extra) and moto, then: starts an embedded S3 server (moto)
-on 127.0.0.1, creates the bucket in ap-northeast-2, migrates the SQLite database, runs ``collectstatic``
-into the bucket, and serves the site. Ctrl-C stops everything.
+on 127.0.0.1, creates the bucket in ap-northeast-2, migrates the SQLite
+database, runs ``collectstatic`` into the bucket, and serves the site.
+Ctrl-C stops everything.
 
     python example_project/run.py            # serve on http://127.0.0.1:8000/
     python example_project/run.py --port 0   # any free port
