@@ -194,6 +194,10 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
     # -- new files, created atomically (``creates``) ---------------------------------
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
         check_no_parent(content.name if name is None else name)
+        if not self.file_overwrite and self._run is None:
+            # The create client and the endpoint's memory of conditional writes are
+            # read from the configuration: settle it (the bucket's region) first.
+            self.settle_region()
         endpoint = self.s3_config.endpoint_url
         if self.file_overwrite or self._run is not None or not creates.supported(endpoint):
             return str(super().save(name, content, max_length))

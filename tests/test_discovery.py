@@ -389,3 +389,27 @@ def test_the_buckets_region_is_resolved_over_the_settings_the_storage_was_built_
     assert storage.s3_config.bucket_name == "bucket-in-seoul"
     assert "X-Amz-Expires=600" in url
     assert storage.s3_config.source("region").kind is Kind.DISCOVERED
+
+
+def test_the_first_new_file_is_signed_for_the_buckets_region(buckets, settings, monkeypatch):
+    """file_overwrite=False writes through its own client (conditional creates): it
+    was built before the region was asked, so the first save() of a process was
+    signed for us-east-1 on the global host (AWS refuses that)."""
+    from sigv4_storage import clients
+
+    logs = []
+    built = clients.shared
+
+    def recording(config, want, access):
+        shared = built(config, want, access)
+        logs.append(RequestLog(shared.client, SECRET_KEY))
+        return shared
+
+    monkeypatch.setattr(clients, "shared", recording)
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-frankfurt"
+    storage = SigV4S3Storage(file_overwrite=False)
+    assert storage.save("first.txt", ContentFile(b"a")) == "first.txt"
+    puts = [(url, region) for log in logs for method, url, region in log if method == "PUT"]
+    assert puts == [
+        ("https://bucket-in-frankfurt.s3.eu-central-1.amazonaws.com/first.txt", "eu-central-1")
+    ]
