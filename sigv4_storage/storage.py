@@ -724,12 +724,23 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
 
     def _fast_credentials(self) -> Keys | None:
         """The credentials the fast signer signs with, frozen (refreshed when due),
-        or None when botocore must sign: SigV4A or another signing name, or no
-        credentials found (botocore then raises its own ``NoCredentialsError``)."""
+        or None when botocore must sign: SigV4A or another signing name, no
+        credentials found (botocore then raises its own ``NoCredentialsError``), or
+        credentials that are not strings (a test's ``mock.patch("boto3.Session")``:
+        botocore, or the mock, answers as it would for django-storages)."""
         if not self.s3_config.fast_signing:
             return None
         credentials = self._shared(signed=True).credentials
-        return None if credentials is None else Keys.of(credentials.get_frozen_credentials())
+        if credentials is None:
+            return None
+        frozen = credentials.get_frozen_credentials()
+        if not (
+            isinstance(frozen.access_key, str)
+            and isinstance(frozen.secret_key, str)
+            and isinstance(frozen.token, str | None)
+        ):
+            return None
+        return Keys.of(frozen)
 
     def s3_key(self, name: Any) -> str:
         """The S3 key of the file ``name``: under the storage's ``location``, checked

@@ -314,3 +314,20 @@ def test_manifest_storage_refuses_presigned_urls_before_any_request(s3, settings
         SigV4ManifestStaticStorage(querystring_auth=True)
     assert "SigV4ManifestStaticStorage" in str(excinfo.value)
     load_manifest.assert_not_called()  # refused before reading the manifest
+
+
+def test_a_mocked_boto3_session_is_signed_by_botocore_as_in_django_storages(settings):
+    """Tests written for django-storages patch boto3.Session; the fast signer crashed
+    on the MagicMock credentials (TypeError). Credentials that are not strings go to
+    botocore's presigner, here the mock's, as django-storages' url() does."""
+    from unittest import mock
+
+    from storages.backends.s3 import S3Storage
+
+    settings.AWS_STORAGE_BUCKET_NAME = "b"
+    settings.AWS_S3_REGION_NAME = "eu-west-1"
+    with mock.patch("boto3.Session") as session:
+        ours, theirs = SigV4S3Storage().url("a.txt"), S3Storage().url("a.txt")
+    assert session.called
+    for url in (ours, theirs):  # what the mocked client's presigner returned
+        assert isinstance(url, mock.MagicMock) and "generate_presigned_url()" in repr(url)
