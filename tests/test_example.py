@@ -286,8 +286,9 @@ def set_title(browser, title):
 
 def test_browser_edit_form_keeps_replaces_and_clears(demo_server, browser, tmp_path):
     """A plain ModelForm edit view: before, saving a title change was refused ("token
-    is not valid"), and with required=False could empty the file."""
+    is not valid"), and with required=False a refused upload emptied the file."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     first, second = tmp_path / "보고서 1.txt", tmp_path / "보고서 2.txt"
     first.write_bytes("첫 번째\n".encode() * 100)
@@ -306,6 +307,19 @@ def test_browser_edit_form_keeps_replaces_and_clears(demo_server, browser, tmp_p
     set_title(browser, "분기 보고서 (수정)")  # the title only: the file stays
     save_and_wait(browser, "#document-form button", "#documents .document")
     assert browser.find_element(By.CSS_SELECTOR, "#documents a.edit").text == "분기 보고서 (수정)"
+    assert edit() == (name, body)
+
+    # A refused upload (a type the field does not take) says why, hides its
+    # progress bar, and saving then keeps the stored file.
+    refused = tmp_path / "archive.zip"
+    refused.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    widget = browser.find_element(By.CSS_SELECTOR, "[data-sigv4-upload]")
+    widget.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(refused))
+    WebDriverWait(browser, 30).until(lambda _: widget.get_attribute("data-state") == "failed")
+    status = widget.find_element(By.CSS_SELECTOR, ".sigv4-upload-status").text
+    assert "'application/zip' are not allowed here" in status, status
+    assert not widget.find_element(By.CSS_SELECTOR, "progress").is_displayed()
+    save_and_wait(browser, "#document-form button", "#documents .document")
     assert edit() == (name, body)
 
     choose_file(browser, second)  # replace

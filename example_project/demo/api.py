@@ -17,7 +17,11 @@ API = {
 
 class DocumentSerializer(serializers.ModelSerializer):
     file = DirectUploadSerializerField(
-        max_size=500 * 1024 * 1024, upload_to="documents/", required=False, allow_null=True
+        max_size=500 * 1024 * 1024,
+        upload_to="documents/",
+        content_types=["application/pdf", "text/plain", "image/"],
+        required=False,
+        allow_null=True,
     )
 
     class Meta:

@@ -28,7 +28,12 @@ class DocumentForm(forms.ModelForm):
     """A create and edit form (the edit page and the admin): without a new upload
     the stored file is kept; "Clear" removes it."""
 
-    file = DirectUploadField(max_size=500 * 1024 * 1024, upload_to="documents/", required=False)
+    file = DirectUploadField(
+        max_size=500 * 1024 * 1024,
+        upload_to="documents/",
+        content_types=["application/pdf", "text/plain", "image/"],
+        required=False,
+    )
 
     class Meta:
         model = Document
