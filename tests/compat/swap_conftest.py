@@ -22,7 +22,8 @@ KNOWN_DIFFERENCES = {
     "test_storage_url": (
         "asserts django-storages' internal call to botocore's generate_presigned_url; "
         "sigv4_storage signs the same URL itself (byte-identical, tests/test_signer.py), "
-        "and calls botocore only when no credentials are found (then this passes)"
+        "and calls botocore only when no credentials are found or they are not strings "
+        "(a mock: then this passes)"
     ),
     "test_url_unsigned": (
         "asserts the URL comes from a mocked unsigned botocore client; sigv4_storage "
