@@ -38,6 +38,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from django.core.files.storage import Storage
 
+from .errors import error_code, error_status
+
 logger = logging.getLogger("sigv4_storage")
 
 #: Writes of one save before giving up: each refused name is replaced by a random one.
@@ -183,8 +185,7 @@ def copy(
                     **ranged,
                 )
             except ClientError as error:
-                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-                if status in (404, 412):
+                if error_status(error) in (404, 412):
                     raise SourceChanged(source) from None
                 raise
             parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
@@ -198,8 +199,7 @@ def copy(
 
 def classify(error: ClientError, name: str) -> Exception:
     """``NameTaken`` or ``ConditionalWritesUnsupported`` for a refused write, else ``error``."""
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    code = str(error.response.get("Error", {}).get("Code", ""))
+    status, code = error_status(error), error_code(error)
     message = str(error.response.get("Error", {}).get("Message", "")).lower()
     # 409 ConditionalRequestConflict: a concurrent conditional write won.
     if status == 412 or code in ("PreconditionFailed", "ConditionalRequestConflict"):

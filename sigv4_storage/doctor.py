@@ -31,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from . import creates, discovery, privacy
-from .errors import CREDENTIAL_SOURCES, HINTS, speaks_plain_http, use_http, use_https
+from .errors import CREDENTIAL_SOURCES, HINTS, error_code, speaks_plain_http, use_http, use_https
 from .names import location_prefix
 from .signer import BucketURL
 from .storage import SigV4S3Storage
@@ -96,10 +96,6 @@ def mask(access_key: str | None) -> str:
     if len(access_key) <= 8:
         return "…" + access_key[-2:]
     return f"{access_key[:4]}…{access_key[-4:]}"
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def _headers(response: dict[str, Any]) -> dict[str, str]:
@@ -335,7 +331,7 @@ class Doctor:
             return Finding("signed request", OK, "accepted"), _headers(response).get("date")
         except ClientError as refused:
             date = _headers(refused.response).get("date")
-            code = _code(refused)
+            code = error_code(refused)
             if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"):
                 denied = code in ("AccessDenied", "403")
                 more = " (no permission to read this key)" if denied else ""
@@ -353,7 +349,7 @@ class Doctor:
         try:
             client.head_bucket(Bucket=name)
         except ClientError as refused:
-            code = _code(refused)
+            code = error_code(refused)
             if code in ("404", "NoSuchBucket"):
                 return Finding(
                     "bucket",
@@ -418,7 +414,7 @@ class Doctor:
                 Bucket=storage.bucket_name, Prefix=prefix, MaxKeys=1
             )
         except (ClientError, BotoCoreError) as error:
-            code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
             return None, Finding(
                 name, SKIP, f"cannot list objects to fetch one ({code}); try {then}"
             )
@@ -567,7 +563,7 @@ class Doctor:
             done.append("delete")
             return Finding("write", OK, ", ".join(done)), private
         except (ClientError, BotoCoreError) as error:
-            code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
             step = ["put", "head", "get", "url get", "delete"][len(done)]
             return Finding(
                 "write", FAIL, f"{step} failed: {code}", HINTS.get(code, str(error).split("\n")[0])
@@ -636,7 +632,7 @@ class Doctor:
                 Bucket=self.storage.bucket_name
             )
         except ClientError as error:
-            return [], _code(error) == "NoSuchCORSConfiguration"
+            return [], error_code(error) == "NoSuchCORSConfiguration"
         except BotoCoreError:
             return [], False
         return list(found.get("CORSRules") or []), True
@@ -667,7 +663,7 @@ class Doctor:
                 name, WARN, f"not supported: the server ignored If-None-Match{_CHECK_THEN_WRITE}"
             )
         except (ClientError, BotoCoreError) as error:
-            code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
             return Finding(name, FAIL, f"put failed: {code}", HINTS.get(code, ""))
         finally:
             with contextlib.suppress(ClientError, BotoCoreError):

@@ -195,6 +195,17 @@ _NOT_TLS = (
 )
 
 
+def error_code(error: Any) -> str:
+    """A ``ClientError``'s S3 error code (``"NoSuchKey"``), or ``""``."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def error_status(error: Any) -> int | None:
+    """A ``ClientError``'s HTTP status, or ``None`` when botocore recorded none."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return int(status) if status is not None else None
+
+
 def speaks_plain_http(error: Any) -> bool:
     """Whether a TLS failure means the server answered in plain http."""
     text = str(error).lower()

@@ -1,9 +1,12 @@
 """The storage classes: django-storages' S3 storages, built from an ``S3Config``.
 
-They stay thin. ``resolve`` decides region, endpoint, addressing and
-signature; the storage hands the result to the attributes django-storages
-already reads (``region_name``, ``endpoint_url``, ``use_ssl``,
-``client_config``...), so every inherited behaviour keeps working.
+``resolve`` decides region, endpoint, addressing and signature; the storage
+hands the result to the attributes django-storages already reads
+(``region_name``, ``endpoint_url``, ``use_ssl``, ``client_config``...), so
+every inherited behaviour keeps working. On top, the storage carries this
+package's behaviours: the bucket's region settled on first use, URLs signed
+without botocore, atomic creates (``creates``), collectstatic runs
+(``collect``), presigned browser uploads, and names checked before any request.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from . import content as active
 from .checkids import E006, SettingError
 from .conf import NEW_OPTIONS, Layers, refuse_unknown_options
 from .config import S3Config
-from .errors import RefusalHints, with_context
+from .errors import RefusalHints, error_status, with_context
 from .files import SigV4S3File
 from .names import check_key, check_no_parent, check_not_empty, location_prefix, plain_key
 from .resolve import MAX_EXPIRE, resolve
@@ -352,7 +355,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         try:
             return SigV4S3File(name, mode, self)
         except ClientError as err:
-            if err.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+            if error_status(err) == 404:
                 raise FileNotFoundError(f"File does not exist: {name}") from None
             raise
 

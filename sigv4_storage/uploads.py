@@ -44,6 +44,7 @@ from django.utils.module_loading import import_string
 
 from . import content as active
 from .creates import SourceChanged
+from .errors import error_status
 from .storage import SigV4S3Storage
 
 logger = logging.getLogger("sigv4_storage")
@@ -474,7 +475,7 @@ def _head(storage: SigV4S3Storage, name: str) -> dict[str, Any] | None:
             Bucket=storage.bucket_name, Key=storage.s3_key(name)
         )
     except ClientError as error:
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+        if error_status(error) == 404:
             return None
         raise
     return head
