@@ -83,10 +83,6 @@ class Source:
     def is_default(self) -> bool:
         return self.kind is Kind.DEFAULT
 
-    @property
-    def from_environment(self) -> bool:
-        return self.kind is Kind.ENVIRONMENT
-
 
 def default(text: str = "default") -> Source:
     return Source(Kind.DEFAULT, text=text)

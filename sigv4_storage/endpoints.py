@@ -28,9 +28,6 @@ class Partition:
     regions: frozenset[str]
     region_regex: str
 
-    def matches(self, region: str) -> bool:
-        return region in self.regions or bool(re.match(self.region_regex, region))
-
 
 @functools.cache
 def _loader() -> Any:

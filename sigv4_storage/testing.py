@@ -1,6 +1,6 @@
 """Test support for projects that use these storages.
 
-The package keeps three things for the life of the process, so that every
+The package keeps four things for the life of the process, so that every
 storage and thread shares them: botocore clients (one per configuration),
 the regions buckets reported (and failed asks), the day's signing keys, and
 the endpoints that refused conditional writes.
