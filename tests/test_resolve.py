@@ -429,6 +429,25 @@ def test_proxies_survive_without_a_client_config():
             "path",
             "AWS_S3_CLIENT_CONFIG.s3['addressing_style']",
         ),
+        # The precedence the README states: the client config before the boto-era
+        # calling format, the setting before both.
+        (
+            dict(
+                AWS_S3_CLIENT_CONFIG=Config(s3={"addressing_style": "path"}),
+                AWS_S3_CALLING_FORMAT="boto.s3.connection.SubdomainCallingFormat",
+            ),
+            "path",
+            "AWS_S3_CLIENT_CONFIG.s3['addressing_style']",
+        ),
+        (
+            dict(
+                AWS_S3_ADDRESSING_STYLE="virtual",
+                AWS_S3_CLIENT_CONFIG=Config(s3={"addressing_style": "path"}),
+                AWS_S3_CALLING_FORMAT="boto.s3.connection.OrdinaryCallingFormat",
+            ),
+            "virtual",
+            "settings.AWS_S3_ADDRESSING_STYLE",
+        ),
         (dict(AWS_S3_ADDRESSING_STYLE="auto"), "virtual", "default for this bucket name"),
         (dict(), "virtual", "default for this bucket name"),
         (dict(AWS_STORAGE_BUCKET_NAME="media.example.com"), "path", "default for this bucket name"),
