@@ -41,6 +41,7 @@ from django.core.files.base import ContentFile, File
 from s3transfer.utils import ChunksizeAdjuster
 from storages.utils import clean_name
 
+from .checkids import PREFIX
 from .names import location_prefix
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class Summary:
 
     def line(self) -> str:
         return (
-            f"sigv4_storage: {len(self.uploaded)} uploaded, {len(self.unchanged)} "
+            f"{PREFIX}: {len(self.uploaded)} uploaded, {len(self.unchanged)} "
             f"already stored, {len(self.deleted)} deleted; {self.requests} S3 "
             f"request{'' if self.requests == 1 else 's'} (listing, uploads, deletes)."
         )

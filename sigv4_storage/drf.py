@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import uploads
+from .checkids import PREFIX
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -75,7 +76,7 @@ class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
         request = self.context.get("request")
         if request is None:
             raise ImproperlyConfigured(
-                "sigv4_storage: DirectUploadSerializerField needs the request in its "
+                f"{PREFIX}: DirectUploadSerializerField needs the request in its "
                 "serializer's context (DRF's generic views pass it; otherwise "
                 "Serializer(data=..., context={'request': request}))."
             )
@@ -140,7 +141,7 @@ class DirectUploadView(APIView):  # type: ignore[misc]
     def _limits(self, field: Any) -> uploads.Limits:
         if self.serializer_class is None:
             raise ImproperlyConfigured(
-                "sigv4_storage: DirectUploadView needs serializer_class: "
+                f"{PREFIX}: DirectUploadView needs serializer_class: "
                 "DirectUploadView.as_view(serializer_class=..., action=...) or upload_urls()."
             )
         found = self.serializer_class().fields.get(field) if isinstance(field, str) else None

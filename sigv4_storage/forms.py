@@ -24,13 +24,14 @@ from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 
 from . import uploads
+from .checkids import PREFIX
 
 
 def _app_installed() -> None:
     """The widget's template and script live in the app: without it, say so now."""
     if apps.ready and not apps.is_installed("sigv4_storage"):
         raise ImproperlyConfigured(
-            "sigv4_storage: DirectUploadField needs 'sigv4_storage' in INSTALLED_APPS: "
+            f"{PREFIX}: DirectUploadField needs 'sigv4_storage' in INSTALLED_APPS: "
             "its widget's template and upload script live in the app. Add it (before "
             "'django.contrib.staticfiles')."
         )
@@ -63,7 +64,7 @@ class DirectUploadWidget(forms.Widget):
             }
         except NoReverseMatch:
             raise ImproperlyConfigured(
-                'sigv4_storage: DirectUploadField needs its views: add path("s3/", '
+                f'{PREFIX}: DirectUploadField needs its views: add path("s3/", '
                 'include("sigv4_storage.urls")) to your URLconf.'
             ) from None
         limits = self.limits

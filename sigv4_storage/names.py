@@ -17,6 +17,8 @@ from typing import Any
 from django.core.exceptions import SuspiciousFileOperation
 from storages.utils import safe_join
 
+from .checkids import PREFIX
+
 
 def _plain(name: str) -> bool:
     """True when normpath would leave ``name`` (a relative path) unchanged."""
@@ -69,20 +71,20 @@ def check_key(name: Any, key: str) -> str:
     found = _UNSTORABLE.search(key)
     if found and found.group() >= "\ud800":
         raise SuspiciousFileOperation(
-            f"sigv4_storage: the name {name!r} contains the lone surrogate "
+            f"{PREFIX}: the name {name!r} contains the lone surrogate "
             f"U+{ord(found.group()):04X}, which is not a character and has no UTF-8 "
             f"form, so S3 cannot store it. Decode the name properly (it usually comes "
             f"from bytes decoded with errors='surrogateescape')."
         )
     if found:
         raise SuspiciousFileOperation(
-            f"sigv4_storage: the name {name!r} contains the control character "
+            f"{PREFIX}: the name {name!r} contains the control character "
             f"U+{ord(found.group()):04X}; S3 keys with control characters break listings "
             f"and URLs. Remove it (django.utils.text.get_valid_filename does)."
         )
     if len(key) > MAX_KEY_BYTES // 4 and len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise SuspiciousFileOperation(
-            f"sigv4_storage: the key for {str(name)[:40]!r}... is "
+            f"{PREFIX}: the key for {str(name)[:40]!r}... is "
             f"{len(key.encode('utf-8'))} bytes in UTF-8; S3 keys are at most "
             f"{MAX_KEY_BYTES}. Shorten the name (FileField max_length, upload_to)."
         )
@@ -94,8 +96,7 @@ def check_not_empty(name: Any) -> None:
     check_no_parent(name)
     if name is None or str(name).strip("/. ") == "":
         raise SuspiciousFileOperation(
-            f"sigv4_storage: {name!r} names no file. Pass the file's name, e.g. "
-            f"'uploads/report.pdf'."
+            f"{PREFIX}: {name!r} names no file. Pass the file's name, e.g. 'uploads/report.pdf'."
         )
 
 
@@ -109,7 +110,7 @@ def check_no_parent(name: Any) -> None:
     text = str(name) if name is not None else ""
     if ".." in text and ".." in _SEGMENT.split(text):
         raise SuspiciousFileOperation(
-            f"sigv4_storage: the name {text!r} has a '..' segment, which would name "
+            f"{PREFIX}: the name {text!r} has a '..' segment, which would name "
             f"another file than the one written (or the storage's root). Pass the "
             f"file's own path, e.g. 'uploads/report.pdf'."
         )

@@ -30,7 +30,7 @@ from storages.utils import clean_name, setting
 
 from . import clients, collect, creates, discovery
 from . import content as active
-from .checkids import E006, SettingError
+from .checkids import E006, PREFIX, SettingError
 from .conf import NEW_OPTIONS, Layers, refuse_unknown_options
 from .config import S3Config
 from .errors import RefusalHints, error_status, with_context
@@ -215,7 +215,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                     taken.add(refused.name)
                     if not _seekable(content):
                         raise FileExistsError(
-                            f"sigv4_storage: {refused.name!r} was created by another upload "
+                            f"{PREFIX}: {refused.name!r} was created by another upload "
                             f"while this one was sent, and this content cannot be read again "
                             f"to send it under another name. Pass a seekable file."
                         ) from None
@@ -226,7 +226,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         finally:
             state.taken = None
         raise FileExistsError(
-            f"sigv4_storage: no free name for {name!r} after {creates.MAX_ATTEMPTS} "
+            f"{PREFIX}: no free name for {name!r} after {creates.MAX_ATTEMPTS} "
             f"attempts: each was created by another upload first ({sorted(taken)[:3]}...)."
         )
 
@@ -309,7 +309,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 )
                 if s3.region_mismatch == "raise":
                     raise ImproperlyConfigured(
-                        f"sigv4_storage: {mismatch}. Set the region to {found!r}, or "
+                        f"{PREFIX}: {mismatch}. Set the region to {found!r}, or "
                         f"AWS_S3_REGION_MISMATCH = 'follow' to use the bucket's region."
                     )
                 warnings.warn(
@@ -610,7 +610,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         except ClientError as error:
             outcome = creates.classify(error, key)
             if isinstance(outcome, creates.NameTaken):
-                raise FileExistsError(f"sigv4_storage: {key!r} exists already.") from None
+                raise FileExistsError(f"{PREFIX}: {key!r} exists already.") from None
             if isinstance(outcome, creates.ConditionalWritesUnsupported):
                 creates.mark_unsupported(endpoint, str(outcome))
                 return self.complete_multipart_upload(key, upload_id, parts)
@@ -656,7 +656,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
                 raise creates.SourceChanged(source) from None
             if found.get("Metadata", {}).get(creates.WRITE_ID) == write_id:
                 return
-            raise FileExistsError(f"sigv4_storage: {target!r} exists already.") from None
+            raise FileExistsError(f"{PREFIX}: {target!r} exists already.") from None
 
     def _key_of_this_storage(self, key: str) -> None:
         prefix = self._key_prefix or ""

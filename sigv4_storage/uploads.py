@@ -43,6 +43,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.module_loading import import_string
 
 from . import content as active
+from .checkids import PREFIX
 from .creates import SourceChanged
 from .errors import error_status
 from .storage import SigV4S3Storage
@@ -267,7 +268,7 @@ def storage_for(alias: str) -> SigV4S3Storage:
     storage = storages[alias]
     if not isinstance(storage, SigV4S3Storage):
         raise ImproperlyConfigured(
-            f"sigv4_storage: direct uploads need STORAGES[{alias!r}] to be a "
+            f"{PREFIX}: direct uploads need STORAGES[{alias!r}] to be a "
             f"sigv4_storage class, not {type(storage).__name__}."
         )
     return storage
@@ -285,7 +286,7 @@ def check_permission(request: Any, limits: Limits) -> None:
         user = getattr(request, "user", None)
         if user is None:
             raise ImproperlyConfigured(
-                f"sigv4_storage: direct uploads allow signed-in users only, and this "
+                f"{PREFIX}: direct uploads allow signed-in users only, and this "
                 f"request has no user (django.contrib.auth is not set up). Set "
                 f"{PERMISSION_SETTING} to a function(request, limits) -> bool."
             )
@@ -300,7 +301,7 @@ def max_open() -> int:
     value = getattr(settings, MAX_OPEN_SETTING, MAX_OPEN_DEFAULT)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ImproperlyConfigured(
-            f"sigv4_storage: {MAX_OPEN_SETTING}={value!r} must be a whole number ≥ 1 "
+            f"{PREFIX}: {MAX_OPEN_SETTING}={value!r} must be a whole number ≥ 1 "
             f"(unfinished multipart uploads one user may have in a field's folder; "
             f"default {MAX_OPEN_DEFAULT})."
         )
@@ -568,6 +569,6 @@ def field_limits(
         upload_to += "/"
     if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
         raise ImproperlyConfigured(
-            f"sigv4_storage: max_size={max_size!r} must be a number of bytes ≥ 1."
+            f"{PREFIX}: max_size={max_size!r} must be a number of bytes ≥ 1."
         )
     return Limits(storage, upload_to, max_size, tuple(content_types))
