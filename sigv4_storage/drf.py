@@ -26,6 +26,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, path
 from rest_framework import exceptions, serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -100,6 +102,7 @@ _CODES = {
     exceptions.ParseError: ("The request is not JSON.", "bad_request"),
     exceptions.UnsupportedMediaType: ("Send JSON (Content-Type: application/json).", "bad_request"),
     exceptions.MethodNotAllowed: ("Use POST.", "bad_request"),
+    exceptions.NotAcceptable: ("These views answer in JSON.", "bad_request"),
     exceptions.NotAuthenticated: ("You are not allowed to upload files here.", "not_allowed"),
     exceptions.AuthenticationFailed: ("You are not allowed to upload files here.", "not_allowed"),
     exceptions.PermissionDenied: ("You are not allowed to upload files here.", "not_allowed"),
@@ -118,6 +121,9 @@ class DirectUploadView(APIView):  # type: ignore[misc]
 
     serializer_class: type[serializers.Serializer] | None = None
     action = "sign"
+    #: JSON only, whatever the project's defaults: no browsable page for these.
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         data = request.data

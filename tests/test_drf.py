@@ -273,8 +273,13 @@ def test_bad_requests_are_json_with_a_code(api):
         "/api/papers/uploads/sign/", b"{not json", content_type="application/json"
     )
     assert refusal(response) == (400, {"error": "The request is not JSON.", "code": "bad_request"})
-    response = client().get("/api/papers/uploads/sign/")
+    response = client().get("/api/papers/uploads/sign/", HTTP_ACCEPT="text/html,*/*;q=0.8")
     assert refusal(response) == (405, {"error": "Use POST.", "code": "bad_request"})
+    response = client().post("/api/papers/uploads/sign/", {"field": "file"})  # a form post
+    assert refusal(response) == (
+        415,
+        {"error": "Send JSON (Content-Type: application/json).", "code": "bad_request"},
+    )
 
 
 def test_tampered_and_expired_tokens_are_refused(api, monkeypatch):
