@@ -169,11 +169,6 @@ def copy(
     try:
         parts = []
         for number, start in enumerate(range(0, size, COPY_PART), 1):
-            ranged = (
-                {}
-                if size <= COPY_PART
-                else {"CopySourceRange": f"bytes={start}-{min(start + COPY_PART, size) - 1}"}
-            )
             try:
                 answer = client.upload_part_copy(
                     Bucket=bucket,
@@ -182,7 +177,7 @@ def copy(
                     PartNumber=number,
                     CopySource=pinned,
                     CopySourceIfMatch=etag,
-                    **ranged,
+                    CopySourceRange=f"bytes={start}-{min(start + COPY_PART, size) - 1}",
                 )
             except ClientError as error:
                 if error_status(error) in (404, 412):
