@@ -17,12 +17,10 @@ permission classes apply, then the upload permission hook. Every refusal is
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, path
 from rest_framework import exceptions, serializers
@@ -33,8 +31,6 @@ from rest_framework.views import APIView
 
 from . import uploads
 from .checkids import PREFIX
-
-logger = logging.getLogger("sigv4_storage")
 
 
 class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
@@ -126,23 +122,12 @@ class DirectUploadView(APIView):  # type: ignore[misc]
     renderer_classes = [JSONRenderer]
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        data = request.data
-        if not isinstance(data, Mapping):
-            return _refused("The request is not a JSON object.", 400, "bad_request")
-        data = dict(data)
-        try:
-            if self.action == "sign":
-                answer = uploads.sign(request, self._limits(data.get("field")), data)
-            elif self.action == "complete":
-                answer = uploads.complete(request, data)
-            else:
-                answer = uploads.abort(request, data)
-        except uploads.UploadRefused as refusal:
-            return _refused(str(refusal), refusal.status, refusal.code)
-        except (ClientError, BotoCoreError):
-            logger.exception("The direct-upload API view %s failed talking to S3", self.action)
-            return _refused("The storage did not answer as expected: try again.", 502, "failed")
-        return Response(answer)
+        steps = {"sign": self._sign, "complete": uploads.complete, "abort": uploads.abort}
+        status, answer = uploads.run(steps[self.action], request, request.data)
+        return Response(answer, status=status)
+
+    def _sign(self, request: Any, data: dict[str, Any]) -> dict[str, Any]:
+        return uploads.sign(request, self._limits(data.get("field")), data)
 
     def _limits(self, field: Any) -> uploads.Limits:
         if self.serializer_class is None:
@@ -159,12 +144,8 @@ class DirectUploadView(APIView):  # type: ignore[misc]
         response: Response = super().handle_exception(exc)
         for kind, (message, code) in _CODES.items():
             if isinstance(exc, kind):
-                response.data = {"error": message, "code": code}
+                response.data = uploads.refusal(message, code)
         return response
-
-
-def _refused(message: str, status: int, code: str) -> Response:
-    return Response({"error": message, "code": code}, status=status)
 
 
 def upload_urls(

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
@@ -79,6 +79,26 @@ class UploadRefused(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+def refusal(message: str, code: str) -> dict[str, str]:
+    """A refusal as every upload view answers it."""
+    return {"error": message, "code": code}
+
+
+def run(step: Any, request: Any, data: Any) -> tuple[int, dict[str, Any]]:
+    """One upload step (``start``, ``sign``, ``complete``, ``abort``) for the
+    views of forms and of APIs: ``(200, its answer)``, or ``(status, refusal)``;
+    an S3 failure is logged and answered 502."""
+    if not isinstance(data, dict):
+        return 400, refusal("The request is not a JSON object.", "bad_request")
+    try:
+        return 200, step(request, data)
+    except UploadRefused as refused:
+        return refused.status, refusal(str(refused), refused.code)
+    except (ClientError, BotoCoreError):
+        logger.exception("The direct-upload step %s failed talking to S3", step.__name__)
+        return 502, refusal("The storage did not answer as expected: try again.", "failed")
 
 
 def size_text(size: int) -> str:
@@ -130,6 +150,12 @@ def user_binding(request: Any) -> str:
 def request_secret(request: Any) -> str:
     """The CSRF secret of a request the views' CSRF check passed."""
     return str(request.META.get("CSRF_COOKIE") or "")
+
+
+def bindings(request: Any) -> tuple[str, str]:
+    """``(session, user)``: what an upload token stores of a request, and what a
+    request is compared with."""
+    return session_binding(request_secret(request)), user_binding(request)
 
 
 @dataclass(frozen=True)
@@ -246,7 +272,8 @@ class Submitted:
     @classmethod
     def from_request(cls, token: str, request: Any, field: str) -> Submitted:
         """As an API view receives it: the request knows its user."""
-        return cls(token, session_binding(request_secret(request)), user_binding(request), field)
+        session, user = bindings(request)
+        return cls(token, session, user, field)
 
 
 def owns(upload: Upload, session: str, user: str | None) -> bool:
@@ -353,7 +380,8 @@ def sign(request: Any, limits: Limits, data: dict[str, Any]) -> dict[str, Any]:
     type), for ``limits``, and an upload token bound to the request's user and
     session."""
     check_permission(request, limits)
-    if not request_secret(request) and not user_binding(request):
+    session, user = bindings(request)
+    if not session and not user:
         # Nothing to bind the upload to: an anonymous request without a CSRF secret.
         raise UploadRefused(
             "This page's security token is missing or old: reload the page.", 403, "csrf"
@@ -398,9 +426,7 @@ def sign(request: Any, limits: Limits, data: dict[str, Any]) -> dict[str, Any]:
         storage.s3_key(name)
     except SuspiciousOperation as error:
         raise UploadRefused(f"This file name cannot be stored: {error}") from None
-    upload = Upload(
-        limits, name, session=session_binding(request_secret(request)), user=user_binding(request)
-    )
+    upload = Upload(limits, name, session=session, user=user)
     if size <= storage.transfer_config.multipart_threshold:
         form = storage.presigned_post(name, max_size=limits.max_size, content_type=content_type)
         return {"mode": "post", **form, "upload": upload.token()}
@@ -422,7 +448,7 @@ def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]
     check_permission(request, upload.limits)
     if upload.upload_id is None:
         raise UploadRefused("This upload was not sent in parts.", code="invalid")
-    if not owns(upload, session_binding(request_secret(request)), user_binding(request)):
+    if not owns(upload, *bindings(request)):
         raise UploadRefused(NOT_YOURS, status=403, code="not_yours")
     return upload, storage_for(upload.limits.storage)
 

@@ -11,18 +11,14 @@ what a developer needs goes to the ``sigv4_storage`` logger.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from . import uploads
-
-logger = logging.getLogger("sigv4_storage")
 
 #: Django's own CSRF check, run here so that a refusal is JSON, not its HTML page.
 _csrf = CsrfViewMiddleware(lambda request: HttpResponse())
@@ -34,7 +30,7 @@ def _protected(request: HttpRequest) -> HttpResponse:
 
 
 def refused(message: str, status: int, code: str) -> JsonResponse:
-    return JsonResponse({"error": message, "code": code}, status=status)
+    return JsonResponse(uploads.refusal(message, code), status=status)
 
 
 def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) -> Any:
@@ -54,15 +50,8 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
             data = json.loads(request.body or b"{}")
         except ValueError:
             return refused("The request is not JSON.", 400, "bad_request")
-        if not isinstance(data, dict):
-            return refused("The request is not a JSON object.", 400, "bad_request")
-        try:
-            return JsonResponse(work(request, data))
-        except uploads.UploadRefused as refusal:
-            return refused(str(refusal), refusal.status, refusal.code)
-        except (ClientError, BotoCoreError):
-            logger.exception("The direct-upload view %s failed talking to S3", work.__name__)
-            return refused("The storage did not answer as expected: try again.", 502, "failed")
+        status, body = uploads.run(work, request, data)
+        return JsonResponse(body, status=status)
 
     view.__name__ = work.__name__
     return view

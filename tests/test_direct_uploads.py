@@ -367,3 +367,17 @@ def test_a_second_complete_answers_as_the_first(s3, settings, overwrite):
     form = submit(AvatarForm, answer["upload"])
     assert form.is_valid(), form.errors
     assert len(keys(server, bucket)) == 1
+
+
+def test_an_s3_failure_is_a_logged_502(s3, settings, caplog):
+    """The bucket is gone: the view answers JSON 502 for the person uploading and logs
+    the details for the developer."""
+    settings.AWS_STORAGE_BUCKET_NAME = "no-such-bucket-for-this-test"
+    payload = {"field": field_token(AvatarForm), "name": "big.bin", "size": 9 * 1024 * 1024}
+    with caplog.at_level("ERROR", logger="sigv4_storage"):
+        status, answer = call(views.sign, {**payload, "type": "x/y"})
+    assert (status, answer) == (
+        502,
+        {"error": "The storage did not answer as expected: try again.", "code": "failed"},
+    )
+    assert "NoSuchBucket" in caplog.text and "failed talking to S3" in caplog.text

@@ -344,3 +344,11 @@ def test_nothing_imports_rest_framework_unless_asked():
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_an_s3_failure_is_a_logged_502(api, settings, caplog):
+    settings.AWS_STORAGE_BUCKET_NAME = "no-such-bucket-for-this-test"
+    with caplog.at_level("ERROR", logger="sigv4_storage"):
+        status, answer = sign(name="scan.pdf", size=9 * MB)
+    assert (status, answer["code"]) == (502, "failed")
+    assert "NoSuchBucket" in caplog.text
