@@ -99,9 +99,9 @@ _CODES = {
     exceptions.UnsupportedMediaType: ("Send JSON (Content-Type: application/json).", "bad_request"),
     exceptions.MethodNotAllowed: ("Use POST.", "bad_request"),
     exceptions.NotAcceptable: ("These views answer in JSON.", "bad_request"),
-    exceptions.NotAuthenticated: ("You are not allowed to upload files here.", "not_allowed"),
-    exceptions.AuthenticationFailed: ("You are not allowed to upload files here.", "not_allowed"),
-    exceptions.PermissionDenied: ("You are not allowed to upload files here.", "not_allowed"),
+    exceptions.NotAuthenticated: (uploads.NOT_ALLOWED, "not_allowed"),
+    exceptions.AuthenticationFailed: (uploads.NOT_ALLOWED, "not_allowed"),
+    exceptions.PermissionDenied: (uploads.NOT_ALLOWED, "not_allowed"),
     exceptions.Throttled: ("Too many requests: wait a moment.", "too_many"),
 }
 
@@ -123,6 +123,11 @@ class DirectUploadView(APIView):  # type: ignore[misc]
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         steps = {"sign": self._sign, "complete": uploads.complete, "abort": uploads.abort}
+        if self.action not in steps:
+            raise ImproperlyConfigured(
+                f"{PREFIX}: DirectUploadView(action={self.action!r}): use 'sign', "
+                "'complete' or 'abort'."
+            )
         status, answer = uploads.run(steps[self.action], request, request.data)
         return Response(answer, status=status)
 

@@ -289,6 +289,7 @@ def owns(upload: Upload, session: str, user: str | None) -> bool:
 
 
 NOT_YOURS = "This upload was started by someone else, or before you signed in."
+NOT_ALLOWED = "You are not allowed to upload files here."
 
 
 def storage_for(alias: str) -> SigV4S3Storage:
@@ -319,9 +320,7 @@ def check_permission(request: Any, limits: Limits) -> None:
             )
         allowed = bool(user.is_authenticated)
     if not allowed:
-        raise UploadRefused(
-            "You are not allowed to upload files here.", status=403, code="not_allowed"
-        )
+        raise UploadRefused(NOT_ALLOWED, status=403, code="not_allowed")
 
 
 def max_open() -> int:

@@ -352,3 +352,15 @@ def test_an_s3_failure_is_a_logged_502(api, settings, caplog):
         status, answer = sign(name="scan.pdf", size=9 * MB)
     assert (status, answer["code"]) == (502, "failed")
     assert "NoSuchBucket" in caplog.text
+
+
+def test_an_unknown_action_is_a_clear_error(api):
+    from django.core.exceptions import ImproperlyConfigured
+    from rest_framework.test import APIRequestFactory
+
+    from sigv4_storage.drf import DirectUploadView
+
+    view = DirectUploadView.as_view(serializer_class=PaperSerializer, action="finish", **API)
+    request = APIRequestFactory().post("/", {}, format="json", HTTP_AUTHORIZATION="Token alice-key")
+    with pytest.raises(ImproperlyConfigured, match="use 'sign', 'complete' or 'abort'"):
+        view(request)
