@@ -1,94 +1,153 @@
-"""Files opened for reading download with no second ``HeadObject``.
+"""The file ``open()`` returns: lazy ranged reads, writes that never half-land.
 
-django-storages' ``S3File`` sends a ``HeadObject`` when it is opened (so a
-missing file raises at once), and boto3's ``download_fileobj`` then sends
-another one to learn the size and ETag. The first answer already holds
-both: ``SigV4S3File`` hands them to s3transfer (its public subscriber API),
-which then skips its own ``HeadObject`` and still pins multipart downloads
-to that ETag with ``IfMatch``; below the multipart threshold it sends the one
-``GetObject`` itself. One request fewer per read, nothing else changed.
+django-storages' ``S3File`` downloads the whole object on the first read
+(into a ``SpooledTemporaryFile``): ``read(1024)`` of a 5 GB object moves
+5 GB. ``SigV4S3File`` reads through ``ranged.RangedReader`` instead: one
+ranged, ETag-pinned ``GetObject`` per part actually read, parts fetched in
+parallel ahead of a sequential reader, memory bounded by the transfer
+configuration (``AWS_S3_TRANSFER_CONFIG``: ``multipart_chunksize`` bytes a
+part, ``max_concurrency`` parts ahead; none ahead with
+``AWS_S3_USE_THREADS = False``). The ``HeadObject`` sent at open stays the
+only one: a missing file still raises ``FileNotFoundError`` at once, and
+its size and ETag pin the reads. Opened again after ``close()``, a file is
+looked up again (a new ``HeadObject``), as a local file shows what is on
+disk now. gzip'd objects (``AWS_IS_GZIPPED``) and text mode read as in
+django-storages.
+
+Writes stream in parts of ``AWS_S3_FILE_BUFFER_SIZE`` as django-storages'
+do; here a failure while writing or completing, or an exception that
+leaves a ``with`` block, aborts the multipart upload: nothing is stored
+under the name and no open upload is left behind (django-storages
+completes the upload with what was written so far).
 """
 
 from __future__ import annotations
 
-import shutil
+import io
+import logging
 from typing import Any
 
-from boto3.s3.transfer import TransferConfig, create_transfer_manager
-from s3transfer.subscribers import BaseSubscriber
-from s3transfer.utils import S3_RETRYABLE_DOWNLOAD_ERRORS
+from s3transfer.constants import ALLOWED_DOWNLOAD_ARGS
 from storages.backends.s3 import S3File
 
-CHUNK = 256 * 1024
+from .checkids import prefixed
+from .errors import error_code
+from .ranged import RangedReader
 
+logger = logging.getLogger("sigv4_storage")
 
-class _Known(BaseSubscriber):  # type: ignore[misc]
-    def __init__(self, size: int, etag: str | None) -> None:
-        self.size = size
-        self.etag = etag
-
-    def on_queued(self, future: Any, **kwargs: Any) -> None:
-        future.meta.provide_transfer_size(self.size)
-        future.meta.provide_object_etag(self.etag)
-
-
-class _HeadedObject:
-    """A boto3 ``Object`` already loaded by a ``HeadObject``."""
-
-    def __init__(self, obj: Any) -> None:
-        self._obj = obj
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._obj, name)
-
-    def download_fileobj(
-        self,
-        Fileobj: Any,  # noqa: N803 - boto3's signature
-        ExtraArgs: dict[str, Any] | None = None,  # noqa: N803
-        Callback: Any = None,  # noqa: N803
-        Config: TransferConfig | None = None,  # noqa: N803
-    ) -> Any:
-        obj = self._obj
-        known = obj.meta.data is not None and type(obj.content_length) is int
-        if Callback is not None or not known:  # boto3's own way (also for mocks)
-            return obj.download_fileobj(Fileobj, ExtraArgs, Callback, Config)
-        config = Config or TransferConfig()  # read only: no copy needed
-        if obj.content_length < config.multipart_threshold:
-            return self._single_get(Fileobj, ExtraArgs or {}, config.num_download_attempts)
-        size_and_etag = _Known(obj.content_length, obj.e_tag)
-        with create_transfer_manager(obj.meta.client, config) as manager:
-            future = manager.download(
-                bucket=obj.bucket_name,
-                key=obj.key,
-                fileobj=Fileobj,
-                extra_args=ExtraArgs,
-                subscribers=[size_and_etag],
-            )
-            return future.result()
-
-    def _single_get(self, fileobj: Any, extra_args: dict[str, Any], attempts: int) -> None:
-        """Below the multipart threshold s3transfer sends one GetObject too, from a
-        thread pool it builds and tears down per call; here it is sent directly,
-        pinned to the ETag seen at open, with s3transfer's retries on broken streams.
-        """
-        obj = self._obj
-        start = fileobj.tell()
-        for attempt in range(1, attempts + 1):
-            try:
-                response = obj.meta.client.get_object(
-                    Bucket=obj.bucket_name, Key=obj.key, IfMatch=obj.e_tag, **extra_args
-                )
-                shutil.copyfileobj(response["Body"], fileobj, CHUNK)
-                return
-            except S3_RETRYABLE_DOWNLOAD_ERRORS:
-                if attempt == attempts:
-                    raise
-                fileobj.seek(start)
-                fileobj.truncate()
+#: ``io.BufferedReader``'s own buffer over the parts (small reads, readline).
+BUFFER = 256 * 1024
 
 
 class SigV4S3File(S3File):  # type: ignore[misc]
+    _file: Any
+    _multipart: Any
+
     def __init__(self, name: str, mode: str, storage: Any, buffer_size: int | None = None):
         super().__init__(name, mode, storage, buffer_size)
-        if "w" not in mode:
-            self.obj: Any = _HeadedObject(self.obj)
+        self._reader: RangedReader | None = None
+        self._looked_up = "w" not in mode  # the HeadObject just sent is current
+        self._aborted = False
+
+    # -- reading -------------------------------------------------------------------
+    def _get_file(self) -> Any:
+        if self._file is None and "r" in self._mode and self._knows_object():
+            self._file = self._lazy_stream()
+            self._closed = False
+        return super()._get_file()
+
+    file = property(_get_file, S3File._set_file)
+
+    def _knows_object(self) -> bool:
+        """Whether ``obj`` is boto3's, loaded (a test's mock reads the old way)."""
+        obj = self.obj
+        return getattr(obj, "meta", None) is not None and type(obj.content_length) is int
+
+    def _lazy_stream(self) -> Any:
+        storage, obj = self._storage, self.obj
+        params = _download_parameters(storage, self.name)
+        if not self._looked_up:  # opened again: what the bucket holds now
+            obj.load(**params)
+        self._looked_up = False
+        config = storage.transfer_config
+        self._reader = RangedReader(
+            obj.meta.client,
+            obj.bucket_name,
+            obj.key,
+            name=self.name,
+            size=obj.content_length,
+            etag=obj.e_tag,
+            part_size=config.multipart_chunksize,
+            depth=config.max_request_concurrency if config.use_threads else 0,
+            attempts=config.num_download_attempts,
+            extra=params,
+        )
+        stream: Any = io.BufferedReader(self._reader, buffer_size=BUFFER)
+        if storage.gzip and obj.content_encoding == "gzip":
+            return self._decompress_file(mode=self._mode, file=stream)
+        if "b" not in self._mode:
+            return io.TextIOWrapper(stream, encoding="utf-8")
+        return stream
+
+    # -- writing -------------------------------------------------------------------
+    def write(self, content: Any) -> int:
+        if self._aborted:
+            raise ValueError(
+                prefixed(f"the upload of {self.name!r} failed and was aborted: open it again.")
+            )
+        try:
+            return int(super().write(content))
+        except BaseException:
+            self._abort()
+            raise
+
+    def _abort(self) -> None:
+        """Abort the multipart upload, if one was started: nothing is stored."""
+        self._aborted = True
+        multipart, self._multipart = self._multipart, None
+        self._is_dirty = False
+        if multipart is None:
+            return
+        try:
+            multipart.abort()
+        except Exception as error:  # noqa: BLE001 - the first failure is the one raised
+            logger.warning(
+                "sigv4_storage: could not abort the multipart upload of %r (%s): it stays "
+                "open until a lifecycle rule (AbortIncompleteMultipartUpload) or "
+                "collectstatic/s3doctor removes it.",
+                self.name,
+                error_code(error) if hasattr(error, "response") else type(error).__name__,
+            )
+
+    # -- both ----------------------------------------------------------------------
+    def close(self) -> None:
+        try:
+            if self._aborted:  # nothing to complete, nothing empty to create
+                if self._file is not None:
+                    self._file.close()
+                    self._file = None
+                self._reset_file_properties()
+                self._closed = True
+            else:
+                try:
+                    super().close()
+                except BaseException:
+                    self._abort()
+                    self.close()
+                    raise
+        finally:
+            self._aborted = False
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        if exc_type is not None and "w" in self._mode:
+            self._abort()  # the block failed: what it wrote is not the file
+        self.close()
+
+
+def _download_parameters(storage: Any, name: str) -> dict[str, Any]:
+    params = storage.get_object_parameters(name)
+    return {key: value for key, value in params.items() if key in ALLOWED_DOWNLOAD_ARGS}

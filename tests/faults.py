@@ -3,7 +3,9 @@
 Requests pass through unchanged (the ``Host`` header too, so SigV4 still
 verifies upstream) unless a rule matches: then the proxy answers with an S3
 error (500, 503 SlowDown...), stalls, or drops the connection mid-request,
-as a server that dies would. It counts what it injected and forwarded.
+as a server that dies would, or cuts a response's body short. Responses are
+streamed, not held: it counts what it injected and forwarded, and the bytes
+of response bodies it sent (a counting proxy, for tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ class Rule:
     #: With status None: forward the request first (the server acts on it), then drop
     #: the connection before answering: a response lost on the way back.
     forward: bool = False
+    #: Forward, answer with the server's status and headers, send this many bytes
+    #: of the body, then drop the connection: a stream broken mid-body.
+    cut_after: int | None = None
 
 
 @dataclass
@@ -38,6 +43,8 @@ class FaultProxy:
     rules: list[Rule] = field(default_factory=list)
     injected: int = 0
     forwarded: int = 0
+    #: Bytes of response bodies sent back to clients.
+    bytes_out: int = 0
     #: (method, path) of every request forwarded upstream.
     seen: list[tuple[str, str]] = field(default_factory=list)
     port: int = 0
@@ -60,7 +67,17 @@ class FaultProxy:
                     if rule.status is None:  # a slow server: then answer normally
                         rule = None
                 if rule is not None and rule.status is None and rule.forward:
-                    proxy._forward(self.command, self.path, self.rfile.read(length), self.headers)
+                    response = proxy._forward(
+                        self.command, self.path, self.rfile.read(length), self.headers
+                    )
+                    response.close()
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if rule is not None and rule.cut_after is not None:
+                    body = self.rfile.read(length) if length else b""
+                    response = proxy._forward(self.command, self.path, body, self.headers)
+                    self._answer(response, limit=rule.cut_after)
                     self.close_connection = True
                     self.connection.close()
                     return
@@ -82,15 +99,27 @@ class FaultProxy:
                     if self.command != "HEAD":
                         self.wfile.write(payload)
                     return
-                response, data = proxy._forward(self.command, self.path, body, self.headers)
-                self.send_response(response.status)
-                for key, value in response.getheaders():
-                    if key.lower() not in HOP_BY_HOP | {"content-length"}:
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+                self._answer(proxy._forward(self.command, self.path, body, self.headers))
+
+            def _answer(self, response: Any, limit: int | None = None) -> None:
+                """Stream the server's response back (at most ``limit`` body bytes)."""
+                try:
+                    self.send_response(response.status)
+                    for key, value in response.getheaders():
+                        if key.lower() not in HOP_BY_HOP:
+                            self.send_header(key, value)
+                    self.end_headers()
+                    left = float("inf") if limit is None else limit
+                    while self.command != "HEAD" and left > 0:
+                        piece = response.read(int(min(left, 1024 * 1024)))
+                        if not piece:
+                            break
+                        self.wfile.write(piece)
+                        left -= len(piece)
+                        with proxy._lock:
+                            proxy.bytes_out += len(piece)
+                finally:
+                    response.close()
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = handle_any  # noqa: N815
 
@@ -98,20 +127,22 @@ class FaultProxy:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
 
-    def _forward(self, method: str, path: str, body: bytes, headers: Any) -> tuple[Any, bytes]:
-        """Send one request upstream: its response and body."""
+    def _forward(self, method: str, path: str, body: bytes, headers: Any) -> Any:
+        """Send one request upstream: its response, the body not read yet (the
+        connection closes with it)."""
         upstream = http.client.HTTPConnection(self.upstream, timeout=60)
         try:
             sent = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
+            sent["Connection"] = "close"  # so the response owns the socket
             upstream.request(method, path, body=body, headers=sent)
             response = upstream.getresponse()
-            data = response.read()
-        finally:
+        except BaseException:
             upstream.close()
+            raise
         with self._lock:
             self.forwarded += 1
             self.seen.append((method, path))
-        return response, data
+        return response
 
     @property
     def endpoint(self) -> str:

@@ -1,0 +1,227 @@
+"""Reading an S3 object lazily, in ranged GETs, like a local file.
+
+``RangedReader`` is a raw binary stream (``io.RawIOBase``) over one object
+as a ``HeadObject`` saw it (its size and ETag). The object is read in
+*parts* of ``part_size`` bytes, aligned on multiples of it, each fetched by
+one ``GetObject`` with ``Range`` and ``If-Match: <ETag>``:
+
+- a read fetches only the part it falls in, so ``read(1024)`` of a 5 GB
+  object costs one request of one part (8 MiB with the default transfer
+  configuration), and ``seek()`` costs nothing until the next read;
+- once reading goes on into the next part (sequential reading: ``chunks()``,
+  ``FileResponse``, ``read()`` of the whole file), the next ``depth`` parts
+  are fetched in parallel ahead of the reader, as s3transfer's downloads
+  are, so memory stays within ``(depth + 1) × part_size`` whatever the size;
+- an object replaced or deleted while it is read answers 412 (or 404):
+  ``ObjectChanged`` is raised rather than bytes of two versions mixed;
+- a stream broken mid-part (s3transfer's retryable download errors) is
+  fetched again, up to ``attempts`` times; a part is only used once all of
+  its bytes arrived, so a reader never returns wrong or missing bytes.
+
+``SigV4S3File`` (``files.py``) wraps it in ``io.BufferedReader`` (and in
+``GzipFile`` or ``TextIOWrapper`` as django-storages does).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from botocore.exceptions import ClientError
+from s3transfer.utils import S3_RETRYABLE_DOWNLOAD_ERRORS
+
+from .checkids import prefixed
+from .errors import error_status
+
+#: Each part's body is read in pieces of this size into its buffer.
+PIECE = 1024 * 1024
+
+
+class ObjectChanged(OSError):
+    """The object was replaced or deleted in the bucket while it was read."""
+
+
+class PartIncomplete(OSError):
+    """A part's bytes did not all arrive, after every attempt."""
+
+
+class RangedReader(io.RawIOBase):
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        *,
+        name: str,
+        size: int,
+        etag: str | None,
+        part_size: int,
+        depth: int,
+        attempts: int = 5,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if part_size < 1:
+            raise ValueError(f"part_size must be positive, not {part_size!r}")
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self.name = name
+        self.size = size
+        self.etag = etag
+        self.part_size = part_size
+        self.depth = max(0, depth)
+        self.attempts = max(1, attempts)
+        self._extra = dict(extra or {})
+        self._pos = 0
+        self._parts: dict[int, Future[memoryview] | memoryview] = {}
+        self._last: int | None = None  # the part the last read was served from
+        self._pool: ThreadPoolExecutor | None = None
+        #: Requests sent (GetObject calls), for tests and benchmarks.
+        self.requests = 0
+
+    # -- io.RawIOBase --------------------------------------------------------------
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        self._check_open()
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self._check_open()
+        if whence == os.SEEK_SET:
+            position = offset
+        elif whence == os.SEEK_CUR:
+            position = self._pos + offset
+        elif whence == os.SEEK_END:
+            position = self.size + offset
+        else:
+            raise ValueError(f"invalid whence ({whence!r}, should be 0, 1 or 2)")
+        if position < 0:
+            raise ValueError(f"negative seek position {position}")
+        self._pos = position
+        return position
+
+    def readinto(self, buffer: Any) -> int:
+        self._check_open()
+        view = memoryview(buffer).cast("B")
+        if self._pos >= self.size or not len(view):
+            return 0
+        index, offset = divmod(self._pos, self.part_size)
+        part = self._part(index)
+        count = min(len(view), len(part) - offset)
+        view[:count] = part[offset : offset + count]
+        self._pos += count
+        return count
+
+    def readall(self) -> bytes:
+        self._check_open()
+        pieces = []
+        while self._pos < self.size:
+            index, offset = divmod(self._pos, self.part_size)
+            part = self._part(index)
+            pieces.append(part[offset:])
+            self._pos += len(part) - offset
+        return b"".join(pieces)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._forget(keep=None)
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        super().close()
+
+    # -- parts ---------------------------------------------------------------------
+    def _part(self, index: int) -> memoryview:
+        """The bytes of part ``index``, fetched now or ahead of time."""
+        sequential = self._last is not None and index == self._last + 1
+        if index != self._last:  # parts behind, or beyond the read-ahead, go
+            self._forget(keep=range(index, index + self.depth + 1))
+        if sequential and self.depth:
+            last = min(index + self.depth, (self.size - 1) // self.part_size)
+            for ahead in range(index, last + 1):
+                if ahead not in self._parts:
+                    self._parts[ahead] = self._executor().submit(self._fetch, ahead)
+        entry = self._parts.get(index)
+        if entry is None:
+            entry = self._parts[index] = self._fetch(index)
+        elif isinstance(entry, Future):
+            entry = self._parts[index] = entry.result()
+        self._last = index
+        return entry
+
+    def _forget(self, keep: range | None) -> None:
+        for index in list(self._parts):
+            if keep is None or index not in keep:
+                entry = self._parts.pop(index)
+                if isinstance(entry, Future):
+                    entry.cancel()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.depth, thread_name_prefix="sigv4-read")
+        return self._pool
+
+    def _fetch(self, index: int) -> memoryview:
+        start = index * self.part_size
+        length = min(self.part_size, self.size - start)
+        params = dict(self._extra, Bucket=self._bucket, Key=self._key)
+        params["Range"] = f"bytes={start}-{start + length - 1}"
+        if self.etag:
+            params["IfMatch"] = self.etag
+        for attempt in range(1, self.attempts + 1):
+            self.requests += 1
+            try:
+                body = self._client.get_object(**params)["Body"]
+                return self._receive(body, length)
+            except ClientError as error:
+                if error_status(error) in (404, 412):
+                    raise self._changed() from None
+                raise
+            except (*S3_RETRYABLE_DOWNLOAD_ERRORS, PartIncomplete) as error:
+                if attempt == self.attempts:
+                    raise PartIncomplete(
+                        prefixed(
+                            f"reading {self.name!r}: bytes {start}-{start + length - 1} did "
+                            f"not arrive whole after {self.attempts} attempts ({error})."
+                        )
+                    ) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _receive(self, body: Any, length: int) -> memoryview:
+        buffer = bytearray(length)
+        view = memoryview(buffer)
+        received = 0
+        try:
+            while received < length:
+                piece = body.read(min(PIECE, length - received))
+                if not piece:
+                    break
+                view[received : received + len(piece)] = piece
+                received += len(piece)
+            extra = body.read(1) if received == length else b""
+        finally:
+            body.close()
+        if received != length or extra:
+            raise PartIncomplete(f"{received} bytes of {length}{' and more' if extra else ''}")
+        return view.toreadonly()
+
+    def _changed(self) -> ObjectChanged:
+        return ObjectChanged(
+            prefixed(
+                f"{self.name!r} was replaced or deleted in bucket {self._bucket!r} while "
+                f"it was read (it no longer has ETag {self.etag}); nothing of the new "
+                f"version was returned. Open it again to read what is there now."
+            )
+        )
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")

@@ -1,0 +1,254 @@
+"""Large files in bounded memory: lazy ranged reads, writes that never half-land.
+
+On SeaweedFS (integration) and moto in server mode, with parts of 1 MiB (the
+transfer configuration sets the part size) so that files of a few MiB cross
+several part edges. Requests are counted with botocore's ``before-send``
+event, which sees every request a client sends, retries included.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+
+import pytest
+from boto3.s3.transfer import TransferConfig
+from django.core.files.base import ContentFile, File
+
+from sigv4_storage import SigV4S3Storage
+from sigv4_storage.ranged import ObjectChanged, PartIncomplete
+from tests.faults import Rule
+
+MB = 1024 * 1024
+PART = MB
+SIZE = 5 * MB + 12345  # six parts, the last one short
+
+SERVERS = [
+    pytest.param(("seaweedfs", "endpoint_url"), id="seaweedfs", marks=pytest.mark.integration),
+    pytest.param(("moto", "endpoint_url"), id="moto"),
+]
+
+
+#: The conftest's ``server`` fixture, on the two servers reached by endpoint URL.
+on_servers = pytest.mark.parametrize("server", SERVERS, indirect=True)
+
+
+def storage_with_parts(settings, depth: int = 2, **options) -> SigV4S3Storage:
+    settings.AWS_S3_TRANSFER_CONFIG = TransferConfig(
+        multipart_chunksize=PART,
+        multipart_threshold=PART,
+        max_concurrency=max(1, depth),
+        use_threads=depth > 0,  # no threads: nothing fetched ahead
+    )
+    return SigV4S3Storage(**options)
+
+
+def record(storage) -> list[tuple[str, str]]:
+    """(method, Range header) of every request the storage's client sends."""
+    sent: list[tuple[str, str]] = []
+    storage.connection.meta.client.meta.events.register(
+        "before-send.s3",
+        lambda request, **_: sent.append((request.method, request.headers.get("Range", b""))),
+    )
+    return sent
+
+
+def ranges(sent) -> list[str]:
+    return [r.decode() if isinstance(r, bytes) else r for method, r in sent if method == "GET"]
+
+
+@pytest.fixture
+def body() -> bytes:
+    return os.urandom(SIZE)
+
+
+@on_servers
+def test_a_small_read_fetches_one_part(server, settings, body):
+    storage = storage_with_parts(settings)
+    storage.save("video.bin", ContentFile(body))
+    sent = record(storage)
+
+    with storage.open("video.bin") as f:
+        assert sent == [("HEAD", b"")]  # open: the one HeadObject, as before
+        assert f.read(1024) == body[:1024]
+        assert f.tell() == 1024
+    assert ranges(sent) == [f"bytes=0-{PART - 1}"]
+
+
+@on_servers
+@pytest.mark.parametrize(
+    "start, count",
+    [
+        (0, 10),  # the start
+        (SIZE // 2, 4096),  # the middle
+        (SIZE - 100, 100),  # the end
+        (PART - 3, 10),  # across one part's edge
+        (PART - 1, 2 * PART + 2),  # across two
+        (SIZE - 10, 1000),  # past the end: what there is
+    ],
+)
+def test_reads_anywhere_return_the_right_bytes(server, settings, body, start, count):
+    storage = storage_with_parts(settings, depth=0)  # nothing fetched ahead
+    storage.save("video.bin", ContentFile(body))
+    sent = record(storage)
+    with storage.open("video.bin") as f:
+        f.seek(start)
+        assert f.read(count) == body[start : start + count]
+        assert f.tell() == min(start + count, SIZE)
+    first, last = start // PART, (min(start + count, SIZE) - 1) // PART
+    fetched = {int(r.split("=")[1].split("-")[0]) // PART for r in ranges(sent)}
+    assert fetched == set(range(first, last + 1))  # those parts, and no other
+
+
+@on_servers
+def test_seek_past_the_end_reads_nothing_and_sends_nothing(server, settings, body):
+    storage = storage_with_parts(settings)
+    storage.save("video.bin", ContentFile(body))
+    sent = record(storage)
+    with storage.open("video.bin") as f:
+        assert f.seek(SIZE + 100) == SIZE + 100
+        assert f.read(10) == b""
+        assert f.read() == b""
+        f.seek(-5, io.SEEK_END)
+        assert f.read() == body[-5:]
+        with pytest.raises(ValueError, match="negative seek"):
+            f.seek(-1)
+    assert len(ranges(sent)) == 1
+
+
+@on_servers
+def test_whole_reads_fetch_each_part_once_and_ahead(server, settings, body):
+    storage = storage_with_parts(settings, depth=3)
+    storage.save("video.bin", ContentFile(body))
+    sent = record(storage)
+    with storage.open("video.bin") as f:
+        digest = hashlib.sha256()
+        for chunk in f.chunks(64 * 1024):
+            digest.update(chunk)
+        assert digest.hexdigest() == hashlib.sha256(body).hexdigest()
+    parts = (SIZE + PART - 1) // PART
+    assert sorted(ranges(sent)) == sorted(
+        f"bytes={i * PART}-{min((i + 1) * PART, SIZE) - 1}" for i in range(parts)
+    )
+    with storage.open("video.bin") as f:  # read() in one call, and lines
+        assert f.read() == body
+    with storage.open("video.bin") as f:
+        assert b"".join(f) == body
+
+
+@on_servers
+def test_reads_without_threads_fetch_nothing_ahead(server, settings):
+    body = os.urandom(16 * MB + 5)  # two parts of the default 8 MiB, and a bit
+    settings.AWS_S3_TRANSFER_CONFIG = TransferConfig(use_threads=False)  # default parts
+    storage = SigV4S3Storage()
+    storage.save("video.bin", ContentFile(body))
+    sent = record(storage)
+    part = storage.transfer_config.multipart_chunksize
+    with storage.open("video.bin") as f:
+        f.read(part + 10)
+    assert ranges(sent) == [f"bytes=0-{part - 1}", f"bytes={part}-{2 * part - 1}"]
+
+
+@on_servers
+def test_an_object_replaced_mid_read_is_a_clear_error(server, settings, body):
+    storage = storage_with_parts(settings, depth=0)
+    storage.save("video.bin", ContentFile(body))
+    with storage.open("video.bin") as f:
+        assert f.read(10) == body[:10]
+        storage.connection.meta.client.put_object(
+            Bucket=storage.bucket_name, Key="video.bin", Body=b"x" * SIZE
+        )
+        f.seek(3 * PART)
+        with pytest.raises(ObjectChanged, match="'video.bin' was replaced or deleted") as caught:
+            f.read(10)
+        assert isinstance(caught.value, OSError)
+    # Opened again, the file is looked up again: the new version, whole.
+    f.open()
+    try:
+        assert f.read() == b"x" * SIZE
+    finally:
+        f.close()
+
+
+@on_servers
+def test_an_object_deleted_mid_read_is_a_clear_error(server, settings, body):
+    storage = storage_with_parts(settings, depth=0)
+    storage.save("video.bin", ContentFile(body))
+    with storage.open("video.bin") as f:
+        f.read(10)
+        storage.delete("video.bin")
+        f.seek(2 * PART)
+        with pytest.raises(ObjectChanged):
+            f.read(10)
+
+
+@on_servers
+def test_text_and_gzip_modes_read_lazily(server, settings):
+    lines = "".join(f"행 {i}: {'x' * (i % 50)}\n" for i in range(60_000))  # ~2.8 MB
+    storage = storage_with_parts(settings)
+    storage.save("lines.txt", ContentFile(lines.encode()))
+    with storage.open("lines.txt", "r") as f:
+        assert f.readline() == "행 0: \n"
+        assert f.read() == lines[len("행 0: \n") :]
+
+    settings.AWS_IS_GZIPPED = True
+    gzipped = storage_with_parts(settings)
+    gzipped.save("lines.css", ContentFile(lines.encode()))
+    stored = gzipped.connection.meta.client.get_object(Bucket=gzipped.bucket_name, Key="lines.css")
+    assert stored["ContentEncoding"] == "gzip"
+    assert gzip.decompress(stored["Body"].read()) == lines.encode()
+    with gzipped.open("lines.css") as f:
+        assert f.read() == lines.encode()
+
+
+@on_servers
+def test_file_semantics_are_django_s(server, settings, body):
+    storage = storage_with_parts(settings)
+    storage.save("video.bin", ContentFile(body))
+    f = storage.open("video.bin")
+    assert isinstance(f, File)
+    assert (f.name, f.size, f.closed) == ("video.bin", SIZE, False)
+    assert f.multiple_chunks()
+    assert f.read(3) == body[:3]
+    assert f.open() is f and f.tell() == 0  # open() again: back to the start
+    f.close()
+    assert f.closed
+    with f.open() as again:
+        assert again.read(3) == body[:3]
+    assert f.closed
+
+
+@on_servers
+def test_a_missing_file_still_raises_at_open(server, settings):
+    storage = storage_with_parts(settings)
+    with pytest.raises(FileNotFoundError):
+        storage.open("missing.bin")
+
+
+# -- broken streams (SeaweedFS behind the fault proxy) ------------------------------
+def _ranged_get(method, path):
+    return method == "GET" and "uploadId" not in path and "list-type" not in path
+
+
+@pytest.mark.integration
+def test_a_stream_broken_mid_part_is_fetched_again(faulty, settings, body):
+    _, proxy, _ = faulty
+    storage = storage_with_parts(settings)
+    storage.save("video.bin", ContentFile(body))
+    proxy.rules.append(Rule(_ranged_get, cut_after=PART // 3, times=2))
+    with storage.open("video.bin") as f:
+        assert f.read() == body  # never wrong or missing bytes
+    assert proxy.injected == 2
+
+
+@pytest.mark.integration
+def test_a_stream_that_keeps_breaking_is_a_clear_error(faulty, settings, body):
+    _, proxy, _ = faulty
+    storage = storage_with_parts(settings, depth=0)
+    storage.save("video.bin", ContentFile(body))
+    with storage.open("video.bin") as f:
+        proxy.rules.append(Rule(_ranged_get, cut_after=1000))
+        with pytest.raises(PartIncomplete, match=r"'video.bin': bytes 0-1048575 did not arrive"):
+            f.read(10)
