@@ -252,3 +252,82 @@ def test_a_stream_that_keeps_breaking_is_a_clear_error(faulty, settings, body):
         proxy.rules.append(Rule(_ranged_get, cut_after=1000))
         with pytest.raises(PartIncomplete, match=r"'video.bin': bytes 0-1048575 did not arrive"):
             f.read(10)
+
+
+# -- writes: streamed in parts, aborted on failure -----------------------------------
+def open_uploads(storage) -> list[str]:
+    listed = storage.connection.meta.client.list_multipart_uploads(Bucket=storage.bucket_name)
+    return [upload["Key"] for upload in listed.get("Uploads", [])]
+
+
+@on_servers
+def test_an_exception_in_a_with_block_stores_nothing(server, settings):
+    storage = SigV4S3Storage()
+    with pytest.raises(RuntimeError, match="the export failed"):
+        with storage.open("export.csv", "wb") as f:
+            f.write(b"a" * 6 * MB)
+            f.write(b"b" * 6 * MB)  # the first part is uploaded by now
+            assert open_uploads(storage) == ["export.csv"]
+            raise RuntimeError("the export failed")
+    assert not storage.exists("export.csv")  # django-storages stores the first 12 MB
+    assert open_uploads(storage) == []
+
+
+@on_servers
+def test_a_with_block_that_fails_before_writing_creates_no_empty_file(server, settings):
+    storage = SigV4S3Storage()
+    with pytest.raises(RuntimeError), storage.open("empty.csv", "wb"):
+        raise RuntimeError
+    assert not storage.exists("empty.csv")
+    with storage.open("empty.csv", "wb"):  # without the failure: Django's empty file
+        pass
+    assert storage.size("empty.csv") == 0
+
+
+@pytest.mark.integration
+def test_a_part_the_server_refuses_aborts_the_upload(faulty, settings):
+    _, proxy, _ = faulty
+    storage = SigV4S3Storage()
+    proxy.rules.append(
+        Rule(lambda m, p: m == "PUT" and "partNumber=2" in p, status=500, code="InternalError")
+    )
+    f = storage.open("export.csv", "wb")
+    f.write(b"a" * 6 * MB)
+    f.write(b"b" * 6 * MB)  # part 1 sent
+    with pytest.raises(Exception, match="InternalError"):
+        f.write(b"c")  # part 2 refused, every retry
+    with pytest.raises(ValueError, match="was aborted: open it again"):
+        f.write(b"d")
+    f.close()
+    assert open_uploads(storage) == []
+    assert not storage.exists("export.csv")
+    assert any(m == "DELETE" and "uploadId=" in p for m, p in proxy.seen)
+
+
+class Broken(io.RawIOBase):
+    """A stream that fails after ``good`` bytes, as a request body cut off would."""
+
+    def __init__(self, good: int) -> None:
+        self.left = good
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.left <= 0:
+            raise OSError("the client went away")
+        count = min(len(buffer), self.left)
+        buffer[:count] = b"z" * count
+        self.left -= count
+        return count
+
+
+@on_servers
+@pytest.mark.parametrize("overwrite", [True, False])
+def test_save_of_a_stream_that_fails_midway_stores_nothing(server, settings, overwrite):
+    settings.AWS_S3_FILE_OVERWRITE = overwrite
+    storage = SigV4S3Storage()
+    with pytest.raises(OSError, match="the client went away"):
+        storage.save("upload.bin", File(io.BufferedReader(Broken(20 * MB)), name="upload.bin"))
+    assert storage.listdir("")[1] == []
+    assert open_uploads(storage) == []
