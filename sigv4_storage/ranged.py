@@ -11,7 +11,8 @@ one ``GetObject`` with ``Range`` and ``If-Match: <ETag>``:
 - once reading goes on into the next part (sequential reading: ``chunks()``,
   ``FileResponse``, ``read()`` of the whole file), the next ``depth`` parts
   are fetched in parallel ahead of the reader, as s3transfer's downloads
-  are, so memory stays within ``(depth + 1) × part_size`` whatever the size;
+  are, into ``depth + 1`` buffers reused from part to part, so memory stays
+  within about ``(depth + 1) × part_size`` whatever the object's size;
 - an object replaced or deleted while it is read answers 412 (or 404):
   ``ObjectChanged`` is raised rather than bytes of two versions mixed;
 - a stream broken mid-part (s3transfer's retryable download errors) is
@@ -76,7 +77,9 @@ class RangedReader(io.RawIOBase):
         self.attempts = max(1, attempts)
         self._extra = dict(extra or {})
         self._pos = 0
-        self._parts: dict[int, Future[memoryview] | memoryview] = {}
+        #: Parts fetched or being fetched: (the bytes or their future, the buffer).
+        self._parts: dict[int, tuple[Future[memoryview] | memoryview, bytearray]] = {}
+        self._free: list[bytearray] = []  # buffers of parts the reader left
         self._last: int | None = None  # the part the last read was served from
         self._pool: ThreadPoolExecutor | None = None
         #: Requests sent (GetObject calls), for tests and benchmarks.
@@ -122,20 +125,21 @@ class RangedReader(io.RawIOBase):
 
     def readall(self) -> bytes:
         self._check_open()
-        pieces = []
+        pieces = []  # copies: a part's buffer is reused once the reader moves on
         while self._pos < self.size:
             index, offset = divmod(self._pos, self.part_size)
             part = self._part(index)
-            pieces.append(part[offset:])
+            pieces.append(bytes(part[offset:]))
             self._pos += len(part) - offset
         return b"".join(pieces)
 
     def close(self) -> None:
         if not self.closed:
-            self._forget(keep=None)
+            self._forget(keep=range(0))
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
+            self._free.clear()
         super().close()
 
     # -- parts ---------------------------------------------------------------------
@@ -148,28 +152,47 @@ class RangedReader(io.RawIOBase):
             last = min(index + self.depth, (self.size - 1) // self.part_size)
             for ahead in range(index, last + 1):
                 if ahead not in self._parts:
-                    self._parts[ahead] = self._executor().submit(self._fetch, ahead)
+                    buffer = self._buffer()
+                    future = self._executor().submit(self._fetch, ahead, buffer)
+                    self._parts[ahead] = (future, buffer)
         entry = self._parts.get(index)
         if entry is None:
-            entry = self._parts[index] = self._fetch(index)
-        elif isinstance(entry, Future):
-            entry = self._parts[index] = entry.result()
+            buffer = self._buffer()
+            entry = self._parts[index] = (self._fetch(index, buffer), buffer)
+        elif isinstance(entry[0], Future):
+            entry = self._parts[index] = (entry[0].result(), entry[1])
         self._last = index
-        return entry
+        return entry[0]  # type: ignore[return-value]
 
-    def _forget(self, keep: range | None) -> None:
-        for index in list(self._parts):
-            if keep is None or index not in keep:
-                entry = self._parts.pop(index)
-                if isinstance(entry, Future):
-                    entry.cancel()
+    def _buffer(self) -> bytearray:
+        """A part's buffer: one freed by a part the reader left, or a new one.
+
+        Buffers are allocated here, in the reading thread, and reused: with
+        a new buffer per part, filled by worker threads, glibc keeps freed
+        parts in each thread's arena and the process grows far beyond the
+        parts alive at any time."""
+        return self._free.pop() if self._free else bytearray(self.part_size)
+
+    def _forget(self, keep: range) -> None:
+        for index in [index for index in self._parts if index not in keep]:
+            result, buffer = self._parts.pop(index)
+            if not isinstance(result, Future):
+                self._recycle(buffer)
+            elif result.cancel():
+                self._recycle(buffer)
+            else:  # being fetched: its buffer is free once the fetch ends
+                result.add_done_callback(lambda _, buffer=buffer: self._recycle(buffer))
+
+    def _recycle(self, buffer: bytearray) -> None:
+        if len(self._free) <= self.depth:
+            self._free.append(buffer)
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.depth, thread_name_prefix="sigv4-read")
         return self._pool
 
-    def _fetch(self, index: int) -> memoryview:
+    def _fetch(self, index: int, buffer: bytearray) -> memoryview:
         start = index * self.part_size
         length = min(self.part_size, self.size - start)
         params = dict(self._extra, Bucket=self._bucket, Key=self._key)
@@ -180,7 +203,7 @@ class RangedReader(io.RawIOBase):
             self.requests += 1
             try:
                 body = self._client.get_object(**params)["Body"]
-                return self._receive(body, length)
+                return self._receive(body, memoryview(buffer)[:length])
             except ClientError as error:
                 if error_status(error) in (404, 412):
                     raise self._changed() from None
@@ -195,10 +218,9 @@ class RangedReader(io.RawIOBase):
                     ) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _receive(self, body: Any, length: int) -> memoryview:
-        buffer = bytearray(length)
-        view = memoryview(buffer)
-        received = 0
+    @staticmethod
+    def _receive(body: Any, view: memoryview) -> memoryview:
+        length, received = len(view), 0
         try:
             while received < length:
                 piece = body.read(min(PIECE, length - received))

@@ -331,3 +331,86 @@ def test_save_of_a_stream_that_fails_midway_stores_nothing(server, settings, ove
         storage.save("upload.bin", File(io.BufferedReader(Broken(20 * MB)), name="upload.bin"))
     assert storage.listdir("")[1] == []
     assert open_uploads(storage) == []
+
+
+# -- memory and transfer, measured in fresh processes (tests/large_file_probe.py) ------
+@pytest.fixture
+def probe(seaweedfs, weed_bucket):
+    """Run one probe operation against SeaweedFS (through a counting proxy when asked)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.faults import FaultProxy
+    from tests.servers import ADMIN
+
+    weed, bucket = weed_bucket
+    proxy = FaultProxy(seaweedfs.endpoint)
+    proxy.start()
+
+    def run(operation: str, kind: str, name: str, size: int, counted: bool = False) -> dict:
+        endpoint = proxy.endpoint if counted else seaweedfs.endpoint
+        env = dict(
+            os.environ,
+            PROBE_ENDPOINT=f"http://{endpoint}",
+            PROBE_BUCKET=bucket,
+            PROBE_ACCESS_KEY=ADMIN[0],
+            PROBE_SECRET_KEY=ADMIN[1],
+        )
+        before = proxy.bytes_out
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.large_file_probe", operation, kind, name, str(size)],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        result = json.loads(done.stdout)
+        result["bytes_sent"] = proxy.bytes_out - before
+        return result
+
+    run.client = weed.client()  # type: ignore[attr-defined]
+    run.bucket = bucket  # type: ignore[attr-defined]
+    yield run
+    proxy.stop()
+
+
+def stored_sha256(client, bucket: str, key: str) -> str:
+    digest = hashlib.sha256()
+    for chunk in client.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(MB):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+@pytest.mark.integration
+def test_large_files_in_bounded_memory(probe):
+    from tests.large_file_probe import expected_sha256
+
+    size = 256 * MB
+    whole, first_kb = expected_sha256(size), expected_sha256(size, limit=1024)
+
+    written = probe("write", "sigv4_storage", "big.bin", size)  # open("wb"), 1 MiB writes
+    assert written["growth_mib"] <= 32, written  # one 5 MiB part buffer at a time
+    assert stored_sha256(probe.client, probe.bucket, "big.bin") == whole
+
+    small = probe("read1k", "sigv4_storage", "big.bin", size, counted=True)
+    assert small["sha256"] == first_kb
+    assert small["requests"] == 2, small  # the HeadObject of open(), one ranged GET
+    assert small["bytes_sent"] <= 16 * MB, small  # one 8 MiB part, not 256 MiB
+    theirs = probe("read1k", "django-storages", "big.bin", size, counted=True)
+    assert theirs["bytes_sent"] >= size  # what this replaces: the whole object
+
+    for operation in ("chunks", "response"):  # chunks(), FileResponse(storage.open())
+        read = probe(operation, "sigv4_storage", "big.bin", size)
+        assert read["sha256"] == whole
+        assert read["growth_mib"] <= 128, read  # (10 + 1) parts of 8 MiB, and buffers
+        assert read["requests"] == 1 + size // (8 * MB)
+
+    # save() of a stream: s3transfer's parts in memory, as raw boto3's upload_fileobj.
+    ours = probe("save", "sigv4_storage", "saved.bin", size)
+    raw = probe("save", "boto3", "raw.bin", size)
+    assert ours["growth_mib"] <= max(128, raw["growth_mib"] * 1.1), (ours, raw)
+    assert stored_sha256(probe.client, probe.bucket, "saved.bin") == whole
