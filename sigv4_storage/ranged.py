@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -176,12 +177,13 @@ class RangedReader(io.RawIOBase):
     def _forget(self, keep: range) -> None:
         for index in [index for index in self._parts if index not in keep]:
             result, buffer = self._parts.pop(index)
-            if not isinstance(result, Future):
-                self._recycle(buffer)
-            elif result.cancel():
+            if not isinstance(result, Future) or result.cancel():
                 self._recycle(buffer)
             else:  # being fetched: its buffer is free once the fetch ends
-                result.add_done_callback(lambda _, buffer=buffer: self._recycle(buffer))
+                result.add_done_callback(partial(self._recycled_after, buffer))
+
+    def _recycled_after(self, buffer: bytearray, _fetch: Future[Any]) -> None:
+        self._recycle(buffer)
 
     def _recycle(self, buffer: bytearray) -> None:
         if len(self._free) <= self.depth:

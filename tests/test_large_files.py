@@ -64,6 +64,19 @@ def body() -> bytes:
     return os.urandom(SIZE)
 
 
+@pytest.fixture
+def finished():
+    """``response.close()`` as Django's handler calls it, without the
+    database: like Django's test client, ``close_old_connections`` is
+    unhooked from ``request_finished`` (these tests have no database)."""
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_finished.connect(close_old_connections)
+
+
 @on_servers
 def test_a_small_read_fetches_one_part(server, settings, body):
     storage = storage_with_parts(settings)
@@ -263,12 +276,14 @@ def open_uploads(storage) -> list[str]:
 @on_servers
 def test_an_exception_in_a_with_block_stores_nothing(server, settings):
     storage = SigV4S3Storage()
-    with pytest.raises(RuntimeError, match="the export failed"):
-        with storage.open("export.csv", "wb") as f:
-            f.write(b"a" * 6 * MB)
-            f.write(b"b" * 6 * MB)  # the first part is uploaded by now
-            assert open_uploads(storage) == ["export.csv"]
-            raise RuntimeError("the export failed")
+    with (
+        pytest.raises(RuntimeError, match="the export failed"),
+        storage.open("export.csv", "wb") as f,
+    ):
+        f.write(b"a" * 6 * MB)
+        f.write(b"b" * 6 * MB)  # the first part is uploaded by now
+        assert open_uploads(storage) == ["export.csv"]
+        raise RuntimeError("the export failed")
     assert not storage.exists("export.csv")  # django-storages stores the first 12 MB
     assert open_uploads(storage) == []
 
@@ -414,3 +429,113 @@ def test_large_files_in_bounded_memory(probe):
     raw = probe("save", "boto3", "raw.bin", size)
     assert ours["growth_mib"] <= max(128, raw["growth_mib"] * 1.1), (ours, raw)
     assert stored_sha256(probe.client, probe.bucket, "saved.bin") == whole
+
+
+# -- serving (sigv4_storage.serving) ---------------------------------------------------
+@on_servers
+def test_redirect_to_a_presigned_url_with_a_download_name(server, settings, body):
+    from urllib.parse import urlsplit
+
+    from sigv4_storage import serving
+    from tests.util import fetch, verify_presigned_url
+
+    storage = storage_with_parts(settings)
+    storage.save("reports/q3.bin", ContentFile(body))
+    response = serving.redirect(
+        storage,
+        "reports/q3.bin",
+        as_attachment=True,
+        filename="보고서 Q3.pdf",
+        content_type="application/pdf",
+    )
+    assert response.status_code == 302
+    assert "no-store" in response["Cache-Control"]
+    url = response["Location"]
+    verify_presigned_url(url, secret_key=server.secret_key)  # raises if not
+    status, headers, fetched = fetch(url)
+    assert status == 200 and fetched == body
+    assert headers["Content-Type"] == "application/pdf"
+    assert headers["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%EB%B3%B4%EA%B3%A0%EC%84%9C%20Q3.pdf"
+    )
+    assert "response-content-disposition" in urlsplit(url).query
+
+
+@on_servers
+@pytest.mark.parametrize(
+    "header, status, expected",
+    [
+        ("", 200, slice(None)),
+        ("bytes=0-99", 206, slice(0, 100)),
+        (f"bytes={PART - 5}-{PART + 5}", 206, slice(PART - 5, PART + 6)),  # across a part
+        ("bytes=-100", 206, slice(SIZE - 100, SIZE)),
+        (f"bytes={SIZE - 10}-", 206, slice(SIZE - 10, SIZE)),
+        (f"bytes=10-{SIZE + 1000}", 206, slice(10, SIZE)),  # clipped to the end
+        (f"bytes={SIZE}-", 416, None),
+        ("bytes=0-1,5-9", 200, slice(None)),  # several ranges: the whole file
+        ("items=0-9", 200, slice(None)),
+    ],
+)
+def test_stream_answers_ranges(server, settings, rf, finished, body, header, status, expected):
+    from sigv4_storage import serving
+
+    storage = storage_with_parts(settings)
+    storage.save("video.mp4", ContentFile(body))
+    request = rf.get("/video", HTTP_RANGE=header) if header else rf.get("/video")
+    sent = record(storage)
+    response = serving.stream(request, storage, "video.mp4")
+    assert response.status_code == status
+    assert response["Accept-Ranges"] == "bytes"
+    if expected is None:
+        assert response["Content-Range"] == f"bytes */{SIZE}"
+        return
+    assert response["Content-Type"] == "video/mp4"
+    content = b"".join(response.streaming_content)
+    response.close()
+    assert content == body[expected]
+    assert int(response["Content-Length"]) == len(content)
+    if status == 206:
+        first, last = expected.start, expected.stop - 1
+        assert response["Content-Range"] == f"bytes {first}-{last}/{SIZE}"
+        fetched = len(list(ranges(sent)))
+        assert (
+            fetched <= (last // PART - first // PART + 1) + storage.transfer_config.max_concurrency
+        )
+
+
+@on_servers
+def test_stream_sends_the_whole_file_when_if_range_names_another_version(
+    server, settings, rf, body
+):
+    from sigv4_storage import serving
+
+    storage = storage_with_parts(settings)
+    storage.save("video.mp4", ContentFile(body))
+    etag = storage.open("video.mp4").obj.e_tag
+    same = rf.get("/", HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE=etag)
+    assert serving.stream(same, storage, "video.mp4").status_code == 206
+    other = rf.get("/", HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"an-old-version"')
+    response = serving.stream(other, storage, "video.mp4", as_attachment=True)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="video.mp4"'
+    assert b"".join(response.streaming_content) == body
+    with pytest.raises(FileNotFoundError):
+        serving.stream(same, storage, "missing.mp4")
+
+
+@pytest.mark.parametrize(
+    "header, size, expected",
+    [
+        ("bytes=0-0", 10, (0, 0)),
+        ("bytes=-0", 10, "unsatisfiable"),
+        ("bytes=-20", 10, (0, 9)),
+        ("bytes=5-2", 10, None),
+        ("bytes=-", 10, None),
+        ("bytes=0-", 0, "unsatisfiable"),
+        (" bytes=3-4 ", 10, (3, 4)),
+    ],
+)
+def test_byte_range(header, size, expected):
+    from sigv4_storage.serving import byte_range
+
+    assert byte_range(header, size) == expected

@@ -1,0 +1,144 @@
+"""Serving a stored file from a Django view, whatever its size.
+
+Two ways, for a view that has checked who may download what:
+
+- ``redirect(storage, name)``: a 302 to a presigned URL; the browser
+  downloads from S3, Django sends no byte of the file. ``as_attachment``,
+  ``filename`` and ``content_type`` become ``response-content-disposition``
+  / ``response-content-type`` in the signed URL, so S3 answers with those
+  headers. The redirect is never cached (the URL expires).
+- ``stream(request, storage, name)``: the file through Django, in bounded
+  memory (``files.SigV4S3File`` reads ranged parts), with HTTP ``Range``
+  (one range, ``If-Range`` honoured: a 206 with the bytes asked for, 416
+  past the end), so media players can seek in a large video. For a private
+  bucket the server can reach but browsers cannot.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
+
+#: One range of bytes: ``bytes=0-99``, ``bytes=100-``, ``bytes=-100``.
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+#: What a 206 sends per iteration.
+BLOCK = 256 * 1024
+
+
+def redirect(
+    storage: Any,
+    name: str,
+    *,
+    as_attachment: bool = False,
+    filename: str | None = None,
+    content_type: str | None = None,
+    expire: int | None = None,
+) -> HttpResponse:
+    """A redirect to a presigned URL of ``name``, valid ``expire`` seconds
+    (the storage's ``querystring_expire`` by default)."""
+    parameters = {}
+    if as_attachment or filename:
+        shown = filename or os.path.basename(name)
+        parameters["ResponseContentDisposition"] = content_disposition_header(as_attachment, shown)
+    if content_type:
+        parameters["ResponseContentType"] = content_type
+    response = HttpResponse(status=302)
+    response["Location"] = storage.url(name, parameters=parameters or None, expire=expire)
+    add_never_cache_headers(response)
+    return response
+
+
+def stream(
+    request: HttpRequest,
+    storage: Any,
+    name: str,
+    *,
+    as_attachment: bool = False,
+    filename: str | None = None,
+    content_type: str | None = None,
+) -> HttpResponseBase:
+    """``name`` streamed through Django, with ``Range`` support. Raises
+    ``FileNotFoundError`` (a 404 for the view to give) when it is missing."""
+    f = storage.open(name)
+    obj = getattr(f, "obj", None)
+    etag: str | None = getattr(obj, "e_tag", None)
+    content_type = content_type or getattr(obj, "content_type", None) or None
+    shown = filename or os.path.basename(name)
+    size = f.size
+    ranged = etag is not None and getattr(obj, "content_encoding", None) != "gzip"
+    wanted = None
+    if etag is not None and ranged and _if_range_holds(request, etag):
+        wanted = byte_range(request.headers.get("Range", ""), size)
+    if wanted == "unsatisfiable":
+        f.close()
+        response: HttpResponseBase = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    elif isinstance(wanted, tuple):
+        start, end = wanted
+        f.seek(start)
+        response = StreamingHttpResponse(
+            _blocks(f, end - start + 1), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+        disposition = content_disposition_header(as_attachment, shown)
+        if disposition and (as_attachment or filename):
+            response["Content-Disposition"] = disposition
+    else:
+        response = FileResponse(
+            f, as_attachment=as_attachment, filename=shown, content_type=content_type
+        )
+    if etag is not None and ranged:
+        response["Accept-Ranges"] = "bytes"
+        response["ETag"] = etag
+    return response
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """The one range ``header`` asks for, as ``(first, last)`` byte positions
+    within ``size``; ``"unsatisfiable"`` for a range past the end; ``None``
+    for no header, a malformed one or several ranges (then the whole file is
+    sent, as RFC 9110 allows)."""
+    found = _RANGE.match(header.strip())
+    if found is None:
+        return None
+    first, last = found.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        count = int(last)
+        if count == 0:
+            return "unsatisfiable"
+        return max(0, size - count), size - 1
+    start = int(first)
+    end = size - 1 if not last else min(int(last), size - 1)
+    if last and int(last) < start:
+        return None  # invalid: ignored
+    if start >= size:
+        return "unsatisfiable"
+    return start, end
+
+
+def _if_range_holds(request: HttpRequest, etag: str) -> bool:
+    """``If-Range`` names this version (by its strong ETag), or is absent."""
+    condition = request.headers.get("If-Range")
+    return condition is None or condition.strip() == etag
+
+
+def _blocks(f: Any, count: int) -> Iterator[bytes]:
+    try:
+        while count > 0:
+            block = f.read(min(BLOCK, count))
+            if not block:
+                break
+            count -= len(block)
+            yield block
+    finally:
+        f.close()
