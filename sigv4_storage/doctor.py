@@ -2,7 +2,8 @@
 
 ``Doctor.run()`` returns a ``Report``: the resolved configuration with the
 source of each value, then one ``Finding`` per probe (credentials, bucket,
-region, clock, a presigned URL fetched over HTTP, and with ``write`` a put,
+region, clock, a presigned URL fetched over HTTP, multipart uploads left
+open for over a day, and with ``write`` a put,
 head, get and delete of a probe object). It never reports a secret: the
 access key id appears masked, botocore's messages carry no credential.
 """
@@ -30,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
-from . import creates, discovery, privacy
+from . import abandoned, creates, discovery, privacy
 from .errors import CREDENTIAL_SOURCES, HINTS, error_code, speaks_plain_http, use_http, use_https
 from .names import location_prefix
 from .signer import BucketURL
@@ -39,6 +40,8 @@ from .storage import SigV4S3Storage
 #: SigV4 refuses requests whose clock is more than 15 minutes off the server's.
 MAX_SKEW = dt.timedelta(minutes=15)
 WARN_SKEW = dt.timedelta(minutes=5)
+#: An upload still open this long after it began is reported as abandoned.
+ABANDONED_AFTER = dt.timedelta(days=1)
 OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
 
 
@@ -175,6 +178,7 @@ class Doctor:
             report.findings += self.skipped("the bucket does not exist", write=False)
         else:
             add(self.presigned_url() if self.presigned else self.public_read())
+            add(self.open_uploads())
             if self.origin:
                 add(self.cors(self.origin))
         if self.write:
@@ -404,6 +408,37 @@ class Doctor:
             FAIL,
             f"HTTP {status} {code}".strip(),
             HINTS.get(code, "Compare the URL's host and region with the configuration above."),
+        )
+
+    def open_uploads(self) -> Finding:
+        """Multipart uploads under the location begun more than a day ago (the
+        server's day) and never finished: parts billed that nobody will use."""
+        storage, name = self.storage, "open uploads"
+        where = self.location_prefix or "the bucket"
+        try:
+            found = abandoned.list_open(
+                storage.connection.meta.client, storage.bucket_name, self.location_prefix
+            )
+        except (ClientError, BotoCoreError) as error:
+            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            why = f"cannot list the multipart uploads under {where!r} ({code})"
+            return Finding(name, SKIP, why)
+        old = found.started_before(found.now - ABANDONED_AFTER)
+        if not old:
+            return Finding(
+                name, OK, f"none under {where!r} older than a day ({len(found.uploads)} open)"
+            )
+        oldest = min(old, key=lambda upload: upload.initiated)
+        return Finding(
+            name,
+            WARN,
+            f"{len(old)} multipart upload{'s' if len(old) > 1 else ''} under {where!r} begun "
+            f"more than a day ago and never finished (the oldest: {oldest.key!r}, "
+            f"{oldest.initiated:%Y-%m-%d %H:%M} UTC); their parts are stored and billed",
+            "Add a lifecycle rule that aborts incomplete uploads after a day: "
+            f"{abandoned.lifecycle_configuration()} (aws s3api put-bucket-lifecycle-configuration "
+            "--bucket BUCKET --lifecycle-configuration file://rule.json). collectstatic aborts "
+            "those under its own location.",
         )
 
     def _one_key(self, name: str, then: str) -> tuple[str | None, Finding]:

@@ -7,7 +7,7 @@ ranged, ETag-pinned ``GetObject`` per part actually read, parts fetched in
 parallel ahead of a sequential reader, memory bounded by the transfer
 configuration (``AWS_S3_TRANSFER_CONFIG``: ``multipart_chunksize`` bytes a
 part, ``max_concurrency`` parts ahead; none ahead with
-``AWS_S3_USE_THREADS = False``). The ``HeadObject`` sent at open stays the
+``TransferConfig(use_threads=False)``). The ``HeadObject`` sent at open stays the
 only one: a missing file still raises ``FileNotFoundError`` at once, and
 its size and ETag pin the reads. Opened again after ``close()``, a file is
 looked up again (a new ``HeadObject``), as a local file shows what is on

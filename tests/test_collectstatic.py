@@ -352,4 +352,84 @@ def test_the_plain_static_storage_too(site):
 
     site.collectstatic()
 
-    assert [method for method, _ in site.requests()] == ["GET"]  # the listing
+    assert [method for method, _ in site.requests()] == ["GET", "GET"]  # the two listings
+
+
+def open_uploads(client, bucket: str, prefix: str = "") -> list[str]:
+    listed = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)
+    return sorted(upload["Key"] for upload in listed.get("Uploads", []))
+
+
+@ONCE
+def test_uploads_a_killed_run_left_open_are_aborted_by_the_next(site):
+    """A deploy killed (SIGKILL) while it sends large files leaves its multipart
+    uploads open, parts billed; the next run of that location aborts them, and
+    leaves alone an upload open elsewhere in the bucket."""
+    import signal
+    import subprocess
+    import sys
+
+    big = {f"video/clip{n}.bin": os.urandom(11 * 1024 * 1024) for n in range(3)}
+    for name, data in big.items():
+        (site.source / name).parent.mkdir(exist_ok=True)
+        (site.source / name).write_bytes(data)
+    client = site.server.client()
+    elsewhere = client.create_multipart_upload(Bucket=site.bucket, Key="media/upload.bin")
+    # Every second part stalls: the child has begun all three uploads when it dies.
+    site.proxy.rules.append(Rule(lambda method, path: "partNumber=2" in path, delay=30))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.collectstatic_child"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=dict(
+            os.environ,
+            CHILD_ENDPOINT=f"http://{site.proxy.endpoint}",
+            CHILD_BUCKET=site.bucket,
+            CHILD_ACCESS_KEY=site.server.access_key,
+            CHILD_SECRET_KEY=site.server.secret_key,
+            CHILD_SOURCE=str(site.source),
+            CHILD_LOCATION="static",
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(open_uploads(client, site.bucket, "static/")) < len(big):
+            assert child.poll() is None, child.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the child never began its uploads"
+            time.sleep(0.2)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        child.stderr.close()
+    site.proxy.rules.clear()
+    left = open_uploads(client, site.bucket, "static/")
+    assert left == sorted(f"static/{name}" for name in big)  # what reruns never cleaned
+    # An HTTP Date has one-second precision: an upload begun in the second the
+    # next run lists counts as that run's own. A deploy comes later than this.
+    time.sleep(1.2)
+
+    output = site.collectstatic()
+
+    assert open_uploads(client, site.bucket, "static/") == []
+    assert f"{len(big)} abandoned uploads aborted" in output
+    assert "Aborted an upload an earlier run left open: 'static/video/clip0.bin'" in output
+    stored = site.stored()
+    assert all(stored[name] == data for name, data in big.items())
+    assert open_uploads(client, site.bucket, "media/") == ["media/upload.bin"]
+    client.abort_multipart_upload(
+        Bucket=site.bucket, Key="media/upload.bin", UploadId=elsewhere["UploadId"]
+    )
+
+
+def test_a_policy_that_cannot_list_uploads_costs_a_warning_not_the_deploy(site, caplog):
+    site.proxy.rules.append(
+        Rule(lambda method, path: method == "GET" and "uploads" in path, 403, "AccessDenied")
+    )
+    with caplog.at_level("WARNING", logger="sigv4_storage"):
+        site.collectstatic()
+    assert site.proxy.injected == 1
+    assert site.stored() == site.expected()
+    (warning,) = [r.getMessage() for r in caplog.records if "multipart" in r.getMessage()]
+    assert "could not list the multipart uploads under 'static/' (AccessDenied)" in warning
+    assert "s3:ListBucketMultipartUploads" in warning

@@ -508,3 +508,39 @@ def test_nothing_listening_is_said_so(settings, fresh_storages, credentials):
     settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
     code, output = doctor()
     assert code == 1 and "nothing answers at 127.0.0.1:9" in output
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS + MOTO, indirect=True)
+def test_uploads_open_for_over_a_day_are_reported_with_the_lifecycle_rule(server, fresh_storages):
+    """moto dates every multipart upload 2010-11-10 (an upload a day old);
+    SeaweedFS dates it now (an upload in flight, not reported)."""
+    storage = fresh_storages["default"]
+    client = server.client()
+    started = client.create_multipart_upload(Bucket=storage.bucket_name, Key="media/big.bin")
+    elsewhere = client.create_multipart_upload(Bucket=storage.bucket_name, Key="other/x.bin")
+    try:
+        code, output = doctor("--json")
+        found, data = statuses(output)
+        check = next(c for c in data["checks"] if c["name"] == "open uploads")
+        if server.kind == "moto":
+            assert check["status"] == WARN
+            assert check["detail"].startswith(
+                "1 multipart upload under 'media/' begun more than a day ago"
+            )
+            assert "'media/big.bin', 2010-11-10" in check["detail"]
+            assert '"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}' in check["fix"]
+        else:
+            assert check == {
+                "name": "open uploads",
+                "status": OK,
+                "detail": "none under 'media/' older than a day (1 open)",
+                "fix": "",
+            }
+        assert code == 0  # a warning, not a failure
+    finally:
+        for upload, key in ((started, "media/big.bin"), (elsewhere, "other/x.bin")):
+            client.abort_multipart_upload(
+                Bucket=storage.bucket_name, Key=key, UploadId=upload["UploadId"]
+            )
+    found, data = statuses(doctor("--json")[1])
+    assert found["open uploads"] == OK

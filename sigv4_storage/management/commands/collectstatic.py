@@ -80,6 +80,8 @@ class Command(collectstatic.Command):
                     f"manifest is still the live one and nothing was deleted. Run "
                     f"collectstatic again."
                 ) from failed.error
+        for key in summary.aborted:
+            self.log(f"Aborted an upload an earlier run left open: '{key}'", level=1)
         for name in summary.deleted:
             self.log(f"Deleting '{name}'", level=1)
         summary.requests = run.requests
