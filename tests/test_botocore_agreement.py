@@ -32,6 +32,7 @@ def test_botocore_knows_many_regions():
     assert {"ap-northeast-2", "cn-north-1", "us-gov-west-1", "us-iso-east-1"} <= set(regions)
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize("region", endpoints.known_regions())
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 @pytest.mark.parametrize("style", ["virtual", "path"])

@@ -49,6 +49,7 @@ def test_other_names_do_not(name):
     assert plain_key("media/", name) is None
 
 
+@pytest.mark.differential
 @given(value=st.text())
 def test_quoting_equals_urllib(value):
     try:

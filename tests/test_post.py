@@ -77,6 +77,7 @@ def expected_inputs(storage, name, options):
     return key, fields, conditions, options.get("expire") or storage.querystring_expire
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(("name", "options"), CASES)
 def test_the_form_is_botocores_byte_for_byte(configured, name, options):
     storage = SigV4S3Storage(location="media")
@@ -186,6 +187,7 @@ def test_part_sizes_keep_to_10000_parts(size, part):
     assert -(-size // part) <= 10_000
 
 
+@pytest.mark.differential
 def test_part_urls_are_botocores_byte_for_byte(configured, monkeypatch):
     storage = SigV4S3Storage(location="media")
     client = storage.connection.meta.client

@@ -56,6 +56,7 @@ CASES = [
 ]
 
 
+@pytest.mark.differential
 @pytest.mark.parametrize(("parameters", "expire", "method"), CASES)
 def test_presigned_urls_are_byte_identical(configured, parameters, expire, method):
     storage = SigV4S3Storage(location="media")
@@ -103,6 +104,7 @@ KEYS = st.text(
 )
 
 
+@pytest.mark.differential
 @hsettings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
