@@ -8,9 +8,11 @@ one ``GetObject`` with ``Range`` and ``If-Match: <ETag>``:
 - a read fetches only the part it falls in, so ``read(1024)`` of a 5 GB
   object costs one request of one part (8 MiB with the default transfer
   configuration), and ``seek()`` costs nothing until the next read;
-- once reading goes on into the next part (sequential reading: ``chunks()``,
-  ``FileResponse``, ``read()`` of the whole file), the next ``depth`` parts
-  are fetched in parallel ahead of the reader, as s3transfer's downloads
+- once a read begins where the one before it ended, or ``read()`` asks for
+  the rest of the file (sequential reading: ``chunks()``, ``FileResponse``,
+  ``read()`` of the whole file), the part read and the next ``depth`` parts
+  are fetched in parallel ahead of the reader (a ``seek()`` elsewhere stops
+  it until reads are sequential again), as s3transfer's downloads
   are, into ``depth + 1`` buffers reused from part to part, so memory stays
   within about ``(depth + 1) × part_size`` whatever the object's size;
 - an object replaced or deleted while it is read answers 412 (or 404):
@@ -82,6 +84,9 @@ class RangedReader(io.RawIOBase):
         self._parts: dict[int, tuple[Future[memoryview] | memoryview, bytearray]] = {}
         self._free: list[bytearray] = []  # buffers of parts the reader left
         self._last: int | None = None  # the part the last read was served from
+        self._read_end: int | None = None  # where the last read ended
+        #: A read began where the one before it ended (or ``readall``): fetch ahead.
+        self._streaming = False
         self._pool: ThreadPoolExecutor | None = None
         #: Requests sent (GetObject calls), for tests and benchmarks.
         self.requests = 0
@@ -109,6 +114,8 @@ class RangedReader(io.RawIOBase):
             raise ValueError(f"invalid whence ({whence!r}, should be 0, 1 or 2)")
         if position < 0:
             raise ValueError(f"negative seek position {position}")
+        if position != self._pos:
+            self._streaming = False
         self._pos = position
         return position
 
@@ -117,15 +124,18 @@ class RangedReader(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         if self._pos >= self.size or not len(view):
             return 0
+        self._streaming = self._streaming or self._pos == self._read_end
         index, offset = divmod(self._pos, self.part_size)
         part = self._part(index)
         count = min(len(view), len(part) - offset)
         view[:count] = part[offset : offset + count]
         self._pos += count
+        self._read_end = self._pos
         return count
 
     def readall(self) -> bytes:
         self._check_open()
+        self._streaming = True
         pieces = []  # copies: a part's buffer is reused once the reader moves on
         while self._pos < self.size:
             index, offset = divmod(self._pos, self.part_size)
@@ -146,10 +156,9 @@ class RangedReader(io.RawIOBase):
     # -- parts ---------------------------------------------------------------------
     def _part(self, index: int) -> memoryview:
         """The bytes of part ``index``, fetched now or ahead of time."""
-        sequential = self._last is not None and index == self._last + 1
         if index != self._last:  # parts behind, or beyond the read-ahead, go
             self._forget(keep=range(index, index + self.depth + 1))
-        if sequential and self.depth:
+        if self._streaming and self.depth:
             last = min(index + self.depth, (self.size - 1) // self.part_size)
             for ahead in range(index, last + 1):
                 if ahead not in self._parts:

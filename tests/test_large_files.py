@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import os
+import time
 
 import pytest
 from boto3.s3.transfer import TransferConfig
@@ -149,6 +150,31 @@ def test_whole_reads_fetch_each_part_once_and_ahead(server, settings, body):
         assert f.read() == body
     with storage.open("video.bin") as f:
         assert b"".join(f) == body
+
+
+@on_servers
+def test_sequential_reads_fetch_ahead_from_the_first_part(server, settings, body):
+    """A second read that goes on where the first ended starts the read-ahead
+    (s3transfer's parallelism from the first part, not from the second); a read
+    after a seek elsewhere does not."""
+    storage = storage_with_parts(settings, depth=2)
+    storage.save("video.bin", ContentFile(body))
+    sent = record(storage)
+    with storage.open("video.bin") as f:
+        assert f.read(1024) == body[:1024]
+        f.seek(PART // 2)  # elsewhere in part 0: not sequential
+        assert f.read(1024) == body[PART // 2 : PART // 2 + 1024]
+        assert ranges(sent) == [f"bytes=0-{PART - 1}"]
+        f.read(300 * 1024)  # goes on where it ended: parts 1 and 2 are fetched ahead
+        deadline = time.monotonic() + 10
+        while len(ranges(sent)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(ranges(sent)) == [
+            f"bytes=0-{PART - 1}",
+            f"bytes={PART}-{2 * PART - 1}",
+            f"bytes={2 * PART}-{3 * PART - 1}",
+        ]
+        assert f.tell() == PART // 2 + 1024 + 300 * 1024
 
 
 @on_servers
