@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
@@ -144,6 +145,37 @@ def test_browser_upload_list_download(demo_server, browser, tmp_path):
         assert response.read() == image
     browser.get(href)  # following the link in the browser works too
     assert "AccessDenied" not in browser.page_source and "NoSuchKey" not in browser.page_source
+
+    # serving.redirect: a 302 to a presigned URL that downloads under the file's name.
+    page = urllib.request.urlopen(demo_server, timeout=10).read().decode()
+    save_as = re.search(r'class="save-as" href="([^"]+)"', page).group(1)
+    stream = re.search(r'class="stream" href="([^"]+)"', page).group(1)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        urllib.request.build_opener(NoRedirect).open(demo_server.rstrip("/") + save_as)
+    assert redirected.value.code == 302
+    assert "no-cache" in redirected.value.headers["Cache-Control"]
+    location = redirected.value.headers["Location"]
+    assert "response-content-disposition=attachment" in location
+    with urllib.request.urlopen(location, timeout=10) as response:
+        assert response.read() == image
+        disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "%ED%95%9C%EA%B8%80" in disposition
+    # serving.stream: through Django, ranges honoured.
+    ranged = urllib.request.Request(
+        demo_server.rstrip("/") + stream, headers={"Range": "bytes=8-23"}
+    )
+    with urllib.request.urlopen(ranged, timeout=10) as response:
+        assert response.status == 206
+        assert response.headers["Content-Range"] == f"bytes 8-23/{len(image)}"
+        assert response.read() == image[8:24]
+    with urllib.request.urlopen(demo_server.rstrip("/") + stream, timeout=10) as response:
+        assert response.headers["Accept-Ranges"] == "bytes"
+        assert response.read() == image
 
 
 def manage(tmp_path, *args, timeout=120):

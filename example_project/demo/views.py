@@ -1,6 +1,9 @@
 from django.core.files.storage import default_storage
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
+
+from sigv4_storage import serving
 
 from .forms import DirectUploadForm, DocumentForm, UploadForm
 from .models import Document, Upload
@@ -50,6 +53,28 @@ def loopback_visitors(request, limits):
     listens on 127.0.0.1 only. A real site keeps the default, signed-in users,
     or checks its own rules here (``limits.field``, ``limits.upload_to``)."""
     return request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
+
+
+@require_GET
+def download(request, pk):
+    """A redirect to a presigned URL that downloads under the upload's name: the
+    browser fetches the file from S3, Django sends none of it. A real site checks
+    here who may download what."""
+    upload = get_object_or_404(Upload, pk=pk)
+    return serving.redirect(
+        upload.file.storage, upload.file.name, as_attachment=True, filename=upload.filename
+    )
+
+
+@require_GET
+def stream(request, pk):
+    """The file through Django, in bounded memory, with HTTP Range (a media
+    player seeks in a large video): for a bucket browsers cannot reach."""
+    upload = get_object_or_404(Upload, pk=pk)
+    try:
+        return serving.stream(request, upload.file.storage, upload.file.name)
+    except FileNotFoundError:
+        raise Http404("the file is no longer stored") from None
 
 
 @require_POST
