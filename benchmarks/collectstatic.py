@@ -14,7 +14,6 @@ called by ``benchmarks/run.py``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -195,19 +194,9 @@ def report(server: Any, quick: bool) -> list[tuple[str, bool]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="300 files instead of 2,000")
-    quick = parser.parse_args().quick
-    from benchmarks.run import Server
+    from benchmarks.run import run_alone
 
-    server = Server()
-    try:
-        targets = report(server, quick)
-    finally:
-        server.stop()
-    for label, met in targets:
-        print(f"  {'met ' if met else 'MISS'}  {label}")
-    return 0
+    return run_alone(report, __doc__, "300 files instead of 2,000")
 
 
 if __name__ == "__main__":

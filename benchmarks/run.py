@@ -339,6 +339,26 @@ def bench_new_names(server: Server, quick: bool) -> tuple[float, float, float, f
     )
 
 
+def run_alone(report, doc: str, quick_help: str) -> int:  # noqa: ANN001 - a module's report()
+    """``main()`` of a benchmark module run by itself: one server, its report,
+    its targets."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    quick = parser.parse_args().quick
+    server = Server()
+    try:
+        targets = report(server, quick)
+    finally:
+        server.stop()
+    print_targets(targets)
+    return 0
+
+
+def print_targets(targets: list[tuple[str, bool]]) -> None:
+    for label, met in targets:
+        print(f"  {'met ' if met else 'MISS'}  {label}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -411,8 +431,7 @@ def main() -> int:
         server.stop()
 
     print("\ntargets")
-    for label, met in targets:
-        print(f"  {'met ' if met else 'MISS'}  {label}")
+    print_targets(targets)
     return 0
 
 
