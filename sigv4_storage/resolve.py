@@ -811,3 +811,14 @@ def build_client_config(
         **{option: found.value for option, found in checksum.items()},
     )
     return DEFAULT_CLIENT_CONFIG.merge(base).merge(forced)
+
+
+def check_expire(method: str, expire: Any) -> None:
+    """Refuse an ``expire`` argument SigV4 cannot sign (``None``: the default)."""
+    if expire is not None and (
+        isinstance(expire, bool) or not isinstance(expire, int) or not 1 <= expire <= MAX_EXPIRE
+    ):
+        raise ValueError(
+            f"{method}(expire={expire!r}): SigV4 presigned URLs live from 1 to "
+            f"{MAX_EXPIRE} seconds (7 days)."
+        )

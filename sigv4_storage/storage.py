@@ -6,13 +6,13 @@ hands the result to the attributes django-storages already reads
 every inherited behaviour keeps working. On top, the storage carries this
 package's behaviours: the bucket's region settled on first use, URLs signed
 without botocore, atomic creates (``creates``), collectstatic runs
-(``collect``), presigned browser uploads, and names checked before any request.
+(``collect``), presigned browser uploads (``direct.DirectUploadsMixin``), and
+names checked before any request.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import threading
 import warnings
@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.apps import apps
 from django.contrib.staticfiles.storage import ManifestFilesMixin
-from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
-from django.views.decorators.debug import sensitive_variables
+from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
 
@@ -33,11 +32,12 @@ from . import content as active
 from .checkids import E006, PREFIX, SettingError
 from .conf import NEW_OPTIONS, Layers, refuse_unknown_options
 from .config import S3Config
+from .direct import DirectUploadsMixin
 from .errors import RefusalHints, error_status, with_context
 from .files import SigV4S3File
 from .names import check_key, check_no_parent, check_not_empty, location_prefix, plain_key
-from .resolve import MAX_EXPIRE, resolve
-from .signer import QUERY_PARAMETERS, BucketURL, Keys, presign_post
+from .resolve import check_expire, resolve
+from .signer import QUERY_PARAMETERS, BucketURL, Keys
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -65,7 +65,7 @@ def _warn_if_app_missing() -> None:
         )
 
 
-class SigV4S3Storage(S3Storage):  # type: ignore[misc]
+class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
     """S3 storage that always signs with SigV4 on the right regional endpoint."""
 
     def __init__(self, **options: Any) -> None:
@@ -391,7 +391,7 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
         expire: int | None,
         http_method: str | None,
     ) -> str:
-        self._check_expire("url", expire)
+        check_expire("url", expire)
         fast = self._fast_url(name, parameters, expire, http_method)
         if fast is not None:
             return fast
@@ -411,218 +411,6 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             name, parameters=parameters, expire=expire, http_method=http_method
         )
         return result
-
-    def presigned_post(
-        self,
-        name: str,
-        *,
-        max_size: int,
-        content_type: str | None = None,
-        expire: int | None = None,
-        fields: dict[str, Any] | None = None,
-        conditions: list[Any] | None = None,
-    ) -> dict[str, Any]:
-        """A SigV4-signed form for a browser to POST one file straight to S3.
-
-        The shape of boto3's ``generate_presigned_post``: ``{"url": ...,
-        "fields": {...}}``. ``name`` ending in ``/`` is a key prefix (the
-        browser's file name fills ``${filename}``), otherwise the exact name;
-        both go under ``location`` through the checks every operation makes.
-        S3 itself refuses a body over ``max_size`` bytes (``content-length-range``)
-        and, with ``content_type``, another type (an exact type, or a
-        ``"type/"`` prefix the form's ``Content-Type`` field must start with).
-        ``expire`` defaults to ``querystring_expire``. ``fields`` and
-        ``conditions`` are added as boto3 adds them.
-        """
-        try:
-            return self._presigned_post(name, max_size, content_type, expire, fields, conditions)
-        except BotoCoreError as error:
-            raise self._in_context(error) from None
-
-    def _presigned_post(
-        self,
-        name: str,
-        max_size: int,
-        content_type: str | None,
-        expire: int | None,
-        fields: dict[str, Any] | None,
-        conditions: list[Any] | None,
-    ) -> dict[str, Any]:
-        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
-            raise ValueError(
-                f"presigned_post(max_size={max_size!r}): a whole number of bytes, ≥ 1."
-            )
-        self._check_expire("presigned_post", expire)
-        if name.endswith("/"):
-            key = self.s3_key(name + "_")[:-1] + "${filename}"
-        else:
-            key = self.s3_key(name)
-        post_fields = dict(fields or {})
-        post_conditions = list(conditions or [])
-        _check_json("fields", post_fields)
-        _check_json("conditions", post_conditions)
-        if self.default_acl and "acl" not in post_fields:
-            post_fields["acl"] = self.default_acl
-            post_conditions.append({"acl": self.default_acl})
-        post_conditions.append(["content-length-range", 0, max_size])
-        if self.s3_config.active_content == active.ATTACHMENT and active.may_be_active(
-            content_type
-        ):
-            post_fields.setdefault("Content-Disposition", active.ATTACHMENT)
-            post_conditions.append({"Content-Disposition": post_fields["Content-Disposition"]})
-        if content_type and content_type.endswith("/"):
-            post_conditions.append(["starts-with", "$Content-Type", content_type])
-        elif content_type:
-            post_fields["Content-Type"] = content_type
-            post_conditions.append({"Content-Type": content_type})
-        return self._presign_post(
-            key,
-            post_fields,
-            post_conditions,
-            self.querystring_expire if expire is None else expire,
-        )
-
-    @sensitive_variables("signed", "post")  # the session token, when there is one
-    def _presign_post(
-        self, key: str, fields: dict[str, Any], conditions: list[Any], expire: int
-    ) -> dict[str, Any]:
-        """boto3's ``generate_presigned_post(Bucket, key, fields, conditions, expire)``,
-        signed here when the fast signer covers it."""
-        self.settle_region()
-        s3 = self.s3_config
-        keys = self._fast_credentials()
-        if keys is None:
-            shared = self._shared(signed=True, public=bool(s3.public_endpoint_url))
-            if shared.credentials is None:  # botocore's presigner fails on None.access_key
-                raise NoCredentialsError()
-            post: dict[str, Any] = shared.client.generate_presigned_post(
-                self.bucket_name, key, Fields=fields, Conditions=conditions, ExpiresIn=expire
-            )
-            return post
-        conditions = [*conditions, {"bucket": self.bucket_name}]
-        if key.endswith("${filename}"):
-            conditions.append(["starts-with", "$key", key[: -len("${filename}")]])
-        else:
-            conditions.append({"key": key})
-        signed = presign_post(
-            {**fields, "key": key},
-            conditions,
-            keys=keys,
-            region=s3.signing_region,
-            expires=expire,
-        )
-        return {"url": s3.post_url, "fields": signed}
-
-    # -- direct uploads of large files: multipart, driven by the server --------------
-    @sensitive_variables("urls")  # the session token, when there is one
-    def start_multipart_upload(
-        self,
-        name: str,
-        *,
-        size: int,
-        content_type: str | None = None,
-        expire: int | None = None,
-    ) -> dict[str, Any]:
-        """Start a multipart upload of ``size`` bytes for a browser to send in parts.
-
-        Returns ``{"key", "upload_id", "part_size", "urls"}``: one presigned
-        ``UploadPart`` URL (HTTP PUT) per part, the part size chosen so there are
-        at most 10,000 parts. Each URL signs its part's ``Content-Length``: S3
-        refuses a larger (or smaller) body, so no more than ``size`` can arrive.
-        The browser PUTs ``part_size`` bytes (the last part: the rest) to each
-        URL, keeps each response's ``ETag``, and the server calls
-        ``complete_multipart_upload`` (or ``abort_multipart_upload`` on cancel or
-        failure).
-        """
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_OBJECT:
-            raise ValueError(f"start_multipart_upload(size={size!r}): 1 byte to 5 TiB.")
-        self._check_expire("start_multipart_upload", expire)
-        key = self.s3_key(name)
-        extra = {"ContentType": content_type} if content_type else {}
-        if self._downloads(content_type):
-            extra["ContentDisposition"] = active.ATTACHMENT
-        if self.default_acl:
-            extra["ACL"] = self.default_acl
-        client = self.connection.meta.client
-        upload_id = client.create_multipart_upload(Bucket=self.bucket_name, Key=key, **extra)[
-            "UploadId"
-        ]
-        part_size = multipart_part_size(size)
-        expires = self.querystring_expire if expire is None else expire
-        try:
-            keys = self._fast_credentials()  # once for every part
-            urls = [
-                self._part_url(key, upload_id, n, expires, keys, min(part_size, size - offset))
-                for n, offset in enumerate(range(0, size, part_size), 1)
-            ]
-        except BotoCoreError as error:
-            raise self._in_context(error) from None
-        return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
-
-    def _part_url(
-        self, key: str, upload_id: str, number: int, expires: int, keys: Keys | None, length: int
-    ) -> str:
-        """A presigned ``UploadPart`` URL that signs its ``Content-Length``: S3 refuses
-        a body of any other size, so the parts add up to the declared size."""
-        if keys is None:
-            client = self._shared(signed=True, public=bool(self.s3_config.public_endpoint_url))
-            url: str = client.client.generate_presigned_url(
-                "upload_part",
-                Params={
-                    "Bucket": self.bucket_name,
-                    "Key": key,
-                    "PartNumber": number,
-                    "UploadId": upload_id,
-                    "ContentLength": length,
-                },
-                ExpiresIn=expires,
-            )
-            return url
-        return self._bucket_root.presign(
-            key,
-            keys=keys,
-            region=self.s3_config.signing_region,
-            expires=expires,
-            method="PUT",
-            query=[("partNumber", str(number)), ("uploadId", upload_id)],
-            headers={"content-length": str(length)},
-        )
-
-    def complete_multipart_upload(
-        self, key: str, upload_id: str, parts: list[tuple[int, str]]
-    ) -> str:
-        """Join the parts (``(number, ETag)`` as the browser collected them) into
-        the object ``key``; returns its name in this storage. With
-        ``file_overwrite=False`` S3 refuses it if ``key`` exists (``FileExistsError``)."""
-        self._key_of_this_storage(key)
-        self.settle_region()
-        endpoint = self.s3_config.endpoint_url
-        # As save() creates new files: the create client adds If-None-Match (``creates``).
-        conditional = not self.file_overwrite and creates.supported(endpoint)
-        ordered = [{"PartNumber": int(n), "ETag": str(etag)} for n, etag in sorted(parts)]
-        try:
-            self._shared(signed=True, create=conditional).client.complete_multipart_upload(
-                Bucket=self.bucket_name,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": ordered},
-            )
-        except ClientError as error:
-            outcome = creates.classify(error, key)
-            if isinstance(outcome, creates.NameTaken):
-                raise FileExistsError(f"{PREFIX}: {key!r} exists already.") from None
-            if isinstance(outcome, creates.ConditionalWritesUnsupported):
-                creates.mark_unsupported(endpoint, str(outcome))
-                return self.complete_multipart_upload(key, upload_id, parts)
-            raise
-        return key[len(self._key_prefix or "") :]
-
-    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
-        """Drop an unfinished upload and the parts sent so far."""
-        self._key_of_this_storage(key)
-        self.connection.meta.client.abort_multipart_upload(
-            Bucket=self.bucket_name, Key=key, UploadId=upload_id
-        )
 
     def copy_new(self, name: str, new_name: str, *, head: dict[str, Any]) -> None:
         """Copy the file ``name`` to the new name ``new_name`` on the server.
@@ -657,24 +445,6 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             if found.get("Metadata", {}).get(creates.WRITE_ID) == write_id:
                 return
             raise FileExistsError(f"{PREFIX}: {target!r} exists already.") from None
-
-    def _key_of_this_storage(self, key: str) -> None:
-        prefix = self._key_prefix or ""
-        if (
-            not isinstance(key, str)
-            or not key.startswith(prefix)
-            or self.s3_key(key[len(prefix) :]) != key
-        ):
-            raise SuspiciousFileOperation(f"{key!r} is not a key of this storage.")
-
-    def _check_expire(self, method: str, expire: Any) -> None:
-        if expire is not None and (
-            isinstance(expire, bool) or not isinstance(expire, int) or not 1 <= expire <= MAX_EXPIRE
-        ):
-            raise ValueError(
-                f"{method}(expire={expire!r}): SigV4 presigned URLs live from 1 to "
-                f"{MAX_EXPIRE} seconds (7 days)."
-            )
 
     def object_url(self, name: str, *, expire: int | None = None) -> str:
         """The URL of the object stored under ``name``, as this storage signs or
@@ -842,30 +612,6 @@ class SigV4S3Storage(S3Storage):  # type: ignore[misc]
             f"<{type(self).__name__} bucket={s3.bucket_name!r} region={s3.region!r} "
             f"endpoint={s3.endpoint_url!r} addressing={s3.addressing_style!r}>"
         )
-
-
-#: S3's largest object, and its multipart limits.
-MAX_OBJECT = 5 * 1024**4
-MIN_PART = 5 * 1024**2
-MAX_PARTS = 10_000
-
-
-def multipart_part_size(size: int) -> int:
-    """The smallest whole number of MiB ≥ 5 MiB that splits ``size`` into ≤ 10,000 parts."""
-    mib = 1024**2
-    needed = -(-size // MAX_PARTS)
-    return max(MIN_PART, -(-needed // mib) * mib)
-
-
-def _check_json(argument: str, value: Any) -> None:
-    """A POST policy is JSON: refuse, before signing, a value JSON cannot carry."""
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"presigned_post({argument}=...): {error}. The policy is JSON: pass strings "
-            f"and numbers (str(value) for a UUID, a date or a Decimal)."
-        ) from None
 
 
 def _seekable(content: Any) -> bool:

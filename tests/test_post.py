@@ -181,7 +181,7 @@ def test_a_public_endpoint_is_where_the_form_posts(settings, credentials, no_net
     ],
 )
 def test_part_sizes_keep_to_10000_parts(size, part):
-    from sigv4_storage.storage import multipart_part_size
+    from sigv4_storage.direct import multipart_part_size
 
     assert multipart_part_size(size) == part
     assert -(-size // part) <= 10_000
