@@ -17,7 +17,7 @@ does.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.core.exceptions import SuspiciousFileOperation
@@ -31,53 +31,31 @@ from .resolve import check_expire
 from .signer import BucketURL, Keys, presign_post
 
 
-class _Storage(Protocol):
-    """What the mixin uses of the storage it is mixed into (``SigV4S3Storage``)."""
-
-    bucket_name: str
-    default_acl: str | None
-    file_overwrite: bool
-    querystring_expire: int
-    s3_config: S3Config
-    _bucket_root: BucketURL
-    _key_prefix: str | None
-
-    @property
-    def connection(self) -> Any: ...
-    def settle_region(self) -> None: ...
-    def s3_key(self, name: Any) -> str: ...
-    def _shared(
-        self, signed: bool, public: bool = False, create: bool = False
-    ) -> clients.Shared: ...
-    def _fast_credentials(self) -> Keys | None: ...
-    def _in_context(self, error: BotoCoreError) -> Exception: ...
-    def _downloads(self, content_type: str | None) -> bool: ...
-    def _presigned_post(
-        self,
-        name: str,
-        max_size: int,
-        content_type: str | None,
-        expire: int | None,
-        fields: dict[str, Any] | None,
-        conditions: list[Any] | None,
-    ) -> dict[str, Any]: ...
-    def _presign_post(
-        self, key: str, fields: dict[str, Any], conditions: list[Any], expire: int
-    ) -> dict[str, Any]: ...
-    def _part_url(
-        self, key: str, upload_id: str, number: int, expires: int, keys: Keys | None, length: int
-    ) -> str: ...
-    def _key_of_this_storage(self, key: str) -> None: ...
-    def complete_multipart_upload(
-        self, key: str, upload_id: str, parts: list[tuple[int, str]]
-    ) -> str: ...
-
-
 class DirectUploadsMixin:
     """Presigned POST forms and server-driven multipart uploads, for browsers."""
 
+    if TYPE_CHECKING:  # provided by the storage it is mixed into (SigV4S3Storage)
+        bucket_name: str
+        default_acl: str | None
+        file_overwrite: bool
+        querystring_expire: int
+        s3_config: S3Config
+        _bucket_root: BucketURL
+        _key_prefix: str | None
+
+        @property
+        def connection(self) -> Any: ...
+        def settle_region(self) -> None: ...
+        def s3_key(self, name: Any) -> str: ...
+        def _shared(
+            self, signed: bool, public: bool = False, create: bool = False
+        ) -> clients.Shared: ...
+        def _fast_credentials(self) -> Keys | None: ...
+        def _in_context(self, error: BotoCoreError) -> Exception: ...
+        def _downloads(self, content_type: str | None) -> bool: ...
+
     def presigned_post(
-        self: _Storage,
+        self,
         name: str,
         *,
         max_size: int,
@@ -104,7 +82,7 @@ class DirectUploadsMixin:
             raise self._in_context(error) from None
 
     def _presigned_post(
-        self: _Storage,
+        self,
         name: str,
         max_size: int,
         content_type: str | None,
@@ -148,7 +126,7 @@ class DirectUploadsMixin:
 
     @sensitive_variables("signed", "post")  # the session token, when there is one
     def _presign_post(
-        self: _Storage, key: str, fields: dict[str, Any], conditions: list[Any], expire: int
+        self, key: str, fields: dict[str, Any], conditions: list[Any], expire: int
     ) -> dict[str, Any]:
         """boto3's ``generate_presigned_post(Bucket, key, fields, conditions, expire)``,
         signed here when the fast signer covers it."""
@@ -180,7 +158,7 @@ class DirectUploadsMixin:
     # -- direct uploads of large files: multipart, driven by the server --------------
     @sensitive_variables("urls")  # the session token, when there is one
     def start_multipart_upload(
-        self: _Storage,
+        self,
         name: str,
         *,
         size: int,
@@ -224,7 +202,7 @@ class DirectUploadsMixin:
         return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
 
     def _part_url(
-        self: _Storage,
+        self,
         key: str,
         upload_id: str,
         number: int,
@@ -259,7 +237,7 @@ class DirectUploadsMixin:
         )
 
     def complete_multipart_upload(
-        self: _Storage, key: str, upload_id: str, parts: list[tuple[int, str]]
+        self, key: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> str:
         """Join the parts (``(number, ETag)`` as the browser collected them) into
         the object ``key``; returns its name in this storage. With
@@ -287,14 +265,14 @@ class DirectUploadsMixin:
             raise
         return key[len(self._key_prefix or "") :]
 
-    def abort_multipart_upload(self: _Storage, key: str, upload_id: str) -> None:
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         """Drop an unfinished upload and the parts sent so far."""
         self._key_of_this_storage(key)
         self.connection.meta.client.abort_multipart_upload(
             Bucket=self.bucket_name, Key=key, UploadId=upload_id
         )
 
-    def _key_of_this_storage(self: _Storage, key: str) -> None:
+    def _key_of_this_storage(self, key: str) -> None:
         prefix = self._key_prefix or ""
         if (
             not isinstance(key, str)
