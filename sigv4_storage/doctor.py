@@ -32,7 +32,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from . import abandoned, creates, discovery, privacy
-from .errors import CREDENTIAL_SOURCES, HINTS, error_code, speaks_plain_http, use_http, use_https
+from .errors import (
+    CREDENTIAL_SOURCES,
+    HINTS,
+    error_code,
+    failure_name,
+    speaks_plain_http,
+    use_http,
+    use_https,
+)
 from .names import location_prefix
 from .signer import BucketURL
 from .storage import SigV4S3Storage
@@ -420,7 +428,7 @@ class Doctor:
                 storage.connection.meta.client, storage.bucket_name, self.location_prefix
             )
         except (ClientError, BotoCoreError) as error:
-            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = failure_name(error)
             why = f"cannot list the multipart uploads under {where!r} ({code})"
             return Finding(name, SKIP, why)
         old = found.started_before(found.now - ABANDONED_AFTER)
@@ -449,7 +457,7 @@ class Doctor:
                 Bucket=storage.bucket_name, Prefix=prefix, MaxKeys=1
             )
         except (ClientError, BotoCoreError) as error:
-            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = failure_name(error)
             return None, Finding(
                 name, SKIP, f"cannot list objects to fetch one ({code}); try {then}"
             )
@@ -598,7 +606,7 @@ class Doctor:
             done.append("delete")
             return Finding("write", OK, ", ".join(done)), private
         except (ClientError, BotoCoreError) as error:
-            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = failure_name(error)
             step = ["put", "head", "get", "url get", "delete"][len(done)]
             return Finding(
                 "write", FAIL, f"{step} failed: {code}", HINTS.get(code, str(error).split("\n")[0])
@@ -698,7 +706,7 @@ class Doctor:
                 name, WARN, f"not supported: the server ignored If-None-Match{_CHECK_THEN_WRITE}"
             )
         except (ClientError, BotoCoreError) as error:
-            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = failure_name(error)
             return Finding(name, FAIL, f"put failed: {code}", HINTS.get(code, ""))
         finally:
             with contextlib.suppress(ClientError, BotoCoreError):

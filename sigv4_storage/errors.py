@@ -200,6 +200,12 @@ def error_code(error: Any) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def failure_name(error: BaseException) -> str:
+    """What to call a failure in one word: a ``ClientError``'s S3 code
+    (``"AccessDenied"``), else the exception's class (``"EndpointConnectionError"``)."""
+    return error_code(error) if isinstance(error, ClientError) else type(error).__name__
+
+
 def error_status(error: Any) -> int | None:
     """A ``ClientError``'s HTTP status, or ``None`` when botocore recorded none."""
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

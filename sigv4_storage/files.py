@@ -31,7 +31,7 @@ from s3transfer.constants import ALLOWED_DOWNLOAD_ARGS
 from storages.backends.s3 import S3File
 
 from .checkids import prefixed
-from .errors import error_code
+from .errors import failure_name
 from .ranged import RangedReader
 
 logger = logging.getLogger("sigv4_storage")
@@ -117,7 +117,7 @@ class SigV4S3File(S3File):  # type: ignore[misc]
                 "open until a lifecycle rule (AbortIncompleteMultipartUpload) or "
                 "collectstatic/s3doctor removes it.",
                 self.name,
-                error_code(error) if hasattr(error, "response") else type(error).__name__,
+                failure_name(error),
             )
 
     # -- both ----------------------------------------------------------------------
