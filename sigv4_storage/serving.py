@@ -68,13 +68,15 @@ def stream(
     ``FileNotFoundError`` (a 404 for the view to give) when it is missing."""
     f = storage.open(name)
     obj = getattr(f, "obj", None)
+    # The version ranges are served from; gzip'd objects are sent whole (no ranges).
     etag: str | None = getattr(obj, "e_tag", None)
+    if getattr(obj, "content_encoding", None) == "gzip":
+        etag = None
     content_type = content_type or getattr(obj, "content_type", None) or None
     shown = filename or os.path.basename(name)
     size = f.size
-    ranged = etag is not None and getattr(obj, "content_encoding", None) != "gzip"
     wanted = None
-    if etag is not None and ranged and _if_range_holds(request, etag):
+    if etag is not None and _if_range_holds(request, etag):
         wanted = byte_range(request.headers.get("Range", ""), size)
     if wanted == "unsatisfiable":
         f.close()
@@ -95,7 +97,7 @@ def stream(
         response = FileResponse(
             f, as_attachment=as_attachment, filename=shown, content_type=content_type
         )
-    if etag is not None and ranged:
+    if etag is not None:
         response["Accept-Ranges"] = "bytes"
         response["ETag"] = etag
     return response

@@ -565,3 +565,20 @@ def test_byte_range(header, size, expected):
     from sigv4_storage.serving import byte_range
 
     assert byte_range(header, size) == expected
+
+
+@on_servers
+def test_stream_sends_a_gzipped_object_whole(server, settings, rf, finished):
+    """Ranges of a gzip'd object would be ranges of the compressed bytes: the
+    decompressed file is sent whole, and no range is offered."""
+    from sigv4_storage import serving
+
+    settings.AWS_IS_GZIPPED = True
+    storage = storage_with_parts(settings)
+    text = "".join(f".rule-{n} {{ color: #{n:06x}; }}\n" for n in range(20000)).encode()
+    storage.save("site.css", ContentFile(text))
+    response = serving.stream(rf.get("/css", HTTP_RANGE="bytes=0-99"), storage, "site.css")
+    assert response.status_code == 200
+    assert not response.has_header("Accept-Ranges") and not response.has_header("ETag")
+    assert b"".join(response.streaming_content) == text
+    response.close()
