@@ -54,7 +54,7 @@ from .errors import error_code
 from .names import location_prefix
 
 if TYPE_CHECKING:
-    from .storage import SigV4S3Storage
+    from storages.backends.s3 import S3Storage
 
 #: Uploads at a time, unless ``--workers`` or ``AWS_S3_COLLECTSTATIC_WORKERS`` says.
 DEFAULT_WORKERS = 10
@@ -136,10 +136,23 @@ class Summary:
 
 
 class Run:
-    """One ``collectstatic`` run on one storage (``SigV4S3Storage.collecting``)."""
+    """One ``collectstatic`` run on one storage (``CollectstaticMixin.collecting``).
 
-    def __init__(self, storage: SigV4S3Storage, *, clear: bool = False) -> None:
+    ``key`` is the storage's name-to-key function (with its name checks);
+    ``write`` stores a file now, bypassing the run.
+    """
+
+    def __init__(
+        self,
+        storage: S3Storage,
+        *,
+        key: Callable[[str], str],
+        write: Callable[[str, Any], str],
+        clear: bool = False,
+    ) -> None:
         self.storage = storage
+        self.key = key
+        self.write = write
         self.clear = clear
         self.prefix = location_prefix(storage.location) or ""
         self.listing: dict[str, Listed] = {}
@@ -204,6 +217,7 @@ class Run:
         return found.started_before(found.now)
 
     def exists(self, name: str) -> bool:
+        self.key(name)  # the name checks every operation makes, no request
         name = clean_name(name)
         return name in self.written or (name in self.listing and name not in self.deleted)
 
@@ -223,6 +237,7 @@ class Run:
         return name
 
     def delete(self, name: str) -> None:
+        self.key(name)
         name = clean_name(name)
         self.written.pop(name, None)
         self.local.pop(name, None)
@@ -251,7 +266,7 @@ class Run:
 
     def etags_are_hashes(self, name: str) -> bool:
         """S3's ETag is the MD5 of the bytes, except with SSE-KMS and SSE-C."""
-        params = self.storage.get_object_parameters(self.storage.s3_key(name))
+        params = self.storage.get_object_parameters(self.key(name))
         return params.get("ServerSideEncryption") != "aws:kms" and "SSECustomerKey" not in params
 
     def etag(self, name: str, pending: Pending) -> str:
@@ -274,7 +289,7 @@ class Run:
         raw = pending.read()
         if not storage.gzip:
             return raw, False
-        params = storage._get_write_parameters(storage.s3_key(name), ContentFile(raw))
+        params = storage._get_write_parameters(self.key(name), ContentFile(raw))
         if params["ContentType"] not in storage.gzip_content_types or "ContentEncoding" in params:
             return raw, False
         return storage._compress_content(io.BytesIO(raw)).read(), True
@@ -323,7 +338,7 @@ class Run:
             if listed is not None and not self.clear and self.stored(name, pending, listed):
                 return False
             with pending.open() as content:
-                self.storage._write(name, content)
+                self.write(name, content)
         except (ClientError, BotoCoreError, OSError) as error:
             raise UploadFailed(name, error) from error
         return True
@@ -355,3 +370,66 @@ def every(seconds: float, clock: Callable[[], float] = time.monotonic) -> Callab
         return False
 
     return due
+
+
+class CollectstaticMixin:
+    """A storage's side of a run: while ``collecting()`` is on, ``exists``,
+    ``open`` (for reading), ``_save`` and ``delete`` answer from the run.
+
+    Composed before django-storages' ``S3Storage``, whose methods it defers to
+    outside a run. ``s3_key`` is the storage's (name checks and location).
+    """
+
+    _run: Run | None = None
+
+    if TYPE_CHECKING:
+        connection: Any
+
+        def s3_key(self, name: Any) -> str: ...
+
+    @property
+    def collecting_now(self) -> bool:
+        """Whether a run records this storage's writes (sent at its end)."""
+        return self._run is not None
+
+    @contextmanager
+    def collecting(self, *, clear: bool = False) -> Iterator[Run]:
+        """A collectstatic run: ``exists``/``open``/``_save``/``delete`` answer from one
+        listing and the run's record until ``run.finish()`` settles it with S3."""
+        write = super()._save  # type: ignore[misc]  # the write that bypasses the run
+        run = Run(self, key=self.s3_key, write=write, clear=clear)
+        with run.counting_requests():
+            run.load_listing()
+            self._run = run
+            try:
+                yield run
+            finally:
+                self._run = None
+
+    def exists(self, name: str) -> bool:
+        if self._run is not None:
+            return self._run.exists(name)
+        return bool(super().exists(name))  # type: ignore[misc]
+
+    def delete(self, name: str) -> None:
+        if self._run is not None:
+            self._run.delete(name)
+            return
+        super().delete(name)  # type: ignore[misc]
+
+    def _save(self, name: str, content: Any) -> str:
+        if self._run is not None:  # recorded, sent at the end of the run
+            return self._run.save(name, content)
+        return str(super()._save(name, content))  # type: ignore[misc]
+
+    def _open(self, name: str, mode: str = "rb") -> Any:
+        if self._run is not None and "r" in mode:
+            found = self._run.open(name)
+            if found is not None:
+                return found
+        return super()._open(name, mode)  # type: ignore[misc]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()  # type: ignore[assignment]
+        state.pop("_run", None)
+        return state

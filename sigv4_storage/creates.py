@@ -33,11 +33,13 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from django.core.files.storage import Storage
+from storages.utils import clean_name
 
+from .checkids import PREFIX
 from .errors import error_code, error_status
 
 logger = logging.getLogger("sigv4_storage")
@@ -228,3 +230,157 @@ def clear_cache() -> None:
     """Forget which endpoints refused conditional writes (``testing.reset``)."""
     with _guard:
         _unsupported.clear()
+
+
+class AtomicCreatesMixin:
+    """A storage's side of atomic creates: with ``file_overwrite=False``, ``save()``
+    writes conditionally and takes the next name on 412 (see the module docstring).
+
+    Composed before django-storages' ``S3Storage``. Inside such a ``save()``, in
+    that thread only, ``bucket`` is a ``Bucket`` on the client whose writes are
+    conditional, so django-storages' own ``_save`` (and s3transfer's multipart
+    uploads) send ``If-None-Match: *`` without being changed.
+    """
+
+    if TYPE_CHECKING:
+        bucket_name: str
+        default_acl: str | None
+        file_overwrite: bool
+        connection: Any
+
+        def settled(self) -> Any: ...
+        def s3_key(self, name: Any) -> str: ...
+        def _shared(self, signed: bool, public: bool = ..., create: bool = ...) -> Any: ...
+
+    def _creates_atomically(self) -> bool:
+        """Whether ``save()`` creates new files with conditional writes now."""
+        return not self.file_overwrite and supported(self.settled().endpoint_url)
+
+    @property
+    def _create_state(self) -> threading.local:
+        state = self.__dict__.get("_create_local")
+        if state is None:
+            state = self.__dict__["_create_local"] = threading.local()
+        return state
+
+    @property
+    def bucket(self) -> Any:
+        """boto3's ``s3.Bucket``, as django-storages gives it (the conditional one
+        inside an atomic ``save()``, in that thread)."""
+        creating = getattr(self._create_state, "bucket", None)
+        if creating is not None:
+            return creating
+        return super().bucket  # type: ignore[misc]
+
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        if not self._creates_atomically():
+            return str(super().save(name, content, max_length))  # type: ignore[misc]
+        state = self._create_state
+        taken: set[str] = set()
+        try:
+            for _ in range(MAX_ATTEMPTS):
+                state.taken = taken
+                try:
+                    return str(super().save(name, content, max_length))  # type: ignore[misc]
+                except NameTaken as refused:
+                    taken.add(refused.name)
+                    if not _seekable(content):
+                        raise FileExistsError(
+                            f"{PREFIX}: {refused.name!r} was created by another upload "
+                            f"while this one was sent, and this content cannot be read again "
+                            f"to send it under another name. Pass a seekable file."
+                        ) from None
+                except ConditionalWritesUnsupported as why:
+                    mark_unsupported(self.settled().endpoint_url, str(why))
+                    state.taken = None
+                    return str(super().save(name, content, max_length))  # type: ignore[misc]
+        finally:
+            state.taken = None
+        raise FileExistsError(
+            f"{PREFIX}: no free name for {name!r} after {MAX_ATTEMPTS} "
+            f"attempts: each was created by another upload first ({sorted(taken)[:3]}...)."
+        )
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        taken = getattr(self._create_state, "taken", None)
+        if taken is None:  # called directly, or file_overwrite: django-storages' answer
+            return str(super().get_available_name(name, max_length))  # type: ignore[misc]
+        # Django's algorithm; the names S3 refused stand in for exists(): no HeadObject.
+        known = KnownNames(self, taken)  # type: ignore[arg-type]
+        return str(known.get_available_name(clean_name(name), max_length))
+
+    def _save(self, name: str, content: Any) -> str:
+        state = self._create_state
+        if getattr(state, "taken", None) is None:
+            return str(super()._save(name, content))  # type: ignore[misc]
+        state.bucket = self._shared(signed=True, create=True).resource().Bucket(self.bucket_name)
+        state.write_id = write_id = new_write_id()
+        try:
+            return str(super()._save(name, content))  # type: ignore[misc]
+        except ClientError as error:
+            outcome = classify(error, name)
+            if outcome is error:
+                raise
+            if (
+                isinstance(outcome, NameTaken)
+                and retried(error)  # a first attempt's 412 is another upload's
+                and written_by(
+                    self.connection.meta.client, self.bucket_name, self.s3_key(name), write_id
+                )
+            ):  # our own write, whose answer was lost: botocore's retry met it
+                return str(clean_name(name))
+            raise outcome from None
+        finally:
+            state.bucket = None
+            state.write_id = None
+
+    def _get_write_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
+        params: dict[str, Any] = super()._get_write_parameters(name, content)  # type: ignore[misc]
+        write_id = getattr(self._create_state, "write_id", None)
+        if write_id is not None:  # a conditional create: mark the object as this write's
+            params["Metadata"] = {**params.get("Metadata", {}), WRITE_ID: write_id}
+        return params
+
+    def copy_new(self, name: str, new_name: str, *, head: dict[str, Any]) -> None:
+        """Copy the file ``name`` to the new name ``new_name`` on the server.
+
+        ``head`` is ``name``'s ``HeadObject`` answer, as the caller checked it:
+        the copy keeps its type, disposition and metadata, and is refused if
+        ``name`` changed since (``SourceChanged``). It never replaces a file
+        (``FileExistsError``) on servers with conditional writes; a copy whose
+        answer was lost and retried is recognised as this one.
+        """
+        source, target = self.s3_key(name), self.s3_key(new_name)
+        endpoint = self.settled().endpoint_url
+        write_id = new_write_id()
+        client = self._shared(signed=True, create=supported(endpoint)).client
+        try:
+            copy(client, self.bucket_name, source, target, head, write_id, self.default_acl)
+        except ClientError as error:
+            outcome = classify(error, target)
+            if isinstance(outcome, ConditionalWritesUnsupported):
+                mark_unsupported(endpoint, str(outcome))
+                return self.copy_new(name, new_name, head=head)
+            if not isinstance(outcome, NameTaken):
+                raise
+            # 412: another copy won, or this one, whose answer was lost and retried;
+            # or (no target) the source no longer matches what was checked.
+            try:
+                found = self.connection.meta.client.head_object(Bucket=self.bucket_name, Key=target)
+            except ClientError:
+                raise SourceChanged(source) from None
+            if found.get("Metadata", {}).get(WRITE_ID) == write_id:
+                return
+            raise FileExistsError(f"{PREFIX}: {target!r} exists already.") from None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()  # type: ignore[assignment]
+        state.pop("_create_local", None)
+        return state
+
+
+def _seekable(content: Any) -> bool:
+    try:
+        return bool(content.seekable())
+    except (AttributeError, ValueError):
+        return False

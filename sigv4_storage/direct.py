@@ -9,9 +9,7 @@ signing its part's ``Content-Length``; ``complete_multipart_upload``,
 ``abort_multipart_upload``). ``uploads``, ``views`` and ``forms`` build the
 tokens, views and form field on top of these.
 
-Signing goes through the storage's fast signer when it covers the
-credentials, else botocore's presigner on the storage's client, as ``url()``
-does.
+Signing goes through the storage's ``presign.Presigner``, as ``url()`` does.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import SuspiciousFileOperation
 from django.views.decorators.debug import sensitive_variables
 
@@ -27,8 +25,8 @@ from . import clients, creates
 from . import content as active
 from .checkids import PREFIX
 from .config import S3Config
+from .presign import Presigner
 from .resolve import check_expire
-from .signer import BucketURL, Keys, presign_post
 
 
 class DirectUploadsMixin:
@@ -40,17 +38,16 @@ class DirectUploadsMixin:
         file_overwrite: bool
         querystring_expire: int
         s3_config: S3Config
-        _bucket_root: BucketURL
         _key_prefix: str | None
 
         @property
         def connection(self) -> Any: ...
-        def settle_region(self) -> None: ...
+        def settled(self) -> S3Config: ...
+        def presigner(self) -> Presigner: ...
         def s3_key(self, name: Any) -> str: ...
         def _shared(
             self, signed: bool, public: bool = False, create: bool = False
         ) -> clients.Shared: ...
-        def _fast_credentials(self) -> Keys | None: ...
         def _in_context(self, error: BotoCoreError) -> Exception: ...
         def _downloads(self, content_type: str | None) -> bool: ...
 
@@ -124,36 +121,11 @@ class DirectUploadsMixin:
             self.querystring_expire if expire is None else expire,
         )
 
-    @sensitive_variables("signed", "post")  # the session token, when there is one
     def _presign_post(
         self, key: str, fields: dict[str, Any], conditions: list[Any], expire: int
     ) -> dict[str, Any]:
-        """boto3's ``generate_presigned_post(Bucket, key, fields, conditions, expire)``,
-        signed here when the fast signer covers it."""
-        self.settle_region()
-        s3 = self.s3_config
-        keys = self._fast_credentials()
-        if keys is None:
-            shared = self._shared(signed=True, public=bool(s3.public_endpoint_url))
-            if shared.credentials is None:  # botocore's presigner fails on None.access_key
-                raise NoCredentialsError()
-            post: dict[str, Any] = shared.client.generate_presigned_post(
-                self.bucket_name, key, Fields=fields, Conditions=conditions, ExpiresIn=expire
-            )
-            return post
-        conditions = [*conditions, {"bucket": self.bucket_name}]
-        if key.endswith("${filename}"):
-            conditions.append(["starts-with", "$key", key[: -len("${filename}")]])
-        else:
-            conditions.append({"key": key})
-        signed = presign_post(
-            {**fields, "key": key},
-            conditions,
-            keys=keys,
-            region=s3.signing_region,
-            expires=expire,
-        )
-        return {"url": s3.post_url, "fields": signed}
+        """boto3's ``generate_presigned_post(Bucket, key, fields, conditions, expire)``."""
+        return self.presigner().post(key, fields, conditions, expire)
 
     # -- direct uploads of large files: multipart, driven by the server --------------
     @sensitive_variables("urls")  # the session token, when there is one
@@ -190,51 +162,13 @@ class DirectUploadsMixin:
             "UploadId"
         ]
         part_size = multipart_part_size(size)
+        sizes = [min(part_size, size - offset) for offset in range(0, size, part_size)]
         expires = self.querystring_expire if expire is None else expire
         try:
-            keys = self._fast_credentials()  # once for every part
-            urls = [
-                self._part_url(key, upload_id, n, expires, keys, min(part_size, size - offset))
-                for n, offset in enumerate(range(0, size, part_size), 1)
-            ]
+            urls = self.presigner().part_urls(key, upload_id, sizes, expires)
         except BotoCoreError as error:
             raise self._in_context(error) from None
         return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
-
-    def _part_url(
-        self,
-        key: str,
-        upload_id: str,
-        number: int,
-        expires: int,
-        keys: Keys | None,
-        length: int,
-    ) -> str:
-        """A presigned ``UploadPart`` URL that signs its ``Content-Length``: S3 refuses
-        a body of any other size, so the parts add up to the declared size."""
-        if keys is None:
-            client = self._shared(signed=True, public=bool(self.s3_config.public_endpoint_url))
-            url: str = client.client.generate_presigned_url(
-                "upload_part",
-                Params={
-                    "Bucket": self.bucket_name,
-                    "Key": key,
-                    "PartNumber": number,
-                    "UploadId": upload_id,
-                    "ContentLength": length,
-                },
-                ExpiresIn=expires,
-            )
-            return url
-        return self._bucket_root.presign(
-            key,
-            keys=keys,
-            region=self.s3_config.signing_region,
-            expires=expires,
-            method="PUT",
-            query=[("partNumber", str(number)), ("uploadId", upload_id)],
-            headers={"content-length": str(length)},
-        )
 
     def complete_multipart_upload(
         self, key: str, upload_id: str, parts: list[tuple[int, str]]
@@ -243,8 +177,7 @@ class DirectUploadsMixin:
         the object ``key``; returns its name in this storage. With
         ``file_overwrite=False`` S3 refuses it if ``key`` exists (``FileExistsError``)."""
         self._key_of_this_storage(key)
-        self.settle_region()
-        endpoint = self.s3_config.endpoint_url
+        endpoint = self.settled().endpoint_url
         # As save() creates new files: the create client adds If-None-Match (``creates``).
         conditional = not self.file_overwrite and creates.supported(endpoint)
         ordered = [{"PartNumber": int(n), "ETag": str(etag)} for n, etag in sorted(parts)]

@@ -16,11 +16,13 @@ it has.
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.config import Config
@@ -49,6 +51,45 @@ _locks: dict[tuple[str, str], threading.Lock] = {}
 _guard = threading.Lock()
 #: Monotonic seconds; tests move it.
 clock = time.monotonic
+
+
+class Outcome(enum.Enum):
+    """What the bucket's answer means for a storage (``verdict``)."""
+
+    UNREPORTED = "the server did not say"
+    SAME = "the bucket is where the storage looks"
+    ADOPT = "no region named: the bucket's is used"
+    FOLLOW = "a named region the bucket is not in: followed, with a warning"
+    RAISE = "a named region the bucket is not in: an error (region_mismatch='raise')"
+    IGNORED = "not asked by the storage (discover_region off): requests go elsewhere"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    #: The region the storage resolves again with, or None to keep its own.
+    use: str | None = None
+    #: Where the bucket is, in words: "in 'x', not in 'y' (settings.AWS_REGION)".
+    mismatch: str = ""
+
+
+def verdict(s3: S3Config, found: str | None) -> Verdict:
+    """What the bucket's region ``found`` (None: not reported) means for a storage
+    configured as ``s3``. The storage acts on it; ``s3doctor`` reports it."""
+    if found is None:
+        return Verdict(Outcome.UNREPORTED)
+    if found == s3.region:
+        # Named: nothing to do. Not named (a guess from the environment or the
+        # default that happens to match): resolved again, the bucket as the source.
+        return Verdict(Outcome.SAME, use=None if s3.region_named else found)
+    mismatch = f"in {found!r}, not in {s3.region!r} ({s3.source('region')})"
+    if not s3.discover_region:
+        return Verdict(Outcome.IGNORED, mismatch=mismatch)
+    if not s3.region_named:
+        return Verdict(Outcome.ADOPT, use=found, mismatch=mismatch)
+    if s3.region_mismatch == "raise":
+        return Verdict(Outcome.RAISE, mismatch=mismatch)
+    return Verdict(Outcome.FOLLOW, use=found, mismatch=mismatch)
 
 
 def cache_key(s3: S3Config) -> tuple[str, str]:

@@ -169,7 +169,7 @@ class Doctor:
             add(self.separation())
             return report
         try:
-            self.storage.settle_region()
+            self.storage.settled()
         except ImproperlyConfigured as refused:  # region_mismatch = "raise"
             add(Finding("storage", FAIL, str(refused)))
             return report
@@ -289,36 +289,53 @@ class Doctor:
         )
 
     def region_answer(self, found: str | None) -> Finding:
-        """What the bucket's answer (``found``, None: it gave none) means for this storage."""
+        """What the bucket's answer (``found``, None: it gave none) means for this
+        storage: ``discovery.verdict``, the storage's own rule, in words."""
         s3 = self.storage.s3_config
-        configured = s3.region_configured
-        if found is None:
-            status = OK if s3.custom_endpoint else WARN
+        said = discovery.verdict(s3, found)
+        mismatch = f"bucket is {said.mismatch}"
+        Outcome = discovery.Outcome
+        if said.outcome is Outcome.UNREPORTED:
             return Finding(
                 "region",
-                status,
+                OK if s3.custom_endpoint else WARN,
                 f"the server does not report the bucket's region; using {s3.region!r} "
-                f"({s3.sources['region']})",
+                f"({s3.source('region')})",
             )
-        if found == s3.region:
-            how = s3.sources["region"] if configured else "nothing configured: discovered"
+        if said.outcome is Outcome.SAME:
+            how = s3.source("region") if s3.region_configured else "nothing configured: discovered"
             return Finding("region", OK, f"bucket is in {found!r} ({how})")
-        if not configured:
+        fix = f"Set AWS_S3_REGION_NAME = {found!r}."
+        if said.outcome is Outcome.ADOPT:
+            detail = (
+                f"bucket is in {found!r}; no region configured, the storage uses it"
+                if not s3.region_configured
+                else f"{mismatch}; a region from the environment only is a guess, so "
+                f"the storage uses the bucket's"
+            )
             return Finding(
                 "region",
                 OK,
-                f"bucket is in {found!r}; no region configured, the storage uses it",
+                detail,
                 f"Optional: set AWS_S3_REGION_NAME = {found!r} to skip the question.",
             )
-        detail = f"bucket is in {found!r}, not in {s3.region!r} ({s3.sources['region']})"
-        follows = s3.discover_region and s3.region_mismatch == "follow"
-        if follows:
-            detail += "; requests follow the bucket, with a warning"
-        elif not s3.discover_region:
-            detail += "; the named region is trusted, so requests go there and are refused"
-        return Finding(
-            "region", WARN if follows else FAIL, detail, f"Set AWS_S3_REGION_NAME = {found!r}."
-        )
+        if said.outcome is Outcome.FOLLOW:
+            detail = f"{mismatch}; requests follow the bucket, with a warning"
+            return Finding("region", WARN, detail, fix)
+        if said.outcome is Outcome.IGNORED and (s3.region_named or not s3.custom_endpoint):
+            why = "the named region is trusted" if s3.region_named else "discovery is off"
+            detail = f"{mismatch}; {why}, so requests go there and are refused"
+            return Finding("region", FAIL, detail, fix)
+        if (
+            said.outcome is Outcome.IGNORED
+        ):  # the default region: servers differ in what they accept
+            detail = (
+                f"{mismatch}; requests are signed for {s3.region!r}, which this server "
+                f"may refuse (SignatureDoesNotMatch, AuthorizationHeaderMalformed)"
+            )
+            return Finding("region", WARN, detail, fix)
+        detail = f"{mismatch}; AWS_S3_REGION_MISMATCH = 'raise' refuses it"
+        return Finding("region", FAIL, detail, fix)
 
     def _unanswered(self, client: Any) -> str | None:
         """Why the endpoint gave no answer at all (a connection failure), or None if it

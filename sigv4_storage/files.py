@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
 from s3transfer.constants import ALLOWED_DOWNLOAD_ARGS
 from storages.backends.s3 import S3File
+from storages.utils import clean_name
 
 from .checkids import prefixed
-from .errors import failure_name
+from .errors import error_status, failure_name
 from .ranged import RangedReader
 
 logger = logging.getLogger("sigv4_storage")
@@ -151,3 +153,21 @@ class SigV4S3File(S3File):  # type: ignore[misc]
 def _download_parameters(storage: Any, name: str) -> dict[str, Any]:
     params = storage.get_object_parameters(name)
     return {key: value for key, value in params.items() if key in ALLOWED_DOWNLOAD_ARGS}
+
+
+class LazyFilesMixin:
+    """``open()`` gives a ``SigV4S3File``: django-storages' ``_open``, with the file
+    that reads in ranges and sends no second ``HeadObject``."""
+
+    if TYPE_CHECKING:
+
+        def _normalize_name(self, name: Any) -> str: ...
+
+    def _open(self, name: str, mode: str = "rb") -> Any:
+        name = self._normalize_name(clean_name(name))
+        try:
+            return SigV4S3File(name, mode, self)
+        except ClientError as err:
+            if error_status(err) == 404:
+                raise FileNotFoundError(f"File does not exist: {name}") from None
+            raise

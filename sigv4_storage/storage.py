@@ -16,28 +16,28 @@ import inspect
 import logging
 import threading
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 from django.apps import apps
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
 
-from . import clients, collect, creates, discovery
+from . import clients, discovery
 from . import content as active
 from .checkids import E006, PREFIX, SettingError
+from .collect import CollectstaticMixin
 from .conf import NEW_OPTIONS, Layers, refuse_unknown_options
 from .config import S3Config
+from .creates import AtomicCreatesMixin
 from .direct import DirectUploadsMixin
-from .errors import RefusalHints, error_status, with_context
-from .files import SigV4S3File
+from .errors import RefusalHints, with_context
+from .files import LazyFilesMixin
 from .names import check_key, check_no_parent, check_not_empty, location_prefix, plain_key
+from .presign import Presigner
 from .resolve import check_expire, resolve
-from .signer import QUERY_PARAMETERS, BucketURL, Keys
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -65,8 +65,18 @@ def _warn_if_app_missing() -> None:
         )
 
 
-class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
-    """S3 storage that always signs with SigV4 on the right regional endpoint."""
+class SigV4S3Storage(
+    CollectstaticMixin,
+    AtomicCreatesMixin,
+    DirectUploadsMixin,
+    LazyFilesMixin,
+    S3Storage,  # type: ignore[misc]
+):
+    """S3 storage that always signs with SigV4 on the right regional endpoint.
+
+    Its own methods check names and settle the configuration; each mixin holds
+    one behaviour, in the module that owns it (the README's code map).
+    """
 
     def __init__(self, **options: Any) -> None:
         _warn_if_app_missing()
@@ -87,8 +97,6 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
         if refusal is not None:
             raise refusal
         self._region_lock = threading.Lock()
-        self._create_state = threading.local()
-        self._run: collect.Run | None = None
         self._region_settled = not s3.discover_region
         self._use(s3)
 
@@ -121,7 +129,7 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
         self.querystring_expire = s3.querystring_expire
         self._shared_clients: dict[clients.Want, clients.Shared] = {}
         self._clients_generation = clients.generation()
-        self._bucket_root = BucketURL(s3.public_bucket_url)
+        self._presigner: Presigner | None = None
         self._key_prefix = location_prefix(self.location)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -142,7 +150,6 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
         return self._thread_resource("_unsigned_connections", signed=False)
 
     def _thread_resource(self, slot: str, signed: bool) -> Any:
-        self.settle_region()
         self._follow_client_reset()
         local: threading.local = getattr(self, slot)
         resource = getattr(local, "connection", None)
@@ -161,14 +168,22 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
             self._bucket = None
 
     def _shared(self, signed: bool, public: bool = False, create: bool = False) -> clients.Shared:
+        """The process-wide client for this use, on the settled configuration."""
+        s3 = self.settled()
         self._follow_client_reset()
         want = clients.Want(signed, public, create)
         found = self._shared_clients.get(want)
         if found is None:
-            found = self._shared_clients[want] = clients.shared(
-                self.s3_config, want, self._access()
-            )
+            found = self._shared_clients[want] = clients.shared(s3, want, self._access())
         return found
+
+    def presigner(self) -> Presigner:
+        """The signer of this storage's URLs and forms, for the settled configuration."""
+        s3 = self.settled()
+        signer = self._presigner
+        if signer is None or signer.s3 is not s3:
+            signer = self._presigner = Presigner(s3, self._shared)
+        return signer
 
     def _access(self) -> clients.Access:
         """This storage's credentials (django-storages' attributes) and TLS verification."""
@@ -181,101 +196,23 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
             verify=self.verify,
         )
 
-    @property
-    def bucket(self) -> Any:
-        """boto3's ``s3.Bucket``, as django-storages gives it.
-
-        Inside ``save()`` of a new file (``file_overwrite=False``), in that
-        thread only, it is a ``Bucket`` on the client whose writes are
-        conditional (``creates``).
-        """
-        creating = getattr(self._create_state, "bucket", None)
-        if creating is not None:
-            return creating
-        return super().bucket
-
-    # -- new files, created atomically (``creates``) ---------------------------------
+    # -- writes: names checked first; atomic creates (``creates``), runs (``collect``) --
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
         check_no_parent(content.name if name is None else name)
-        if not self.file_overwrite and self._run is None:
-            # The create client and the endpoint's memory of conditional writes are
-            # read from the configuration: settle it (the bucket's region) first.
-            self.settle_region()
-        endpoint = self.s3_config.endpoint_url
-        if self.file_overwrite or self._run is not None or not creates.supported(endpoint):
-            return str(super().save(name, content, max_length))
-        state = self._create_state
-        taken: set[str] = set()
-        try:
-            for _ in range(creates.MAX_ATTEMPTS):
-                state.taken = taken
-                try:
-                    return str(super().save(name, content, max_length))
-                except creates.NameTaken as refused:
-                    taken.add(refused.name)
-                    if not _seekable(content):
-                        raise FileExistsError(
-                            f"{PREFIX}: {refused.name!r} was created by another upload "
-                            f"while this one was sent, and this content cannot be read again "
-                            f"to send it under another name. Pass a seekable file."
-                        ) from None
-                except creates.ConditionalWritesUnsupported as why:
-                    creates.mark_unsupported(endpoint, str(why))
-                    state.taken = None
-                    return str(super().save(name, content, max_length))
-        finally:
-            state.taken = None
-        raise FileExistsError(
-            f"{PREFIX}: no free name for {name!r} after {creates.MAX_ATTEMPTS} "
-            f"attempts: each was created by another upload first ({sorted(taken)[:3]}...)."
-        )
+        return str(super().save(name, content, max_length))
 
-    def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        taken = getattr(self._create_state, "taken", None)
-        if taken is None:  # called directly, or file_overwrite: django-storages' answer
-            return str(super().get_available_name(name, max_length))
-        # Django's algorithm; the names S3 refused stand in for exists(): no HeadObject.
-        return str(creates.KnownNames(self, taken).get_available_name(clean_name(name), max_length))
+    def _creates_atomically(self) -> bool:
+        # A collectstatic run records writes and sends them at its end: none now.
+        return not self.collecting_now and super()._creates_atomically()
 
     def _save(self, name: str, content: Any) -> str:
         check_not_empty(name)
-        if self._run is not None:  # collectstatic: recorded, sent at the end of the run
-            return self._run.save(name, content)
-        return self._write(name, content)
-
-    def _write(self, name: str, content: Any) -> str:
-        """Store ``content`` under ``name`` now (``_save`` outside a collectstatic run)."""
-        state = self._create_state
-        if getattr(state, "taken", None) is None:
-            return str(super()._save(name, content))
-        state.bucket = self._shared(signed=True, create=True).resource().Bucket(self.bucket_name)
-        state.write_id = write_id = creates.new_write_id()
-        try:
-            return str(super()._save(name, content))
-        except ClientError as error:
-            outcome = creates.classify(error, name)
-            if outcome is error:
-                raise
-            if (
-                isinstance(outcome, creates.NameTaken)
-                and creates.retried(error)  # a first attempt's 412 is another upload's
-                and creates.written_by(
-                    self.connection.meta.client, self.bucket_name, self.s3_key(name), write_id
-                )
-            ):  # our own write, whose answer was lost: botocore's retry met it
-                return str(clean_name(name))
-            raise outcome from None
-        finally:
-            state.bucket = None
-            state.write_id = None
+        return str(super()._save(name, content))
 
     def _get_write_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
         params: dict[str, Any] = super()._get_write_parameters(name, content)
         if self._downloads(params.get("ContentType")):
             params.setdefault("ContentDisposition", active.ATTACHMENT)
-        write_id = getattr(self._create_state, "write_id", None)
-        if write_id is not None:  # a conditional create: mark the object as this write's
-            params["Metadata"] = {**params.get("Metadata", {}), creates.WRITE_ID: write_id}
         return params
 
     def _downloads(self, content_type: str | None) -> bool:
@@ -283,14 +220,22 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
         attachment``: a type a browser runs, unless ``active_content="inline"``."""
         return active.stored_as_attachment(self.s3_config.active_content, content_type)
 
+    # -- the bucket's region: settled once, before any client or signer is built -----
+    def settled(self) -> S3Config:
+        """The configuration every client, signer and ``s3doctor`` use: with the
+        bucket's region settled (``settle_region``)."""
+        if not self._region_settled:
+            self.settle_region()
+        return self.s3_config
+
     def settle_region(self) -> None:
         """Ask the bucket its region (once per bucket per process) and act on it.
 
         Only when ``s3_config.discover_region``: by default, on AWS endpoints
-        whose region no setting names. No region named: use the bucket's
-        (over a region from the environment, a guess). A region named in
-        settings with ``discover_region=True``, that the bucket is not in:
-        follow the bucket with a ``SigV4StorageWarning``
+        whose region no setting names. ``discovery.verdict`` says what the
+        answer means: no region named, use the bucket's (over a region from the
+        environment, a guess); a region named with ``discover_region=True`` that
+        the bucket is not in, follow the bucket with a ``SigV4StorageWarning``
         (``region_mismatch="follow"``, the default) or raise
         ``ImproperlyConfigured`` (``"raise"``). Runs on first use, never in
         ``__init__``, so building a storage stays offline.
@@ -302,26 +247,24 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
                 return
             s3 = self.s3_config
             found = discovery.bucket_region(s3, self.probe_client)
-            if found is not None and found != s3.region and s3.region_named:
-                mismatch = (
-                    f"bucket {s3.bucket_name!r} is in {found!r}, not in {s3.region!r} "
-                    f"({s3.sources['region']})"
+            said = discovery.verdict(s3, found)
+            mismatch = f"bucket {s3.bucket_name!r} is {said.mismatch}"
+            if said.outcome is discovery.Outcome.RAISE:
+                raise ImproperlyConfigured(
+                    f"{PREFIX}: {mismatch}. Set the region to {found!r}, or "
+                    f"AWS_S3_REGION_MISMATCH = 'follow' to use the bucket's region."
                 )
-                if s3.region_mismatch == "raise":
-                    raise ImproperlyConfigured(
-                        f"{PREFIX}: {mismatch}. Set the region to {found!r}, or "
-                        f"AWS_S3_REGION_MISMATCH = 'follow' to use the bucket's region."
-                    )
+            if said.outcome is discovery.Outcome.FOLLOW:
                 warnings.warn(
                     f"{mismatch}: requests and URLs use {found!r}. Set the region to "
                     f"{found!r} to silence this.",
                     SigV4StorageWarning,
                     stacklevel=3,
                 )
-            if found is not None and (found != s3.region or not s3.region_named):
+            if said.use is not None:
                 # The layers __init__ read, so the same values (and the same
                 # warnings, given then) with the bucket's region.
-                self._use(resolve(self._layers, bucket_region=found))
+                self._use(resolve(self._layers, bucket_region=said.use))
             self._region_settled = True
 
     def _create_session(self) -> Any:
@@ -345,19 +288,8 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
         return self._create_session().get_credentials()
 
     def _open(self, name: str, mode: str = "rb") -> Any:
-        # As django-storages' _open, with the file that skips a second HeadObject.
         check_not_empty(name)
-        if self._run is not None and "r" in mode:
-            found = self._run.open(name)
-            if found is not None:
-                return found
-        name = self._normalize_name(clean_name(name))
-        try:
-            return SigV4S3File(name, mode, self)
-        except ClientError as err:
-            if error_status(err) == 404:
-                raise FileNotFoundError(f"File does not exist: {name}") from None
-            raise
+        return super()._open(name, mode)
 
     def get_default_settings(self) -> dict[str, Any]:
         defaults: dict[str, Any] = super().get_default_settings()
@@ -392,59 +324,21 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
         http_method: str | None,
     ) -> str:
         check_expire("url", expire)
-        fast = self._fast_url(name, parameters, expire, http_method)
-        if fast is not None:
-            return fast
-        if self.s3_config.public_endpoint_url:  # botocore, signing for the public host
-            check_no_parent(name)
-            self.settle_region()
-            client = self._shared(signed=self.querystring_auth, public=True).client
-            presigned: str = client.generate_presigned_url(
-                "get_object",
-                Params={**(parameters or {}), "Bucket": self.bucket_name, "Key": self.s3_key(name)},
-                ExpiresIn=self.querystring_expire if expire is None else expire,
-                HttpMethod=http_method,
+        if not self.custom_domain:  # a CDN (and CloudFront signing): django-storages'
+            built = self.presigner().get_url(
+                self.s3_key(name),
+                parameters=parameters or {},
+                expire=self.querystring_expire if expire is None else expire,
+                method=http_method,
+                signed=self.querystring_auth,
             )
-            return presigned
+            if built is not None:
+                return built
         check_no_parent(name)
         result: str = super().url(
             name, parameters=parameters, expire=expire, http_method=http_method
         )
         return result
-
-    def copy_new(self, name: str, new_name: str, *, head: dict[str, Any]) -> None:
-        """Copy the file ``name`` to the new name ``new_name`` on the server.
-
-        ``head`` is ``name``'s ``HeadObject`` answer, as the caller checked it:
-        the copy keeps its type, disposition and metadata, and is refused if
-        ``name`` changed since (``creates.SourceChanged``). It never replaces a
-        file (``FileExistsError``) on servers with conditional writes; a copy
-        whose answer was lost and retried is recognised as this one.
-        """
-        source, target = self.s3_key(name), self.s3_key(new_name)
-        self.settle_region()
-        endpoint = self.s3_config.endpoint_url
-        conditional = creates.supported(endpoint)
-        write_id = creates.new_write_id()
-        client = self._shared(signed=True, create=conditional).client
-        try:
-            creates.copy(client, self.bucket_name, source, target, head, write_id, self.default_acl)
-        except ClientError as error:
-            outcome = creates.classify(error, target)
-            if isinstance(outcome, creates.ConditionalWritesUnsupported):
-                creates.mark_unsupported(endpoint, str(outcome))
-                return self.copy_new(name, new_name, head=head)
-            if not isinstance(outcome, creates.NameTaken):
-                raise
-            # 412: another copy won, or this one, whose answer was lost and retried;
-            # or (no target) the source no longer matches what was checked.
-            try:
-                found = self.connection.meta.client.head_object(Bucket=self.bucket_name, Key=target)
-            except ClientError:
-                raise creates.SourceChanged(source) from None
-            if found.get("Metadata", {}).get(creates.WRITE_ID) == write_id:
-                return
-            raise FileExistsError(f"{PREFIX}: {target!r} exists already.") from None
 
     def object_url(self, name: str, *, expire: int | None = None) -> str:
         """The URL of the object stored under ``name``, as this storage signs or
@@ -453,67 +347,6 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
         fetches these.
         """
         return SigV4S3Storage.url(self, name, expire=expire)
-
-    def _fast_url(
-        self,
-        name: str,
-        parameters: dict[str, Any] | None,
-        expire: int | None,
-        http_method: str | None,
-    ) -> str | None:
-        """The URL built (and signed) here, or None to let botocore build it.
-
-        Covers what templates call: public URLs without parameters, and
-        presigned URLs with the ``Response*`` / ``VersionId`` / ``PartNumber``
-        parameters. A custom domain (and CloudFront signing) stays with
-        django-storages.
-        """
-        if self.custom_domain:
-            return None
-        if not self.querystring_auth:
-            if parameters:
-                return None
-            self.settle_region()
-            return self._bucket_root.public(self.s3_key(name))
-        if not self.s3_config.fast_signing:
-            return None  # SigV4A or another signing name: botocore signs
-        query = []
-        for param, value in (parameters or {}).items():
-            if param not in QUERY_PARAMETERS or not isinstance(value, (str, int)):
-                return None
-            query.append((QUERY_PARAMETERS[param], str(value)))
-        self.settle_region()
-        keys = self._fast_credentials()
-        if keys is None:
-            return None  # botocore raises its own NoCredentialsError
-        return self._bucket_root.presign(
-            self.s3_key(name),
-            keys=keys,
-            region=self.s3_config.signing_region,
-            expires=self.querystring_expire if expire is None else expire,
-            method=(http_method or "GET").upper(),
-            query=query,
-        )
-
-    def _fast_credentials(self) -> Keys | None:
-        """The credentials the fast signer signs with, frozen (refreshed when due),
-        or None when botocore must sign: SigV4A or another signing name, no
-        credentials found (botocore then raises its own ``NoCredentialsError``), or
-        credentials that are not strings (a test's ``mock.patch("boto3.Session")``:
-        botocore, or the mock, answers as it would for django-storages)."""
-        if not self.s3_config.fast_signing:
-            return None
-        credentials = self._shared(signed=True).credentials
-        if credentials is None:
-            return None
-        frozen = credentials.get_frozen_credentials()
-        if not (
-            isinstance(frozen.access_key, str)
-            and isinstance(frozen.secret_key, str)
-            and isinstance(frozen.token, str | None)
-        ):
-            return None
-        return Keys.of(frozen)
 
     def s3_key(self, name: Any) -> str:
         """The S3 key of the file ``name``: under the storage's ``location``, checked
@@ -533,32 +366,11 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
     # Names that name no file are refused before any request (listdir("") is fine).
     def exists(self, name: str) -> bool:
         check_not_empty(name)
-        if self._run is not None:
-            self.s3_key(name)  # the same name checks, no request
-            return self._run.exists(name)
         return bool(super().exists(name))
 
     def delete(self, name: str) -> None:
         check_not_empty(name)
-        if self._run is not None:
-            self.s3_key(name)
-            self._run.delete(name)
-            return
         super().delete(name)
-
-    # -- collectstatic (``collect``) --------------------------------------------------
-    @contextmanager
-    def collecting(self, *, clear: bool = False) -> Iterator[collect.Run]:
-        """A collectstatic run: ``exists``/``open``/``_save``/``delete`` answer from one
-        listing and the run's record until ``run.finish()`` settles it with S3."""
-        run = collect.Run(self, clear=clear)
-        with run.counting_requests():
-            run.load_listing()
-            self._run = run
-            try:
-                yield run
-            finally:
-                self._run = None
 
     def size(self, name: str) -> int:
         check_not_empty(name)
@@ -575,9 +387,8 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
         state.pop("_region_lock", None)
-        state.pop("_create_state", None)
         state.pop("_shared_clients", None)
-        state.pop("_run", None)
+        state.pop("_presigner", None)
         state.pop("_layers", None)  # Django's settings: read again where it is unpickled
         # boto3's TransferConfig marks unset values with an object() sentinel it
         # compares by identity, which pickling breaks: keep the values set, rebuild.
@@ -597,8 +408,7 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self._region_lock = threading.Lock()
-        self._create_state = threading.local()
-        self._run = None
+        self._presigner = None
         self._shared_clients = {}
         self._clients_generation = clients.generation()
         self._layers = Layers.for_storage(type(self), self._options, self.get_default_settings())
@@ -612,13 +422,6 @@ class SigV4S3Storage(DirectUploadsMixin, S3Storage):  # type: ignore[misc]
             f"<{type(self).__name__} bucket={s3.bucket_name!r} region={s3.region!r} "
             f"endpoint={s3.endpoint_url!r} addressing={s3.addressing_style!r}>"
         )
-
-
-def _seekable(content: Any) -> bool:
-    try:
-        return bool(content.seekable())
-    except (AttributeError, ValueError):
-        return False
 
 
 class SigV4StaticStorage(SigV4S3Storage, S3StaticStorage):  # type: ignore[misc]

@@ -284,7 +284,7 @@ def test_etags_that_are_no_content_hash_count_as_changed(
     settings.AWS_STORAGE_BUCKET_NAME = "static"
     settings.AWS_S3_REGION_NAME = "eu-central-1"
     storage = SigV4StaticStorage(object_parameters=parameters)
-    run = collect.Run(storage)
+    run = collect.Run(storage, key=storage.s3_key, write=storage._save)
     pending = collect.Pending(data=b"body{}")
     md5 = "bd1f4bba96d2a4c2b0e5e2a2f6a5e0f4"  # not it
     right = run.etag("a.css", pending)
@@ -306,7 +306,12 @@ def test_multipart_etags_are_computed_with_the_part_size_uploads_use(settings, n
     parts = [body[:size], body[size : 2 * size], body[2 * size :]]
     joined = b"".join(hashlib.md5(p).digest() for p in parts)
     expected = hashlib.md5(joined).hexdigest() + "-3"
-    assert collect.Run(storage).etag("big.bin", collect.Pending(data=body)) == expected
+    assert (
+        collect.Run(storage, key=storage.s3_key, write=storage._save).etag(
+            "big.bin", collect.Pending(data=body)
+        )
+        == expected
+    )
 
 
 # -- the check -----------------------------------------------------------------------------

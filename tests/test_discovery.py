@@ -413,3 +413,65 @@ def test_the_first_new_file_is_signed_for_the_buckets_region(buckets, settings, 
     assert puts == [
         ("https://bucket-in-frankfurt.s3.eu-central-1.amazonaws.com/first.txt", "eu-central-1")
     ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "found", "outcome", "use"),
+    [
+        (dict(AWS_S3_REGION_NAME="eu-west-1"), None, "UNREPORTED", None),
+        (dict(AWS_S3_REGION_NAME="eu-west-1"), "eu-west-1", "SAME", None),
+        ({}, "us-east-1", "SAME", "us-east-1"),  # the default matched: the bucket says so
+        ({}, "ap-northeast-2", "ADOPT", "ap-northeast-2"),
+        (dict(AWS_S3_REGION_NAME="eu-west-1"), "ap-northeast-2", "IGNORED", None),
+        (
+            dict(AWS_S3_REGION_NAME="eu-west-1", AWS_S3_DISCOVER_REGION=True),
+            "ap-northeast-2",
+            "FOLLOW",
+            "ap-northeast-2",
+        ),
+        (
+            dict(
+                AWS_S3_REGION_NAME="eu-west-1",
+                AWS_S3_DISCOVER_REGION=True,
+                AWS_S3_REGION_MISMATCH="raise",
+            ),
+            "ap-northeast-2",
+            "RAISE",
+            None,
+        ),
+        (dict(AWS_S3_ENDPOINT_URL="http://minio:9000"), "garage", "IGNORED", None),
+    ],
+)
+def test_the_verdict_on_the_buckets_answer(kwargs, found, outcome, use):
+    """One rule for the storage (settle_region) and the doctor (its region finding)."""
+    said = discovery.verdict(resolved(**kwargs), found)
+    assert (said.outcome.name, said.use) == (outcome, use)
+    if outcome not in ("UNREPORTED", "SAME"):
+        assert said.mismatch.startswith(f"in {found!r}, not in ")
+
+
+def test_the_storage_acts_on_the_verdict_the_doctor_reports(buckets, probes, settings, monkeypatch):
+    """A region from the environment only is a guess: the storage uses the bucket's
+    silently, and the doctor says so instead of warning that requests follow."""
+    from sigv4_storage.doctor import OK, Doctor
+
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
+    storage = SigV4S3Storage()
+    finding = Doctor(storage, "default").region_answer("ap-northeast-2")
+    assert finding.status == OK
+    assert "a region from the environment only is a guess" in finding.detail
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert storage.settled().region == "ap-northeast-2"
+
+
+def test_the_doctor_warns_when_a_custom_server_reports_another_region(settings, credentials):
+    from sigv4_storage.doctor import WARN, Doctor
+
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_ENDPOINT_URL = "http://minio:9000"
+    finding = Doctor(SigV4S3Storage(), "default").region_answer("garage")
+    assert finding.status == WARN
+    assert "requests are signed for 'us-east-1', which this server may refuse" in finding.detail
+    assert finding.fix == "Set AWS_S3_REGION_NAME = 'garage'."
