@@ -154,6 +154,13 @@ class Doctor:
             },
             notes=list(s3.notes),
         )
+        if self._reachable(report):
+            self._probes(report)
+        return report
+
+    def _reachable(self, report: Report) -> bool:
+        """Credentials, the region and the settled configuration: whether any
+        signed probe can be sent (if not, the findings say why)."""
         add = report.findings.append
         credentials = self.credentials_found()
         add(credentials)
@@ -161,18 +168,22 @@ class Doctor:
         region, reachable = self.region(asked=signs)
         add(region)
         if not reachable:
-            return report
+            return False
         if not signs:  # every later probe is a signed request: say why none was sent
             report.findings += self.skipped(
                 "no credentials to sign with", "signed request", "bucket"
             )
             add(self.separation())
-            return report
+            return False
         try:
             self.storage.settled()
         except ImproperlyConfigured as refused:  # region_mismatch = "raise"
             add(Finding("storage", FAIL, str(refused)))
-            return report
+            return False
+        return True
+
+    def _probes(self, report: Report) -> None:
+        add = report.findings.append
         signed, server_date = self.signed_request()
         add(signed)
         bucket, bucket_missing = self.bucket()
@@ -181,7 +192,7 @@ class Doctor:
         add(self.separation())
         if signed.status == FAIL:
             report.findings += self.skipped("requests are refused")
-            return report
+            return
         if bucket_missing:  # reads would only repeat NoSuchBucket; a write may make it
             report.findings += self.skipped("the bucket does not exist", write=False)
         else:
@@ -199,7 +210,6 @@ class Doctor:
                 self.made_by_the_probe(bucket)
         elif self.presigned and not bucket_missing:
             add(self.private_read())
-        return report
 
     def skipped(self, why: str, *first: str, write: bool = True) -> list[Finding]:
         """SKIP findings for the probes ``why`` makes pointless, after ``first``."""

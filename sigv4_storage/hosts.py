@@ -110,6 +110,24 @@ def aws_host(hostname: str) -> AwsHost | None:
     name S3 (a bucket in front, a website endpoint) are errors; VPC and
     other hosts are custom endpoints.
     """
+    found = _s3_labels(hostname)
+    if found is None:
+        return None
+    suffix, first, rest = found
+    dualstack = bool(rest) and rest[0] == "dualstack"
+    if dualstack:
+        rest = rest[1:]
+    if len(rest) > 1:
+        raise HostError("it is not an S3 API endpoint host")
+    region, fips, accelerate = _first_label(first, rest[0] if rest else None)
+    if accelerate and region is not None:
+        raise HostError("an accelerate host names no region")
+    return AwsHost(_partition(suffix, region), region, dualstack, fips, accelerate)
+
+
+def _s3_labels(hostname: str) -> tuple[str, str, list[str]] | None:
+    """An S3 host under an AWS DNS suffix: the suffix, its first label and the
+    labels between; None for a custom endpoint (another host, a VPC endpoint)."""
     hostname = hostname.lower().rstrip(".")
     suffix = next((s for s in endpoints.dns_suffixes() if hostname.endswith("." + s)), None)
     if suffix is None:
@@ -122,36 +140,34 @@ def aws_host(hostname: str) -> AwsHost | None:
             "it names a bucket or other prefix in front of the S3 host; "
             "give the S3 endpoint alone (e.g. s3.ap-northeast-2.amazonaws.com)"
         )
-    first, rest = labels[0], labels[1:]
-    dualstack = bool(rest) and rest[0] == "dualstack"
-    if dualstack:
-        rest = rest[1:]
-    if len(rest) > 1:
-        raise HostError("it is not an S3 API endpoint host")
-    region = rest[0] if rest else None
-    fips = accelerate = False
+    return suffix, labels[0], labels[1:]
+
+
+def _first_label(first: str, region: str | None) -> tuple[str | None, bool, bool]:
+    """What the host's first label says: (region, fips, accelerate)."""
     if first == "s3":
-        pass
-    elif first == "s3-external-1":
-        region = region or "us-east-1"
-    elif first == "s3-accelerate":
-        accelerate = True
-    elif first == "s3-fips":
-        fips = True
-    elif first.startswith("s3-fips-") and region is None:
-        fips, region = True, first[len("s3-fips-") :]
-    elif first.startswith("s3-website"):
+        return region, False, False
+    if first == "s3-external-1":
+        return region or "us-east-1", False, False
+    if first == "s3-accelerate":
+        return region, False, True
+    if first == "s3-fips":
+        return region, True, False
+    if first.startswith("s3-website"):
         raise HostError("it is a static-website endpoint, not the S3 API")
-    elif first.startswith("s3-") and region is None:
-        region = first[len("s3-") :]
-    else:
-        raise HostError("it is not an S3 API endpoint host")
-    if accelerate and region is not None:
-        raise HostError("an accelerate host names no region")
-    partition = endpoints.partition_of(region) if region else None
-    if region is not None and (partition is None or partition.dns_suffix != suffix):
+    if region is None and first.startswith("s3-fips-"):
+        return first[len("s3-fips-") :], True, False
+    if region is None and first.startswith("s3-"):
+        return first[len("s3-") :], False, False
+    raise HostError("it is not an S3 API endpoint host")
+
+
+def _partition(suffix: str, region: str | None) -> str:
+    """The partition of ``region`` under ``suffix``; of a global host (no region),
+    the first partition using that suffix."""
+    if region is None:
+        return next(p for p in endpoints.partitions() if p.dns_suffix == suffix).name
+    partition = endpoints.partition_of(region)
+    if partition is None or partition.dns_suffix != suffix:
         raise HostError(f"region {region!r} is not an AWS region under .{suffix}")
-    if partition is None:
-        # A global host: the partition is the first one using this suffix.
-        partition = next(p for p in endpoints.partitions() if p.dns_suffix == suffix)
-    return AwsHost(partition.name, region, dualstack, fips, accelerate)
+    return partition.name

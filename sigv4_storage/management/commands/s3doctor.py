@@ -11,7 +11,7 @@ from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sigv4_storage.checks import configured_storages
-from sigv4_storage.doctor import Doctor, origin_error
+from sigv4_storage.doctor import Doctor, Report, origin_error
 from sigv4_storage.legacy import as_python
 from sigv4_storage.storage import SigV4S3Storage
 
@@ -68,26 +68,27 @@ class Command(BaseCommand):
         aliases = [found.alias for found in configured_storages()] if every else [alias]
         if not aliases:
             raise CommandError("s3doctor: no STORAGES entry uses a sigv4_storage class.")
-        reports = []
-        for name in aliases:
-            storage = self._storage(name, as_json=as_json)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                report = Doctor(storage, name, write=write, origin=origin).run()
-            report.notes.extend(str(w.message) for w in caught)
-            reports.append(report)
-        if as_json:
-            data: dict[str, Any] = reports[0].as_dict()
-            if every:
-                data = {
-                    "ok": all(r.ok for r in reports),
-                    "storages": [r.as_dict() for r in reports],
-                }
-            self.stdout.write(self._dumps(data))
-        else:
-            self.stdout.write("\n\n".join(report.as_text() for report in reports))
+        reports = [self._report(name, write, origin, as_json) for name in aliases]
+        self._write_out(reports, as_json=as_json, every=every)
         if not all(report.ok for report in reports):
             raise CommandError("s3doctor: some checks failed", returncode=1)
+
+    def _report(self, alias: str, write: bool, origin: str | None, as_json: bool) -> Report:
+        storage = self._storage(alias, as_json=as_json)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            report = Doctor(storage, alias, write=write, origin=origin).run()
+        report.notes.extend(str(w.message) for w in caught)
+        return report
+
+    def _write_out(self, reports: list[Report], *, as_json: bool, every: bool) -> None:
+        if not as_json:
+            self.stdout.write("\n\n".join(report.as_text() for report in reports))
+            return
+        data: dict[str, Any] = reports[0].as_dict()
+        if every:
+            data = {"ok": all(r.ok for r in reports), "storages": [r.as_dict() for r in reports]}
+        self.stdout.write(self._dumps(data))
 
     def _storage(self, alias: str, as_json: bool) -> SigV4S3Storage:
         storage: Any = None
