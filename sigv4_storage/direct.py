@@ -18,13 +18,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from django.core.exceptions import SuspiciousFileOperation
 from django.views.decorators.debug import sensitive_variables
 
 from . import clients, creates
 from . import content as active
 from .checkids import PREFIX
 from .config import S3Config
+from .names import check_not_empty
 from .presign import Presigner
 from .resolve import check_expire
 
@@ -139,7 +139,8 @@ class DirectUploadsMixin:
     ) -> dict[str, Any]:
         """Start a multipart upload of ``size`` bytes for a browser to send in parts.
 
-        Returns ``{"key", "upload_id", "part_size", "urls"}``: one presigned
+        Returns ``{"name", "key", "upload_id", "part_size", "urls"}``: the
+        file's name in this storage and its S3 key, and one presigned
         ``UploadPart`` URL (HTTP PUT) per part, the part size chosen so there are
         at most 10,000 parts. Each URL signs its part's ``Content-Length``: S3
         refuses a larger (or smaller) body, so no more than ``size`` can arrive.
@@ -168,15 +169,22 @@ class DirectUploadsMixin:
             urls = self.presigner().part_urls(key, upload_id, sizes, expires)
         except BotoCoreError as error:
             raise self._in_context(error) from None
-        return {"key": key, "upload_id": upload_id, "part_size": part_size, "urls": urls}
+        return {
+            "name": key[len(self._key_prefix or "") :],
+            "key": key,
+            "upload_id": upload_id,
+            "part_size": part_size,
+            "urls": urls,
+        }
 
     def complete_multipart_upload(
-        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+        self, name: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> str:
         """Join the parts (``(number, ETag)`` as the browser collected them) into
-        the object ``key``; returns its name in this storage. With
-        ``file_overwrite=False`` S3 refuses it if ``key`` exists (``FileExistsError``)."""
-        self._key_of_this_storage(key)
+        the file ``name``; returns its name, as ``save()`` does. With
+        ``file_overwrite=False`` S3 refuses it if the file exists (``FileExistsError``)."""
+        check_not_empty(name)
+        key = self.s3_key(name)
         endpoint = self.settled().endpoint_url
         # As save() creates new files: the create client adds If-None-Match (``creates``).
         conditional = not self.file_overwrite and creates.supported(endpoint)
@@ -194,25 +202,16 @@ class DirectUploadsMixin:
                 raise FileExistsError(f"{PREFIX}: {key!r} exists already.") from None
             if isinstance(outcome, creates.ConditionalWritesUnsupported):
                 creates.mark_unsupported(endpoint, str(outcome))
-                return self.complete_multipart_upload(key, upload_id, parts)
+                return self.complete_multipart_upload(name, upload_id, parts)
             raise
         return key[len(self._key_prefix or "") :]
 
-    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
-        """Drop an unfinished upload and the parts sent so far."""
-        self._key_of_this_storage(key)
+    def abort_multipart_upload(self, name: str, upload_id: str) -> None:
+        """Drop an unfinished upload of the file ``name`` and the parts sent so far."""
+        check_not_empty(name)
         self.connection.meta.client.abort_multipart_upload(
-            Bucket=self.bucket_name, Key=key, UploadId=upload_id
+            Bucket=self.bucket_name, Key=self.s3_key(name), UploadId=upload_id
         )
-
-    def _key_of_this_storage(self, key: str) -> None:
-        prefix = self._key_prefix or ""
-        if (
-            not isinstance(key, str)
-            or not key.startswith(prefix)
-            or self.s3_key(key[len(prefix) :]) != key
-        ):
-            raise SuspiciousFileOperation(f"{key!r} is not a key of this storage.")
 
 
 #: S3's largest object, and its multipart limits.

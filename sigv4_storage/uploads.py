@@ -385,40 +385,9 @@ def sign(request: Any, limits: Limits, data: dict[str, Any]) -> dict[str, Any]:
         raise UploadRefused(
             "This page's security token is missing or old: reload the page.", 403, "csrf"
         )
-    size, content_type, filename = data.get("size"), data.get("type"), data.get("name")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise UploadRefused("The file's size is missing or not a number.")
-    if not isinstance(filename, str) or not filename.strip():
-        raise UploadRefused("The file's name is missing.")
-    if content_type is not None and not isinstance(content_type, str):
-        raise UploadRefused("The file's type is not text.")
-    if content_type and not _MIME.fullmatch(content_type):
-        raise UploadRefused("The file's type is not a MIME type (type/subtype).")
-    if size > limits.max_size:
-        shown, limit = size_text(size), size_text(limits.max_size)
-        if shown == limit:  # "195.3 KB; at most 195.3 KB": say the bytes
-            shown, limit = f"{size:,} bytes", f"{limits.max_size:,} bytes"
-        raise UploadRefused(f"The file is {shown}; at most {limit} is allowed.", code="too_large")
-    content_type = (content_type or "").lower()
-    if not content_type or not limits.allows_type(content_type):
-        allowed = ", ".join(t + "*" if t.endswith("/") else t for t in limits.content_types)
-        raise UploadRefused(
-            f"Files of type {content_type or 'unknown'!r} are not allowed here"
-            + (f" (allowed: {allowed})." if allowed else "."),
-            code="wrong_type",
-        )
+    size, content_type = _described(data, limits)
     storage = storage_for(limits.storage)
-    filename = storage.get_valid_name(filename.replace("\\", "/").rsplit("/", 1)[-1])
-    guessed = active.guessed_type(filename)
-    if (
-        guessed
-        and active.essence(guessed) != content_type
-        and (active.is_active(guessed) or active.is_active(content_type))
-    ):
-        raise UploadRefused(
-            f"The file's name ({filename}) does not match its type ({content_type}).",
-            code="wrong_type",
-        )
+    filename = _file_name(storage, str(data["name"]), content_type)
     owner = limits.upload_to + _owner(request)
     name = f"{owner}{uuid.uuid4().hex[:24]}/{filename}"
     try:
@@ -438,6 +407,60 @@ def sign(request: Any, limits: Limits, data: dict[str, Any]) -> dict[str, Any]:
         "part_size": started["part_size"],
         "upload": upload.token(),
     }
+
+
+def _described(data: dict[str, Any], limits: Limits) -> tuple[int, str]:
+    """The size and type (lower case) of the file ``data`` describes, refused
+    unless ``limits`` allow them."""
+    size, content_type, filename = data.get("size"), data.get("type"), data.get("name")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise UploadRefused("The file's size is missing or not a number.")
+    if not isinstance(filename, str) or not filename.strip():
+        raise UploadRefused("The file's name is missing.")
+    if content_type is not None and not isinstance(content_type, str):
+        raise UploadRefused("The file's type is not text.")
+    if content_type and not _MIME.fullmatch(content_type):
+        raise UploadRefused("The file's type is not a MIME type (type/subtype).")
+    _check_size(size, limits)
+    return size, _allowed_type(content_type, limits)
+
+
+def _check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_size:
+        shown, limit = size_text(size), size_text(limits.max_size)
+        if shown == limit:  # "195.3 KB; at most 195.3 KB": say the bytes
+            shown, limit = f"{size:,} bytes", f"{limits.max_size:,} bytes"
+        raise UploadRefused(f"The file is {shown}; at most {limit} is allowed.", code="too_large")
+
+
+def _allowed_type(content_type: str | None, limits: Limits) -> str:
+    content_type = (content_type or "").lower()
+    if not content_type or not limits.allows_type(content_type):
+        allowed = ", ".join(t + "*" if t.endswith("/") else t for t in limits.content_types)
+        raise UploadRefused(
+            f"Files of type {content_type or 'unknown'!r} are not allowed here"
+            + (f" (allowed: {allowed})." if allowed else "."),
+            code="wrong_type",
+        )
+    return content_type
+
+
+def _file_name(storage: SigV4S3Storage, filename: str, content_type: str) -> str:
+    """The browser's file name, made valid by the storage, refused when its
+    extension says a type a browser runs that its declared type does not (or
+    the reverse)."""
+    filename = storage.get_valid_name(filename.replace("\\", "/").rsplit("/", 1)[-1])
+    guessed = active.guessed_type(filename)
+    if (
+        guessed
+        and active.essence(guessed) != content_type
+        and (active.is_active(guessed) or active.is_active(content_type))
+    ):
+        raise UploadRefused(
+            f"The file's name ({filename}) does not match its type ({content_type}).",
+            code="wrong_type",
+        )
+    return str(filename)
 
 
 def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]:
@@ -462,19 +485,18 @@ def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
         pairs = [(int(number), str(etag)) for number, etag in parts]
     except (TypeError, ValueError):
         raise UploadRefused("The parts of the upload are not [number, ETag] pairs.") from None
-    key = storage.s3_key(upload.name)
     # The token the sign view gave, verified: the same answer however often it is
     # asked (its age counts from signing, which the part URLs' expiry bounds anyway).
     answer = {"upload": str(data["upload"])}
     try:
-        storage.complete_multipart_upload(key, str(upload.upload_id), pairs)
+        storage.complete_multipart_upload(upload.name, str(upload.upload_id), pairs)
     except (ClientError, FileExistsError) as error:
         # A second complete (a double click, a retry, botocore's retry after a lost
         # answer): the key is this upload's alone (a random folder), so an object
         # there is this upload, joined already. Answer as the first time.
         if storage.exists(upload.name):
             return answer
-        logger.warning("Completing the multipart upload of %r failed: %s", key, error)
+        logger.warning("Completing the multipart upload of %r failed: %s", upload.name, error)
         raise UploadRefused(
             "The upload could not be completed: choose the file again.", code="failed"
         ) from None
@@ -483,7 +505,7 @@ def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 def abort(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     upload, storage = _upload(request, data)
-    storage.abort_multipart_upload(storage.s3_key(upload.name), str(upload.upload_id))
+    storage.abort_multipart_upload(upload.name, str(upload.upload_id))
     return {"aborted": True}
 
 

@@ -103,7 +103,7 @@ def test_multipart_uploads_of_scripted_types_are_attachments(s3):
     from tests.util import put
 
     etag = put(started["urls"][0], b"<html>1234")[1]
-    storage.complete_multipart_upload(started["key"], started["upload_id"], [(1, etag)])
+    storage.complete_multipart_upload(started["name"], started["upload_id"], [(1, etag)])
     assert head(server, bucket, "media/big.html")["ContentDisposition"] == "attachment"
 
 
