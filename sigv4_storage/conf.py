@@ -21,21 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checkids import SettingError
-
-#: Options this package reads, on top of django-storages' own.
-#: option name -> Django setting name
-NEW_OPTIONS: dict[str, str] = {
-    "host": "AWS_S3_HOST",
-    "calling_format": "AWS_S3_CALLING_FORMAT",
-    "use_dualstack": "AWS_S3_USE_DUALSTACK",
-    "use_fips": "AWS_S3_USE_FIPS",
-    "use_accelerate_endpoint": "AWS_S3_USE_ACCELERATE_ENDPOINT",
-    "discover_region": "AWS_S3_DISCOVER_REGION",
-    "region_mismatch": "AWS_S3_REGION_MISMATCH",
-    "public_endpoint_url": "AWS_S3_PUBLIC_ENDPOINT_URL",
-    "collectstatic_workers": "AWS_S3_COLLECTSTATIC_WORKERS",
-    "active_content": "AWS_S3_ACTIVE_CONTENT",
-}
+from .options import Option, Place, Where
 
 
 class Kind(enum.Enum):
@@ -89,7 +75,7 @@ def default(text: str = "default") -> Source:
 
 
 def derived(text: str, of: Source | None = None) -> Source:
-    """A value read off another: ``text`` may name it as ``{of}``."""
+    """A value read off another (``of``): ``text`` may name it as ``{of}``."""
     return Source(Kind.DERIVED, text=text, of=of)
 
 
@@ -172,11 +158,55 @@ class Layers:
                 return Sourced(value, Source(Kind.ENVIRONMENT, name))
         return None
 
+    def candidates(
+        self,
+        row: Option,
+        client_config: Sourced | None = None,
+        derived: Mapping[str, Sourced | None] | None = None,
+    ) -> list[Sourced]:
+        """Every value set for the option ``row``, in its order: the first wins.
+
+        ``client_config`` is the user's ``AWS_S3_CLIENT_CONFIG``; ``derived``
+        the values ``resolve`` read off others, by the name of their place.
+        """
+        found = (self.at(place, client_config, derived or {}) for place in row.order)
+        return [value for value in found if value is not None]
+
     def first(
-        self, option: str, settings: Iterable[str] = (), env: Iterable[str] = ()
+        self,
+        row: Option,
+        client_config: Sourced | None = None,
+        derived: Mapping[str, Sourced | None] | None = None,
     ) -> Sourced | None:
-        """OPTIONS > class attribute > settings (in order) > environment (in order)."""
-        return self.option(option) or self.setting(*settings) or self.env(*env)
+        """The value that wins for ``row``, or None when nothing sets it."""
+        found = self.candidates(row, client_config, derived)
+        return found[0] if found else None
+
+    def at(
+        self, place: Place, client_config: Sourced | None, derived: Mapping[str, Sourced | None]
+    ) -> Sourced | None:
+        if place.where is Where.OPTION:
+            return self.option(place.name)
+        if place.where is Where.SETTING:
+            return self.setting(place.name)
+        if place.where is Where.ENVIRONMENT:
+            return self.env(place.name)
+        if place.where is Where.DERIVED:
+            return derived.get(place.name)
+        return _in_config(place, client_config)
+
+
+def _in_config(place: Place, client_config: Sourced | None) -> Sourced | None:
+    """The value at ``place`` inside the user's client config, sourced to it."""
+    if client_config is None:
+        return None
+    value: Any = client_config.value
+    for part in place.path:
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+    if not _is_set(value):
+        return None
+    text = str(place).strip("`")
+    return Sourced(value, derived(text, of=client_config.source))
 
 
 #: Keyword arguments a storage takes besides its default settings: django-storages'

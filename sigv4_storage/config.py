@@ -9,6 +9,10 @@ from typing import Any, Literal
 from botocore.config import Config
 
 from .conf import Source, Sourced, default
+from .options import OPTIONS
+
+#: The fields the ``options`` rows fill, in the table's order (``describe()``).
+FIELDS = tuple(row.field for row in OPTIONS if row.field)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class S3Config:
     region_mismatch: Literal["follow", "raise"]
     #: Files of types a browser runs: stored "attachment" (downloaded) or "inline".
     active_content: Literal["attachment", "inline"]
+    #: Uploads at a time in ``collectstatic``.
+    collectstatic_workers: int
     client_config: Config = field(repr=False)
     #: Where browsers reach the server (``AWS_S3_PUBLIC_ENDPOINT_URL``), if not at endpoint_url.
     public_endpoint_url: str | None = None
@@ -109,22 +115,4 @@ class S3Config:
 
     def describe(self) -> dict[str, tuple[Any, str]]:
         """Each resolved value with its source in words, for logs and the doctor."""
-        names = (
-            "bucket_name",
-            "region",
-            "endpoint_url",
-            "public_endpoint_url",
-            "addressing_style",
-            "signature_version",
-            "use_ssl",
-            "use_dualstack",
-            "use_fips",
-            "use_accelerate_endpoint",
-            "querystring_expire",
-            "discover_region",
-            "region_mismatch",
-            "active_content",
-            "request_checksum_calculation",
-            "response_checksum_validation",
-        )
-        return {name: (getattr(self, name), str(self.source(name))) for name in names}
+        return {name: (getattr(self, name), str(self.source(name))) for name in FIELDS}

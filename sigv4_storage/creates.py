@@ -40,7 +40,7 @@ from django.core.files.storage import Storage
 from storages.utils import clean_name
 
 from .checkids import PREFIX
-from .errors import error_code, error_status
+from .errors import error_code, error_message, error_status, retry_attempts
 
 logger = logging.getLogger("sigv4_storage")
 
@@ -62,7 +62,7 @@ def new_write_id() -> str:
 def retried(error: ClientError) -> bool:
     """Whether botocore sent the refused request more than once (an earlier attempt
     may have been stored, its answer lost)."""
-    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) > 0
+    return retry_attempts(error) > 0
 
 
 def written_by(client: Any, bucket: str, key: str, write_id: str) -> bool:
@@ -197,7 +197,7 @@ def copy(
 def classify(error: ClientError, name: str) -> Exception:
     """``NameTaken`` or ``ConditionalWritesUnsupported`` for a refused write, else ``error``."""
     status, code = error_status(error), error_code(error)
-    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    message = error_message(error).lower()
     # 409 ConditionalRequestConflict: a concurrent conditional write won.
     if status == 412 or code in ("PreconditionFailed", "ConditionalRequestConflict"):
         return NameTaken(name)

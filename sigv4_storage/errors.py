@@ -200,6 +200,16 @@ def error_code(error: Any) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def error_message(error: Any) -> str:
+    """A ``ClientError``'s S3 error message, or ``""``."""
+    return str(error.response.get("Error", {}).get("Message", ""))
+
+
+def retry_attempts(error: Any) -> int:
+    """How many times botocore sent the refused request again (0: sent once)."""
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0)
+
+
 def failure_name(error: BaseException) -> str:
     """What to call a failure in one word: a ``ClientError``'s S3 code
     (``"AccessDenied"``), else the exception's class (``"EndpointConnectionError"``)."""

@@ -32,7 +32,7 @@ from s3transfer.constants import ALLOWED_DOWNLOAD_ARGS
 from storages.backends.s3 import S3File
 from storages.utils import clean_name
 
-from .checkids import prefixed
+from .checkids import PREFIX, prefixed
 from .errors import error_status, failure_name
 from .ranged import RangedReader
 
@@ -115,9 +115,10 @@ class SigV4S3File(S3File):  # type: ignore[misc]
             multipart.abort()
         except Exception as error:  # noqa: BLE001 - the first failure is the one raised
             logger.warning(
-                "sigv4_storage: could not abort the multipart upload of %r (%s): it stays "
-                "open until a lifecycle rule (AbortIncompleteMultipartUpload) or "
+                "%s: could not abort the multipart upload of %r (%s): it stays open"
+                " until a lifecycle rule (AbortIncompleteMultipartUpload) or "
                 "collectstatic/s3doctor removes it.",
+                PREFIX,
                 self.name,
                 failure_name(error),
             )

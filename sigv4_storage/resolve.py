@@ -11,8 +11,6 @@ fix, before any network request. No message contains a credential.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,10 +20,12 @@ from botocore.exceptions import EndpointResolutionError, EndpointVariantError
 
 from . import endpoints
 from .checkids import E002, E003, E004, SettingError
-from .conf import NEW_OPTIONS, Kind, Layers, Source, Sourced, default, derived
-from .config import S3Config
+from .collect import DEFAULT_WORKERS, MAX_WORKERS
+from .conf import Kind, Layers, Source, Sourced, default, derived
+from .config import FIELDS, S3Config
 from .content import CHOICES
 from .hosts import AwsHost, Endpoint, HostError, aws_host, parse_endpoint_url, parse_host
+from .options import row
 
 #: SigV4 presigned URLs live at most 7 days.
 MAX_EXPIRE = 604800
@@ -57,10 +57,95 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
     warnings: list[str] = []
     bucket = bucket_name(layers)
     arn = Arn.parse(bucket.value)
-    ssl_asked = _bool(layers.first("use_ssl", ["AWS_S3_USE_SSL"]), True)
     user_config = user_client_config(layers)
+    at = locate(layers, bucket, arn, user_config, bucket_region, notes)
+    discover, mismatch = discovery(layers, at.custom, arn is not None, at.region.named)
+    style = addressing(layers, user_config, bucket, arn, at.custom, at.use_ssl.value, at.flags)
+    signature = signature_version(layers, user_config, notes, warnings)
+    urls = at.urls(bucket, style.value, regional_us_east_1(at.asked, user_config))
+    if urls.signature_version == "s3v4a":
+        signature = Sourced("s3v4a", derived("SigV4A: S3's only signature for this bucket"))
+    public = public_endpoint(layers, bucket, arn)
+    checksum = checksums(user_config, layers, at.custom)
+    decided: dict[str, Sourced] = {
+        "bucket_name": bucket,
+        "endpoint_url": at.asked.sourced if at.asked else Sourced(None, default()),
+        "region": at.region.found,
+        "use_ssl": at.use_ssl,
+        "addressing_style": style,
+        "signature_version": signature,
+        "querystring_expire": expiry(layers),
+        "discover_region": discover,
+        "region_mismatch": mismatch,
+        "active_content": active_content(layers),
+        "collectstatic_workers": collectstatic_workers(layers),
+        "public_endpoint_url": public or Sourced(None, default()),
+        **at.flags.by_option(),
+        **checksum,
+    }
+    if user_config is not None:
+        decided["client_config"] = user_config
+    # Each field of the options table, as decided; then what the URLs say.
+    values = {name: decided[name].value for name in FIELDS}
+    values.update(
+        endpoint_url=urls.endpoint_url,
+        signature_version=urls.signature_version,
+        public_endpoint_url=public.value.url if public else None,
+    )
+    return S3Config(
+        **values,
+        signing_region=urls.signing_region,
+        signing_name=urls.signing_name,
+        partition=at.partition,
+        bucket_url=urls.bucket_url,
+        client_config=build_client_config(
+            layers, user_config, urls, style.value, at.flags, checksum if at.custom else {}
+        ),
+        public_bucket_url=(
+            public.value.bucket_url(bucket.value, style.value) if public else urls.bucket_url
+        ),
+        sources={name: found.source for name, found in decided.items()},
+        region_conflicts=at.region.conflicts,
+        region_named=at.region.named,
+        notes=tuple(notes),
+        warnings=tuple(warnings),
+    )
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where requests go: the endpoint asked for, the scheme, the region, the
+    AWS endpoint variants and the partition (None on a custom endpoint)."""
+
+    asked: Asked | None
+    use_ssl: Sourced
+    region: Region
+    flags: Flags
+    partition: str | None
+
+    @property
+    def custom(self) -> bool:
+        return self.partition is None
+
+    def urls(self, bucket: Sourced, style: str, regional: bool) -> Urls:
+        """The endpoint and bucket URLs, and how to sign for them."""
+        found = self.region.found
+        if self.asked is not None and self.custom:
+            return custom_urls(self.asked.endpoint, bucket.value, style, found.value, regional)
+        use_ssl = self.use_ssl.value
+        return aws_urls(found, bucket, self.partition, style, use_ssl, self.flags, regional)
+
+
+def locate(
+    layers: Layers,
+    bucket: Sourced,
+    arn: Arn | None,
+    user_config: Sourced | None,
+    bucket_region: str | None,
+    notes: list[str],
+) -> Location:
+    ssl_asked = _bool(layers.first(row("use_ssl")), True)
     asked = endpoint_asked(layers, ssl_asked, notes)
-    use_ssl = scheme(asked, ssl_asked)
     custom = asked is not None and asked.aws is None
     if arn is not None and asked is not None and custom:
         raise SettingError(
@@ -69,7 +154,6 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
             "Use the bucket's name on that server, or remove the endpoint.",
         )
     where = region(layers, asked, user_config, bucket, arn, bucket_region, notes)
-    discover, mismatch = discovery(layers, custom, arn is not None, where.named)
     flags = variants(layers, asked, user_config, notes)
     if custom and flags.asked():
         raise SettingError(
@@ -78,72 +162,7 @@ def resolve(layers: Layers, bucket_region: str | None = None) -> S3Config:
             "Remove them, or remove the custom endpoint.",
         )
     partition = None if custom else partition_of(where.found)
-    style = addressing(layers, user_config, bucket, arn, custom, use_ssl.value, flags)
-    signature = signature_version(layers, user_config, notes, warnings)
-    expire = expiry(layers)
-    active = active_content(layers)
-    regional = regional_us_east_1(asked, user_config)
-    urls = (
-        custom_urls(asked.endpoint, bucket.value, style.value, where.found.value, regional)
-        if asked is not None and custom
-        else aws_urls(where.found, bucket, partition, style.value, use_ssl.value, flags, regional)
-    )
-    if urls.signature_version == "s3v4a":
-        signature = Sourced("s3v4a", derived("SigV4A: S3's only signature for this bucket"))
-    public = public_endpoint(layers, bucket, arn)
-    checksum = checksums(user_config, layers, custom)
-    client_config = build_client_config(
-        layers, user_config, urls, style.value, flags, checksum if custom else {}
-    )
-
-    decided: dict[str, Sourced] = {
-        "bucket_name": bucket,
-        "endpoint_url": asked.sourced if asked else Sourced(None, default()),
-        "region": where.found,
-        "use_ssl": use_ssl,
-        "addressing_style": style,
-        "signature_version": signature,
-        "querystring_expire": expire,
-        "discover_region": discover,
-        "region_mismatch": mismatch,
-        "active_content": active,
-        "public_endpoint_url": public or Sourced(None, default()),
-        **flags.by_option(),
-        **checksum,
-    }
-    if user_config is not None:
-        decided["client_config"] = user_config
-    return S3Config(
-        bucket_name=bucket.value,
-        region=where.found.value,
-        signing_region=urls.signing_region,
-        signing_name=urls.signing_name,
-        signature_version=urls.signature_version,
-        partition=partition,
-        endpoint_url=urls.endpoint_url,
-        bucket_url=urls.bucket_url,
-        addressing_style=style.value,
-        use_ssl=use_ssl.value,
-        use_dualstack=flags.dualstack.value,
-        use_fips=flags.fips.value,
-        use_accelerate_endpoint=flags.accelerate.value,
-        querystring_expire=expire.value,
-        discover_region=discover.value,
-        region_mismatch=mismatch.value,
-        active_content=active.value,
-        client_config=client_config,
-        public_endpoint_url=public.value.url if public else None,
-        public_bucket_url=(
-            public.value.bucket_url(bucket.value, style.value) if public else urls.bucket_url
-        ),
-        sources={name: found.source for name, found in decided.items()},
-        region_conflicts=where.conflicts,
-        region_named=where.named,
-        request_checksum_calculation=checksum["request_checksum_calculation"].value,
-        response_checksum_validation=checksum["response_checksum_validation"].value,
-        notes=tuple(notes),
-        warnings=tuple(warnings),
-    )
+    return Location(asked, scheme(asked, ssl_asked), where, flags, partition)
 
 
 # -- value checks -------------------------------------------------------------------
@@ -179,7 +198,7 @@ def _shown(value: str) -> str:
 
 # -- bucket, client config ----------------------------------------------------------
 def bucket_name(layers: Layers) -> Sourced:
-    found = _str(layers.first("bucket_name", ["AWS_STORAGE_BUCKET_NAME"]))
+    found = _str(layers.first(row("bucket_name")))
     if found is None:
         raise SettingError(
             "no bucket is configured.",
@@ -191,23 +210,13 @@ def bucket_name(layers: Layers) -> Sourced:
 
 def user_client_config(layers: Layers) -> Sourced | None:
     """``AWS_S3_CLIENT_CONFIG``, the user's botocore ``Config``, if any."""
-    found = layers.first("client_config", ["AWS_S3_CLIENT_CONFIG"])
+    found = layers.first(row("client_config"))
     if found is not None and not isinstance(found.value, Config):
         raise SettingError(
             f"{found.source} must be a botocore.config.Config, not {type(found.value).__name__}.",
             "Wrap it: Config(**your_dict).",
         )
     return found
-
-
-def _from_config(
-    user_config: Sourced | None, read: Callable[[Config], Any], what: str
-) -> Sourced | None:
-    """A value set inside the user's client config, sourced to it."""
-    value = read(user_config.value) if user_config is not None else None
-    if value is None or value == "":
-        return None
-    return Sourced(value, derived(f"AWS_S3_CLIENT_CONFIG{what}", of=user_config.source))  # type: ignore[union-attr]
 
 
 # -- endpoint -----------------------------------------------------------------------
@@ -224,26 +233,22 @@ class Asked:
         return Sourced(self.endpoint.url, self.source)
 
 
+#: The places of the ``endpoint_url`` row that give boto-era ``host[:port]``, not a URL.
+HOST_PLACES = ("host", "AWS_S3_HOST")
+
+
 def endpoint_asked(layers: Layers, use_ssl: Sourced, notes: list[str]) -> Asked | None:
-    """OPTIONS/class ``endpoint_url`` > ``host`` > settings ``AWS_S3_ENDPOINT_URL``
-    > ``AWS_S3_HOST`` > environment ``AWS_ENDPOINT_URL_S3`` > ``AWS_ENDPOINT_URL``.
+    """The endpoint a setting asks for, in the ``endpoint_url`` row's order.
 
     ``use_ssl`` picks the scheme of a ``host`` that names none.
     """
-    candidates = [
-        ("url", layers.option("endpoint_url")),
-        ("host", layers.option("host")),
-        ("url", layers.setting("AWS_S3_ENDPOINT_URL")),
-        ("host", layers.setting("AWS_S3_HOST")),
-        ("url", layers.env("AWS_ENDPOINT_URL_S3")),
-        ("url", layers.env("AWS_ENDPOINT_URL")),
-    ]
-    chosen = [(kind, found) for kind, found in candidates if found is not None]
+    chosen = layers.candidates(row("endpoint_url"))
     if not chosen:
         return None
-    kind, found = chosen[0]
-    for _, ignored in chosen[1:]:
+    found = chosen[0]
+    for ignored in chosen[1:]:
         notes.append(f"{ignored.source} is ignored: {found.source} takes precedence.")
+    kind = "host" if found.source.name in HOST_PLACES else "url"
     _str(found)
     fix = (
         "Give a full URL such as 'https://minio.example.com:9000'."
@@ -300,73 +305,75 @@ def region(
     bucket_region: str | None,
     notes: list[str],
 ) -> Region:
-    """OPTIONS/class ``region_name`` > ``AWS_S3_REGION_NAME`` > ``AWS_REGION``
-    > ``AWS_S3_CLIENT_CONFIG.region_name`` > the AWS host's region > an access
-    point ARN's region > environment ``AWS_S3_REGION_NAME``, ``AWS_REGION``,
-    ``AWS_DEFAULT_REGION``.
+    """The region, in the ``region`` row's order (``options``); a configured
+    region that contradicts the AWS host's is refused.
 
     ``bucket_region``, the region the bucket reported (``discovery``),
     beats them all: the storage only passes it when the region was not
     named, or when it follows a bucket that is elsewhere.
     """
-    configured = _str(
-        layers.option("region_name") or layers.setting("AWS_S3_REGION_NAME", "AWS_REGION")
-    )
-    set_somewhere = [
-        found
-        for found in (
-            layers.option("region_name"),
-            layers.setting("AWS_S3_REGION_NAME"),
-            layers.setting("AWS_REGION"),
-            layers.env("AWS_S3_REGION_NAME"),
-            layers.env("AWS_REGION"),
-            layers.env("AWS_DEFAULT_REGION"),
-        )
-        if found is not None
-    ]
-    conflicts: tuple[Sourced, ...] = ()
-    if len({str(found.value) for found in set_somewhere}) > 1:
-        conflicts = tuple(set_somewhere)
-        notes.append(
-            f"region settings disagree ({', '.join(map(str, conflicts))}): "
-            f"{conflicts[0].source} is used."
-        )
-    configured = configured or _from_config(
-        user_config, lambda config: config.region_name, ".region_name"
-    )
-    host_region = asked.aws.region if asked is not None and asked.aws is not None else None
-    if configured is not None and host_region is not None and configured.value != host_region:
+    host = asked.aws.region if asked is not None and asked.aws is not None else None
+    read_off = _region_read_off(asked, host, bucket, arn)
+    places = layers.candidates(row("region"), user_config, read_off)
+    conflicts = _region_conflicts(places, notes)
+    found = _str(places[0]) if places else None
+    # The host comes before the environment in the order: only a configured region
+    # can be found over it, and it must agree.
+    if found is not None and host is not None and found.value != host:
         raise SettingError(
-            f"{configured} contradicts the region {host_region!r} named by the host in "
-            f"{asked.source}.",  # type: ignore[union-attr]
+            f"{found} contradicts the region {host!r} named by the host in {asked.source}.",  # type: ignore[union-attr]
             "Make them agree, or drop one: the host alone is enough.",
             E003,
         )
-    found = configured
-    if found is None and host_region is not None:
-        found = Sourced(host_region, derived("host in {of}", of=asked.source))  # type: ignore[union-attr]
-    if found is None and arn is not None and arn.region:
-        found = Sourced(arn.region, derived("the access point ARN in {of}", of=bucket.source))
-    named = found is not None
-    if found is None:
-        found = _str(layers.env("AWS_S3_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"))
+    named = found is not None and found.source.kind is not Kind.ENVIRONMENT
     if bucket_region is not None:
-        if found is None:
-            asked_bucket = Source(Kind.DISCOVERED, text=DISCOVERED)
-            return Region(Sourced(bucket_region, asked_bucket), named, conflicts)
-        notes.append(f"{found} is overridden: the bucket is in {bucket_region!r}.")
-        over = Source(Kind.DISCOVERED, text=f"{DISCOVERED}, over {found}", of=found.source)
-        return Region(Sourced(bucket_region, over), named, conflicts)
+        return Region(_discovered(bucket_region, found, notes), named, conflicts)
     if found is None:
         # Until the bucket is asked (``discovery``), the region botocore
         # assumes, said plainly in the provenance.
         custom = asked is not None and asked.aws is None
         text = "default for custom endpoints" if custom else "default (no region configured)"
         return Region(Sourced("us-east-1", default(text)), named, conflicts)
+    return Region(_region_name(found), named, conflicts)
+
+
+def _region_read_off(
+    asked: Asked | None, host: str | None, bucket: Sourced, arn: Arn | None
+) -> dict[str, Sourced | None]:
+    """The region row's derived places: the AWS host's region, an ARN's."""
+    return {
+        "host": Sourced(host, derived("host in {of}", of=asked.source)) if asked and host else None,
+        "arn": Sourced(arn.region, derived("the access point ARN in {of}", bucket.source))
+        if arn is not None and arn.region
+        else None,
+    }
+
+
+def _region_name(found: Sourced) -> Sourced:
     value = str(found.value).strip()
     if not value or any(c.isspace() or c in "/:" for c in value):
         raise SettingError(f"{found} is not a region name.", "Regions look like 'ap-northeast-2'.")
-    return Region(Sourced(value, found.source), named, conflicts)
+    return Sourced(value, found.source)
+
+
+def _region_conflicts(places: list[Sourced], notes: list[str]) -> tuple[Sourced, ...]:
+    """The region settings and variables, when they disagree (noted for people)."""
+    said = [p for p in places if p.source.kind is not Kind.DERIVED]
+    if len({str(found.value) for found in said}) <= 1:
+        return ()
+    notes.append(
+        f"region settings disagree ({', '.join(map(str, said))}): {said[0].source} is used."
+    )
+    return tuple(said)
+
+
+def _discovered(bucket_region: str, found: Sourced | None, notes: list[str]) -> Sourced:
+    """The bucket's own region, over ``found`` (what the settings gave, if anything)."""
+    if found is None:
+        return Sourced(bucket_region, Source(Kind.DISCOVERED, text=DISCOVERED))
+    notes.append(f"{found} is overridden: the bucket is in {bucket_region!r}.")
+    over = Source(Kind.DISCOVERED, text=f"{DISCOVERED}, over {found}", of=found.source)
+    return Sourced(bucket_region, over)
 
 
 def discovery(
@@ -378,7 +385,7 @@ def discovery(
     is named: a region from the environment alone (``AWS_REGION`` on Lambda
     and ECS is the compute's region) is a guess.
     """
-    found = layers.first("discover_region", ["AWS_S3_DISCOVER_REGION"])
+    found = layers.first(row("discover_region"))
     if found is not None and not isinstance(found.value, bool):
         raise SettingError(
             f"{found.source} must be True, False or None, not {type(found.value).__name__} "
@@ -386,7 +393,7 @@ def discovery(
             "None (the default) discovers on AWS endpoints, not on custom ones.",
         )
     discover = found or Sourced(not custom and not arn and not region_named, default())
-    mismatch = _str(layers.first("region_mismatch", ["AWS_S3_REGION_MISMATCH"]))
+    mismatch = _str(layers.first(row("region_mismatch")))
     mismatch = mismatch or Sourced("follow", default())
     if mismatch.value not in ("follow", "raise"):
         raise SettingError(
@@ -399,7 +406,7 @@ def discovery(
 def active_content(layers: Layers) -> Sourced:
     """How files of types a browser runs are stored: "attachment" (the default) or
     "inline" (the static classes' class attribute: static files are the site's own)."""
-    found = _str(layers.first("active_content", ["AWS_S3_ACTIVE_CONTENT"]))
+    found = _str(layers.first(row("active_content")))
     found = found or Sourced("attachment", default())
     if found.value not in CHOICES:
         raise SettingError(
@@ -425,30 +432,13 @@ def partition_of(found: Sourced) -> str:
 
 
 # -- endpoint variants: dualstack, FIPS, accelerate ---------------------------------
-@dataclass(frozen=True)
-class Variant:
-    option: str  # the option; its setting is NEW_OPTIONS[option]
-    name: str  # the AwsHost attribute that names it, and the Flags field
-    config_read: Callable[[Config], Any]  # where AWS_S3_CLIENT_CONFIG says it
-    env: tuple[str, ...] = ()
-
-
-VARIANTS = (
-    Variant(
-        "use_dualstack",
-        "dualstack",
-        lambda config: config.use_dualstack_endpoint,
-        ("AWS_USE_DUALSTACK_ENDPOINT",),
-    ),
-    Variant(
-        "use_fips", "fips", lambda config: config.use_fips_endpoint, ("AWS_USE_FIPS_ENDPOINT",)
-    ),
-    Variant(
-        "use_accelerate_endpoint",
-        "accelerate",
-        lambda config: (config.s3 or {}).get("use_accelerate_endpoint"),
-    ),
-)
+#: Each variant's ``options`` row, and the ``AwsHost`` attribute (and ``Flags``
+#: field) that names it.
+VARIANTS = {
+    "use_dualstack": "dualstack",
+    "use_fips": "fips",
+    "use_accelerate_endpoint": "accelerate",
+}
 
 
 @dataclass(frozen=True)
@@ -458,7 +448,7 @@ class Flags:
     accelerate: Sourced
 
     def by_option(self) -> dict[str, Sourced]:
-        return {variant.option: getattr(self, variant.name) for variant in VARIANTS}
+        return {option: getattr(self, field) for option, field in VARIANTS.items()}
 
     def asked(self) -> list[str]:
         """The sources of the variants switched on, for error messages."""
@@ -468,29 +458,29 @@ class Flags:
 def variants(
     layers: Layers, asked: Asked | None, user_config: Sourced | None, notes: list[str]
 ) -> Flags:
-    """Each variant: OPTIONS/class > setting > the AWS host > the client config > environment."""
+    """Each variant, in its row's order (``options``)."""
     aws = asked.aws if asked is not None else None
     chosen: dict[str, Sourced] = {}
-    for variant in VARIANTS:
-        from_host = aws is not None and getattr(aws, variant.name)
-        found = layers.option(variant.option) or layers.setting(NEW_OPTIONS[variant.option])
-        if found is None and from_host:
-            found = Sourced(True, derived("host in {of}", of=asked.source))  # type: ignore[union-attr]
-        if found is None and user_config is not None:
-            value = variant.config_read(user_config.value)
-            if value is not None:
-                found = Sourced(value, derived("AWS_S3_CLIENT_CONFIG", of=user_config.source))
-        found = _bool(found or layers.env(*variant.env), False)
+    for option, field in VARIANTS.items():
+        from_host = aws is not None and getattr(aws, field)
+        read_off = {
+            "host": Sourced(True, derived("host in {of}", of=asked.source))  # type: ignore[union-attr]
+            if from_host
+            else None
+        }
+        found = _bool(layers.first(row(option), user_config, read_off), False)
         if from_host and not found.value:
             notes.append(
                 f"{found.source}=False is followed, although the host in "
                 f"{asked.source} names that variant."  # type: ignore[union-attr]
             )
-        chosen[variant.name] = found
+        chosen[field] = found
     return Flags(**chosen)
 
 
 # -- addressing, signature, expiry --------------------------------------------------
+#: The places of the ``addressing_style`` row that give boto's calling format.
+CALLING_FORMAT_PLACES = ("calling_format", "AWS_S3_CALLING_FORMAT")
 _CALLING_FORMATS = {
     "OrdinaryCallingFormat": "path",
     "ProtocolIndependentOrdinaryCallingFormat": "path",
@@ -534,20 +524,16 @@ def addressing(
 
 def asked_style(layers: Layers, user_config: Sourced | None) -> Sourced | None:
     """The style a setting asks for; None (or 'auto') lets ``addressing`` pick."""
-    found = layers.first("addressing_style", ["AWS_S3_ADDRESSING_STYLE"]) or _from_config(
-        user_config,
-        lambda config: (config.s3 or {}).get("addressing_style"),
-        ".s3['addressing_style']",
-    )
-    if found is not None:
+    found = layers.first(row("addressing_style"), user_config)
+    if found is None:
+        return None
+    if found.source.name not in CALLING_FORMAT_PLACES:
         if found.value not in ("virtual", "path", "auto"):
             raise SettingError(
                 f"{found} is not an addressing style.", "Use 'virtual', 'path' or 'auto'."
             )
         return found if found.value != "auto" else None
-    calling = layers.first("calling_format", ["AWS_S3_CALLING_FORMAT"])
-    if calling is None:
-        return None
+    calling = found
     value = calling.value
     name = value if isinstance(value, str) else getattr(value, "__name__", type(value).__name__)
     name = name.rsplit(".", 1)[-1]
@@ -564,11 +550,9 @@ def signature_version(
     layers: Layers, user_config: Sourced | None, notes: list[str], warnings: list[str]
 ) -> Sourced:
     """SigV4 always: 's3v4' is accepted, SigV2 ('s3') overridden with a warning."""
-    found = layers.first("signature_version", ["AWS_S3_SIGNATURE_VERSION"]) or _from_config(
-        user_config, lambda config: config.signature_version, ".signature_version"
-    )
+    found = layers.first(row("signature_version"), user_config)
     always = Sourced("s3v4", default("SigV4 always"))
-    legacy = layers.setting("S3_USE_SIGV4") or layers.env("S3_USE_SIGV4")
+    legacy = layers.first(row("S3_USE_SIGV4"))
     if legacy is not None:
         notes.append(f"{legacy.source} is redundant: SigV4 is always used.")
     if found is None:
@@ -587,7 +571,7 @@ def signature_version(
 
 
 def expiry(layers: Layers) -> Sourced:
-    found = layers.first("querystring_expire", ["AWS_QUERYSTRING_EXPIRE"])
+    found = layers.first(row("querystring_expire"))
     if found is None:
         return Sourced(3600, default())
     value = found.value
@@ -604,6 +588,20 @@ def expiry(layers: Layers) -> Sourced:
             f"Use {MAX_EXPIRE} or less; for longer-lived links serve the files publicly "
             f"or sign them with CloudFront.",
             E002,
+        )
+    return found
+
+
+def collectstatic_workers(layers: Layers) -> Sourced:
+    """Uploads at a time in ``collectstatic`` (its ``--workers`` wins)."""
+    found = layers.first(row("collectstatic_workers"))
+    if found is None:
+        return Sourced(DEFAULT_WORKERS, default())
+    value = found.value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKERS:
+        raise SettingError(
+            f"{found.source} must be a whole number from 1 to {MAX_WORKERS}, not {value!r}.",
+            f"Write it as a number, such as {DEFAULT_WORKERS}.",
         )
     return found
 
@@ -692,7 +690,7 @@ def aws_urls(
 def public_endpoint(layers: Layers, bucket: Sourced, arn: Arn | None) -> Sourced | None:
     """Where browsers reach the server, when it is not where Django does; its
     host is signed into every URL (requests still go to the endpoint)."""
-    found = _str(layers.first("public_endpoint_url", ["AWS_S3_PUBLIC_ENDPOINT_URL"]))
+    found = _str(layers.first(row("public_endpoint_url")))
     if found is None:
         return None
     try:
@@ -709,7 +707,7 @@ def public_endpoint(layers: Layers, bucket: Sourced, arn: Arn | None) -> Sourced
             f"points have hosts of their own.",
             "Remove one of them.",
         )
-    custom_domain = layers.first("custom_domain", ["AWS_S3_CUSTOM_DOMAIN"])
+    custom_domain = layers.first(row("custom_domain"))
     if custom_domain is not None:
         raise SettingError(
             f"{found.source} and {custom_domain.source} both say where browsers fetch files.",
@@ -739,11 +737,9 @@ class Arn:
 
 
 # -- checksums, client config -------------------------------------------------------
-#: botocore's checksum options, each with the environment variable botocore reads.
-CHECKSUM_OPTIONS = {
-    "request_checksum_calculation": "AWS_REQUEST_CHECKSUM_CALCULATION",
-    "response_checksum_validation": "AWS_RESPONSE_CHECKSUM_VALIDATION",
-}
+#: botocore's checksum options (``options`` rows: the client config, then botocore's
+#: environment variable).
+CHECKSUM_OPTIONS = ("request_checksum_calculation", "response_checksum_validation")
 _CHECKSUM_VALUES = ("when_supported", "when_required")
 
 
@@ -757,10 +753,8 @@ def checksums(user_config: Sourced | None, layers: Layers, custom: bool) -> dict
     ``AWS_S3_CLIENT_CONFIG`` or botocore's environment variable wins.
     """
     chosen: dict[str, Sourced] = {}
-    for option, env_name in CHECKSUM_OPTIONS.items():
-        found = _from_config(user_config, operator.attrgetter(option), f".{option}") or layers.env(
-            env_name
-        )
+    for option in CHECKSUM_OPTIONS:
+        found = layers.first(row(option), user_config)
         if found is None:
             found = (
                 Sourced("when_required", default("default for custom endpoints"))
@@ -793,7 +787,7 @@ def build_client_config(
     if user_config is not None:
         base = user_config.value
     else:  # what django-storages builds when no client config is given
-        proxies = layers.first("proxies", ["AWS_S3_PROXIES"])
+        proxies = layers.first(row("proxies"))
         base = Config(proxies=proxies.value if proxies else None)
     user_s3 = dict(getattr(base, "s3", None) or {})
     forced = Config(

@@ -1,13 +1,14 @@
-"""The storage classes: django-storages' S3 storages, built from an ``S3Config``.
+"""The three storage classes: django-storages' S3 storages, built from an ``S3Config``.
 
 ``resolve`` decides region, endpoint, addressing and signature; the storage
 hands the result to the attributes django-storages already reads
 (``region_name``, ``endpoint_url``, ``use_ssl``, ``client_config``...), so
-every inherited behaviour keeps working. On top, the storage carries this
-package's behaviours: the bucket's region settled on first use, URLs signed
-without botocore, atomic creates (``creates``), collectstatic runs
-(``collect``), presigned browser uploads (``direct.DirectUploadsMixin``), and
-names checked before any request.
+every inherited behaviour keeps working. The storage's own methods check
+names before any request and settle the configuration (the bucket's region,
+once, through ``settled()``: every shared client and the ``Presigner`` are
+built from it). Each further behaviour is a mixin in the module that owns it:
+``collect.CollectstaticMixin``, ``creates.AtomicCreatesMixin``,
+``direct.DirectUploadsMixin`` and ``files.LazyFilesMixin``.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from . import clients, discovery
 from . import content as active
 from .checkids import E006, PREFIX, SettingError
 from .collect import CollectstaticMixin
-from .conf import NEW_OPTIONS, Layers, refuse_unknown_options
+from .conf import Layers, refuse_unknown_options
 from .config import S3Config
 from .creates import AtomicCreatesMixin
 from .direct import DirectUploadsMixin
 from .errors import RefusalHints, with_context
 from .files import LazyFilesMixin
 from .names import check_key, check_no_parent, check_not_empty, location_prefix, plain_key
+from .options import NEW_OPTIONS
 from .presign import Presigner
 from .resolve import check_expire, resolve
 

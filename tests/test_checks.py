@@ -66,6 +66,7 @@ def test_warnings_reach_the_check_command_output(project):
         ({"AWS_S3_SIGNATURE_VERSION": "s3"}, "W001", "Signature Version 2"),
         ({"AWS_S3_CUSTOM_DOMAIN": "cdn.example.com"}, "W002", "unsigned URLs"),
         ({"AWS_REGION": "eu-west-1"}, "W003", "region settings disagree"),
+        ({"AWS_S3_COLLECTSTATIC_WORKERS": 0}, "E001", "a whole number from 1 to 64, not 0"),
     ],
 )
 def test_each_setting_check(project, change, expected, words):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sigv4_storage.conf import NEW_OPTIONS
+from sigv4_storage.options import NEW_OPTIONS, OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTING = re.compile(r"\b(?:AWS_[A-Z0-9_]+|S3_USE_SIGV4)\b")
@@ -63,6 +63,27 @@ def test_new_options_are_in_the_table_with_their_setting():
     table = readme_table()
     for option, setting in NEW_OPTIONS.items():
         assert table[setting] == option
+
+
+def test_the_readme_settings_table_is_the_options_table():
+    """Setting, option and default of every row, in ``options.OPTIONS``' order."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    shown = [tuple(c.strip() for c in row.strip("|").split("|")[:3]) for row in rows]
+    expected = [
+        (f"`{name}`", f"`{option}`" if option else "—", row.default if i == 0 else "—")
+        for row in OPTIONS
+        for i, (name, option) in enumerate(row.pairs())
+    ]
+    assert shown == expected
+
+
+def test_the_readme_precedence_table_is_the_options_table():
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## How each value is resolved", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert rows == [f"| `{row.field}` | {row.precedence()} |" for row in OPTIONS if row.field]
 
 
 def readme_file(first_line: str) -> str:

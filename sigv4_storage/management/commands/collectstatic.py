@@ -17,6 +17,7 @@ from typing import Any, cast
 from django.contrib.staticfiles.management.commands import collectstatic
 from django.core.management.base import CommandError, CommandParser
 
+from sigv4_storage.checkids import PREFIX, SettingError
 from sigv4_storage.collect import DEFAULT_WORKERS, MAX_WORKERS, Run, Summary, UploadFailed, every
 from sigv4_storage.storage import SigV4S3Storage
 
@@ -36,6 +37,12 @@ class Command(collectstatic.Command):
             help=f"uploads at a time on sigv4_storage's storages (default "
             f"AWS_S3_COLLECTSTATIC_WORKERS, else {DEFAULT_WORKERS}; 1 to {MAX_WORKERS})",
         )
+
+    def handle(self, **options: Any) -> str | None:
+        try:
+            return super().handle(**options)
+        except SettingError as refused:  # a bad setting: its message, not a traceback
+            raise CommandError(str(refused)) from None
 
     def set_options(self, **options: Any) -> None:
         super().set_options(**options)
@@ -58,7 +65,7 @@ class Command(collectstatic.Command):
             def progress(done: int, total: int, summary: Summary) -> None:
                 if done == total or due():
                     self.log(
-                        f"sigv4_storage: {done}/{total} files settled "
+                        f"{PREFIX}: {done}/{total} files settled "
                         f"({len(summary.uploaded)} uploaded, {len(summary.unchanged)} "
                         f"already stored)",
                         level=1,
@@ -75,7 +82,7 @@ class Command(collectstatic.Command):
                 )
             except UploadFailed as failed:
                 raise CommandError(
-                    f"sigv4_storage: collectstatic stopped: uploading {failed.name!r} "
+                    f"{PREFIX}: collectstatic stopped: uploading {failed.name!r} "
                     f"failed ({failed.error}). Nothing after it was sent: the previous "
                     f"manifest is still the live one and nothing was deleted. Run "
                     f"collectstatic again."
@@ -89,16 +96,13 @@ class Command(collectstatic.Command):
         return collected
 
     def workers(self, storage: SigV4S3Storage) -> int:
+        """``--workers``, else the storage's resolved ``collectstatic_workers``."""
         value = self.workers_asked
-        source = "--workers"
         if value is None:
-            value = getattr(storage, "collectstatic_workers", None)
-            source = "AWS_S3_COLLECTSTATIC_WORKERS (or OPTIONS['collectstatic_workers'])"
-        if value is None:
-            return DEFAULT_WORKERS
+            return storage.s3_config.collectstatic_workers
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKERS:
             raise CommandError(
-                f"sigv4_storage: {source} must be a whole number from 1 to {MAX_WORKERS}, "
+                f"{PREFIX}: --workers must be a whole number from 1 to {MAX_WORKERS}, "
                 f"not {value!r}."
             )
         return value
