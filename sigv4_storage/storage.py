@@ -117,7 +117,8 @@ class SigV4S3Storage(
 
         ``s3_config`` is the truth; the attributes mirror it for django-storages'
         inherited code and for users who read them. This package's modules read
-        ``s3_config`` only.
+        ``s3_config`` (``settled()``), except ``querystring_expire``, read from the
+        attribute as django-storages reads it (code may set it on an instance).
         """
         self.s3_config: S3Config = s3
         client = s3.client_kwargs()
