@@ -5,7 +5,7 @@ By default against the embedded S3 server (moto, started by this process and
 forgotten when it exits, with a temporary database to match): the bucket is
 created, the database migrated and the static files collected first. With
 ``SIGV4_DEMO_EMBEDDED=0`` the usual variables name a real bucket instead
-(see the README), and nothing is prepared.
+(see docs/example-project.md), and nothing is prepared.
 """
 
 import atexit

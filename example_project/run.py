@@ -13,7 +13,7 @@ Ctrl-C stops everything.
     python example_project/run.py --check    # smoke test: exit 0 or 1
 
 With ``SIGV4_DEMO_EMBEDDED=0`` no embedded server is started and the usual
-variables name a real bucket (see the README).
+variables name a real bucket (see docs/example-project.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Every system check id, in one place, and the error that carries one.
 
 An id is written once, here; ``checks``, ``resolve`` and the storages import
-it. The README lists each id with its fix (``tests/test_docs.py`` holds the
-two together). Ids are never reused: a retired id stays listed below.
+it. docs/checks.md lists each id with its fix (``tests/test_checks.py`` holds
+the two together). Ids are never reused: a retired id stays listed below.
 """
 
 from __future__ import annotations

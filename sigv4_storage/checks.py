@@ -3,7 +3,7 @@
 Offline: they resolve settings as a storage would, but build no storage,
 read no manifest and send no request. Registered by ``SigV4StorageConfig``
 when ``sigv4_storage`` is in ``INSTALLED_APPS``. The ids live in
-``checkids``; the README lists each with its fix. A message says what is
+``checkids``; docs/checks.md lists each with its fix. A message says what is
 wrong, its hint how to fix it.
 """
 

@@ -254,5 +254,8 @@ def refuse_unknown_options(
     if close:
         fix = f"Did you mean {close[0]!r}? Rename the key."
     else:
-        fix = "Remove it, or see the README's Settings table for the option you meant."
+        fix = (
+            "Remove it, or see the Settings table in docs/configuration.md for the option "
+            "you meant."
+        )
     return SettingError(problem, fix)

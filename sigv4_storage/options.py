@@ -7,10 +7,10 @@ in exactly this order; ``S3Config.describe()`` lists the rows' fields;
 django-storages is told of this package's new options (``NEW_OPTIONS``); the
 system checks run ``resolve``, so they check every option the same way.
 ``tests/test_options.py`` pins each row's order against ``resolve``, and
-``tests/test_docs.py`` holds the README's settings table and precedence table
-to these rows.
+``tests/test_docs.py`` holds the settings and precedence tables of the
+configuration reference (docs/configuration.md) to these rows.
 
-The meaning of each setting is prose, in the README.
+The meaning of each setting is prose, in that page.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Place:
         return tuple(self.name.split("."))
 
     def __str__(self) -> str:
-        """As the README's precedence table shows it."""
+        """As the configuration reference's precedence table shows it."""
         if self.where is Where.OPTION:
             return f"`OPTIONS[{self.name!r}]`"
         if self.where is Where.SETTING:
@@ -85,7 +85,7 @@ class Option:
     #: The ``S3Config`` field (and ``describe()`` key) it fills; "" when only read.
     field: str
     order: tuple[Place, ...]
-    #: The default in words, as the README's settings table shows it.
+    #: The default in words, as the configuration reference's settings table shows it.
     default: str = "—"
 
     @property
@@ -105,7 +105,7 @@ class Option:
         ]
 
     def precedence(self) -> str:
-        """The order in words, first found wins (the README's precedence table)."""
+        """The order in words, first found wins (the configuration reference's precedence table)."""
         return " → ".join(map(str, self.order))
 
 

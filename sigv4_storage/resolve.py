@@ -499,7 +499,7 @@ def addressing(
 ) -> Sourced:
     """``addressing_style`` > the client config's > boto's ``AWS_S3_CALLING_FORMAT``
     > path style on custom endpoints, virtual on AWS where the bucket name allows
-    (the README's order; ``tests/test_resolve.py::test_addressing`` pins it)."""
+    (the configuration reference's order; ``tests/test_resolve.py::test_addressing`` pins it)."""
     style = asked_style(layers, user_config)
     if style is not None and style.value == "path" and arn is not None:
         raise SettingError(

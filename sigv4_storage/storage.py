@@ -77,7 +77,7 @@ class SigV4S3Storage(
     """S3 storage that always signs with SigV4 on the right regional endpoint.
 
     Its own methods check names and settle the configuration; each mixin holds
-    one behaviour, in the module that owns it (the README's code map).
+    one behaviour, in the module that owns it (the code map in docs/development.md).
     """
 
     def __init__(self, **options: Any) -> None:

@@ -7,7 +7,7 @@ the endpoints that refused conditional writes.
 In a test suite that is a trap: a client built before ``moto``'s
 ``mock_aws()`` started is not mocked, and a region learnt in one test
 answers the next. ``reset()`` forgets them all; call it around each test
-(see "Testing a project that uses these storages" in the README).
+(see docs/testing.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The package's shape, as the README's code map states it."""
+"""The package's shape, as the code map (docs/development.md) states it."""
 
 import ast
 from pathlib import Path

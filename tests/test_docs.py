@@ -1,4 +1,4 @@
-"""The README's settings table and the code must agree."""
+"""The manual (README and docs/) and the code must agree."""
 
 import json
 import os
@@ -10,6 +10,19 @@ from pathlib import Path
 from sigv4_storage.options import NEW_OPTIONS, OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def page(name: str) -> str:
+    return (DOCS / name).read_text()
+
+
+def manual() -> str:
+    """The README and every page of the docs."""
+    pages = sorted(path.name for path in DOCS.glob("*.md"))
+    return "\n".join([(ROOT / "README.md").read_text(), *map(page, pages)])
+
+
 SETTING = re.compile(r"\b(?:AWS_[A-Z0-9_]+|S3_USE_SIGV4)\b")
 # Read by django-storages for credentials, not resolved by this package.
 CREDENTIALS = {
@@ -32,7 +45,7 @@ ENVIRONMENT_ONLY = {
 
 
 def readme_table():
-    text = (ROOT / "README.md").read_text()
+    text = page("configuration.md")
     section = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return {
@@ -54,7 +67,7 @@ def test_every_setting_the_code_reads_is_in_the_readme_table():
 
 
 def test_every_environment_variable_is_documented():
-    text = (ROOT / "README.md").read_text()
+    text = page("configuration.md")
     for name in ENVIRONMENT_ONLY:
         assert f"`{name}`" in text
 
@@ -67,7 +80,7 @@ def test_new_options_are_in_the_table_with_their_setting():
 
 def test_the_readme_settings_table_is_the_options_table():
     """Setting, option and default of every row, in ``options.OPTIONS``' order."""
-    text = (ROOT / "README.md").read_text()
+    text = page("configuration.md")
     section = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     shown = [tuple(c.strip() for c in row.strip("|").split("|")[:3]) for row in rows]
@@ -80,15 +93,15 @@ def test_the_readme_settings_table_is_the_options_table():
 
 
 def test_the_readme_precedence_table_is_the_options_table():
-    text = (ROOT / "README.md").read_text()
+    text = page("configuration.md")
     section = text.split("## How each value is resolved", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     assert rows == [f"| `{row.field}` | {row.precedence()} |" for row in OPTIONS if row.field]
 
 
 def readme_file(first_line: str) -> str:
-    """The README's Python block that starts with ``first_line``."""
-    text = (ROOT / "README.md").read_text()
+    """The manual's Python block that starts with ``first_line``."""
+    text = manual()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     (block,) = [b for b in blocks if b.startswith(first_line + "\n")]
     return block
@@ -131,8 +144,7 @@ def test_the_readme_testing_example_runs(tmp_path):
 def test_the_readme_static_policy_is_the_one_s3doctor_prints():
     from sigv4_storage.doctor import public_read_policy
 
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Permissions", 1)[1].split("\n## ", 1)[0]
+    section = page("permissions.md")
     blocks = re.findall(r"```json\n(.*?)```", section, re.S)
     assert json.loads(blocks[1]) == json.loads(public_read_policy("aws", "my-static", "static/"))
     media = json.loads(blocks[0])
@@ -141,7 +153,7 @@ def test_the_readme_static_policy_is_the_one_s3doctor_prints():
 
 
 def test_every_module_is_in_the_readme_code_map():
-    text = (ROOT / "README.md").read_text()
+    text = page("development.md")
     code_map = text.split("The code, in the order a setting travels", 1)[1].split("\n\n", 2)[1]
     mapped = set(re.findall(r"`(\w+)\.py`", code_map))
     modules = {path.stem for path in (ROOT / "sigv4_storage").glob("*.py")} - {"__init__", "apps"}
@@ -151,6 +163,6 @@ def test_every_module_is_in_the_readme_code_map():
 def test_every_kind_of_source_is_in_the_readme():
     from sigv4_storage.conf import Kind
 
-    text = (ROOT / "README.md").read_text()
+    text = manual()
     for kind in Kind:
         assert f"`{kind.value}`" in text, kind

@@ -3,7 +3,7 @@
 By default ``run.py`` starts an embedded S3 server (moto) and points the
 storages at it through the boto-era route a MinIO user would take:
 ``AWS_S3_HOST`` + ``AWS_S3_USE_SSL = False``. For a real bucket, run with
-``SIGV4_DEMO_EMBEDDED=0`` and the usual variables (see the README).
+``SIGV4_DEMO_EMBEDDED=0`` and the usual variables (see docs/example-project.md).
 """
 
 import os
