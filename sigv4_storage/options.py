@@ -143,7 +143,7 @@ OPTIONS: tuple[Option, ...] = (
             env("AWS_REGION"),
             env("AWS_DEFAULT_REGION"),
         ),
-        "the bucket's, asked (see *The bucket's region*); else `us-east-1`",
+        "the bucket's, asked once; else `us-east-1`",
     ),
     Option(
         "discover_region",
