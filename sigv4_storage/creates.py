@@ -346,7 +346,8 @@ class AtomicCreatesMixin:
 
         ``head`` is ``name``'s ``HeadObject`` answer, as the caller checked it:
         the copy keeps its type, disposition and metadata, and is refused if
-        ``name`` changed since (``SourceChanged``). It never replaces a file
+        ``name`` changed or was deleted since (``SourceChanged``), unless a copy to
+        ``new_name`` won meanwhile (``FileExistsError``). It never replaces a file
         (``FileExistsError``) on servers with conditional writes; a copy whose
         answer was lost and retried is recognised as this one.
         """
@@ -361,10 +362,11 @@ class AtomicCreatesMixin:
             if isinstance(outcome, ConditionalWritesUnsupported):
                 mark_unsupported(endpoint, str(outcome))
                 return self.copy_new(name, new_name, head=head)
-            if not isinstance(outcome, NameTaken):
+            if not isinstance(outcome, NameTaken) and error_status(error) != 404:
                 raise
             # 412: another copy won, or this one, whose answer was lost and retried;
-            # or (no target) the source no longer matches what was checked.
+            # or (no target) the source no longer matches what was checked. 404: the
+            # source is gone, deleted by a copy that won (the target exists) or not.
             try:
                 found = self.connection.meta.client.head_object(Bucket=self.bucket_name, Key=target)
             except ClientError:

@@ -170,3 +170,20 @@ def test_a_server_without_conditional_writes_falls_back_once(bucket, caplog):
     assert caplog.text.count("does not support conditional writes") <= 1
     assert "old.txt" not in names and len(set(names)) == 2  # HeadObject still avoids it
     assert body(bucket, "old.txt") == b"old"
+
+
+def test_a_copy_whose_source_was_taken_by_another_copy_says_the_name_is_taken(bucket):
+    """Two submissions of one upload: the first copies it to the accepted name and
+    deletes the upload; the second, which checked the upload before, finds its
+    source gone. That is "taken" (the accepted name exists), not a crash; with no
+    accepted name, the source changed."""
+    storage = SigV4S3Storage(file_overwrite=False)
+    storage.save("upload.bin", ContentFile(b"body"))
+    head = storage.connection.meta.client.head_object(Bucket=BUCKET, Key="upload.bin")
+    storage.copy_new("upload.bin", "accepted.bin", head=head)
+    storage.delete("upload.bin")
+    with pytest.raises(FileExistsError, match="accepted.bin"):
+        storage.copy_new("upload.bin", "accepted.bin", head=head)
+    with pytest.raises(creates.SourceChanged):
+        storage.copy_new("upload.bin", "elsewhere.bin", head=head)
+    assert body(storage.connection.meta.client, "accepted.bin") == b"body"

@@ -58,9 +58,11 @@ def test_every_settings_block_resolves(block, no_network, monkeypatch):
     values = {name: value for name, value in namespace.items() if name.isupper()}
     for app in values.pop("INSTALLED_APPS", []):
         importlib.import_module(app)
-    storages = values.get("STORAGES", {})
+    # A copy, of the block's own entries only: Django may add its defaults
+    # ("staticfiles") to the dict it is given.
+    storages = [dict(entry) for entry in values.get("STORAGES", {}).values()]
     with override_settings(**values):
-        for entry in storages.values():
+        for entry in storages:
             backend = import_string(entry["BACKEND"])
             options = entry.get("OPTIONS", {})
             layers, defaults = backend.offline_view(options)
