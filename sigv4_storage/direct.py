@@ -170,7 +170,7 @@ class DirectUploadsMixin:
         except BotoCoreError as error:
             raise self._in_context(error) from None
         return {
-            "name": key[len(self._key_prefix or "") :],
+            "name": self._name_of(key),
             "key": key,
             "upload_id": upload_id,
             "part_size": part_size,
@@ -204,6 +204,10 @@ class DirectUploadsMixin:
                 creates.mark_unsupported(endpoint, str(outcome))
                 return self.complete_multipart_upload(name, upload_id, parts)
             raise
+        return self._name_of(key)
+
+    def _name_of(self, key: str) -> str:
+        """The name, in this storage, of its key ``key``."""
         return key[len(self._key_prefix or "") :]
 
     def abort_multipart_upload(self, name: str, upload_id: str) -> None:

@@ -109,13 +109,17 @@ class Option:
         return " → ".join(map(str, self.order))
 
 
+def ours(name: str, setting_name: str) -> tuple[Place, Place]:
+    """An option django-storages does not have, then the setting that stands for it."""
+    return option(name, new=setting_name), setting(setting_name)
+
+
 def _flag(name: str, new: str, host: bool, config_path: str, env_name: str = "") -> Option:
     """An AWS endpoint variant: dualstack, FIPS, Transfer Acceleration."""
     return Option(
         name,
         (
-            option(name, new=new),
-            setting(new),
+            *ours(name, new),
             *([derived("host", "the AWS host in the endpoint")] if host else []),
             config(config_path),
             *([env(env_name)] if env_name else []),
@@ -147,18 +151,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "discover_region",
-        (
-            option("discover_region", new="AWS_S3_DISCOVER_REGION"),
-            setting("AWS_S3_DISCOVER_REGION"),
-        ),
+        ours("discover_region", "AWS_S3_DISCOVER_REGION"),
         "`None`: on AWS endpoints when no setting names the region",
     ),
     Option(
         "region_mismatch",
-        (
-            option("region_mismatch", new="AWS_S3_REGION_MISMATCH"),
-            setting("AWS_S3_REGION_MISMATCH"),
-        ),
+        ours("region_mismatch", "AWS_S3_REGION_MISMATCH"),
         '`"follow"`',
     ),
     Option(
@@ -175,10 +173,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "public_endpoint_url",
-        (
-            option("public_endpoint_url", new="AWS_S3_PUBLIC_ENDPOINT_URL"),
-            setting("AWS_S3_PUBLIC_ENDPOINT_URL"),
-        ),
+        ours("public_endpoint_url", "AWS_S3_PUBLIC_ENDPOINT_URL"),
     ),
     Option("", (option("custom_domain"), setting("AWS_S3_CUSTOM_DOMAIN"))),
     Option("use_ssl", (option("use_ssl"), setting("AWS_S3_USE_SSL")), "`True`"),
@@ -236,18 +231,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "active_content",
-        (
-            option("active_content", new="AWS_S3_ACTIVE_CONTENT"),
-            setting("AWS_S3_ACTIVE_CONTENT"),
-        ),
+        ours("active_content", "AWS_S3_ACTIVE_CONTENT"),
         '`"attachment"` (`"inline"` for the static classes)',
     ),
     Option(
         "collectstatic_workers",
-        (
-            option("collectstatic_workers", new="AWS_S3_COLLECTSTATIC_WORKERS"),
-            setting("AWS_S3_COLLECTSTATIC_WORKERS"),
-        ),
+        ours("collectstatic_workers", "AWS_S3_COLLECTSTATIC_WORKERS"),
         "`10`",
     ),
 )
