@@ -11,7 +11,9 @@ still show; a link to the file downloads it instead of opening it.
 
 from __future__ import annotations
 
+import functools
 import mimetypes
+import posixpath
 
 #: Types a browser renders as a document that can run script.
 ACTIVE_TYPES = frozenset(
@@ -75,3 +77,14 @@ def may_be_active(allowed: str | None) -> bool:
 def guessed_type(name: str) -> str | None:
     """The type a file's extension says, as Django and browsers guess it."""
     return mimetypes.guess_type(name, strict=False)[0]
+
+
+def named_active(name: str) -> bool:
+    """Whether a file named ``name`` may be served as a type a browser runs: its
+    extension's type is active, or it has none a browser would trust (sniffed)."""
+    return _extension_active(posixpath.splitext(name)[1].lower())
+
+
+@functools.lru_cache(maxsize=512)
+def _extension_active(extension: str) -> bool:
+    return is_active(guessed_type("x" + extension) if extension else None)

@@ -23,9 +23,21 @@ its metadata (``x-amz-meta-sigv4-write-id``); on a 412 after a retry, one
 ``HeadObject`` tells our own earlier attempt (success, same name) from another
 upload's (the next name).
 
+Only a conditional ``PutObject`` is trusted: Ceph RGW ignores the condition
+on ``CompleteMultipartUpload`` and ``CopyObject``, and SeaweedFS and moto
+server let two simultaneous completions of one name both succeed
+(``behaviour``). So a file that may go multipart (``size`` unknown or at least
+the transfer's ``multipart_threshold``) and every copy first *claim* the
+name: an empty ``PutObject`` with ``If-None-Match: *`` and the write id
+(``claim``). The claim's winner then writes over its own claim, unconditionally;
+the others take the next name. A write that fails after its claim deletes the
+claim (``release``). One more small request per large file or copy; a small
+file is still one request.
+
 Servers that do not implement the header (``501 NotImplemented``, or a 400
-that names it) are remembered per endpoint: storages on that endpoint go back
-to Django's check-then-write, with one warning per process.
+that names it) are remembered per endpoint (``behaviour.CONDITIONAL_PUT``):
+storages on that endpoint go back to Django's check-then-write, with one
+warning per process.
 """
 
 from __future__ import annotations
@@ -39,6 +51,8 @@ from botocore.exceptions import ClientError
 from django.core.files.storage import Storage
 from storages.utils import clean_name
 
+from . import behaviour
+from .behaviour import CONDITIONAL_PUT, PINNED_COPY
 from .checkids import PREFIX
 from .errors import error_code, error_message, error_status, retry_attempts
 
@@ -46,10 +60,6 @@ logger = logging.getLogger("sigv4_storage")
 
 #: Writes of one save before giving up: each refused name is replaced by a random one.
 MAX_ATTEMPTS = 10
-
-_unsupported: set[str] = set()
-_guard = threading.Lock()
-
 
 #: The metadata key (``x-amz-meta-…``) that marks which write created an object.
 WRITE_ID = "sigv4-write-id"
@@ -143,48 +153,81 @@ def copy(
     head: dict[str, Any],
     write_id: str,
     acl: str | None = None,
+    disposition: str | None = None,
 ) -> None:
     """Copy ``source`` (as ``head``, its ``HeadObject`` answer, describes it) to
-    ``target`` on the server, with its type, disposition and metadata plus the
-    write id, pinned to the checked version (``CopySourceIfMatch``); a client
-    from ``register`` makes the write conditional. Up to ``COPY_PART`` bytes one
-    ``CopyObject`` (412 when the target exists or the source changed); above,
-    ``UploadPartCopy`` in ranges, completed conditionally, aborted on failure
-    (``SourceChanged`` when a part's source no longer matches ``head``)."""
+    ``target`` on the server, with its type, disposition (``disposition``, when
+    given, instead) and metadata plus the write id. The target is claimed
+    already (``claim``): the copy writes over the claim, unconditionally.
+
+    The source is pinned to the checked version twice: ``CopySourceIfMatch``
+    (a 412 or 404 where the server honours it: ``SourceChanged``), and, as Ceph
+    RGW ignores that header, by comparing after the copy the copy's ETag, else
+    the source's, with the checked one (``SourceChanged`` when neither matches;
+    the target is then the caller's to release). Up to ``COPY_PART`` bytes one
+    ``CopyObject``; above, ``UploadPartCopy`` in ranges, aborted on failure.
+    """
     extra: dict[str, Any] = {name: head[name] for name in COPIED if head.get(name)}
     extra["Metadata"] = {**head.get("Metadata", {}), WRITE_ID: write_id}
+    if disposition:
+        extra["ContentDisposition"] = disposition
     if acl:
         extra["ACL"] = acl
     pinned = {"Bucket": bucket, "Key": source}
     size, etag = int(head.get("ContentLength") or 0), str(head.get("ETag", ""))
-    if size <= COPY_PART:
-        client.copy_object(
-            Bucket=bucket,
-            Key=target,
-            CopySource=pinned,
-            CopySourceIfMatch=etag,
-            MetadataDirective="REPLACE",
-            **extra,
-        )
+    try:
+        if size <= COPY_PART:
+            answer = client.copy_object(
+                Bucket=bucket,
+                Key=target,
+                CopySource=pinned,
+                CopySourceIfMatch=etag,
+                MetadataDirective="REPLACE",
+                **extra,
+            )
+            copied = str(answer.get("CopyObjectResult", {}).get("ETag", ""))
+        else:
+            _copy_in_parts(client, bucket, pinned, target, size, etag, extra)
+            copied = ""
+    except ClientError as error:
+        if error_status(error) in (404, 412):
+            raise SourceChanged(source) from None
+        raise
+    if same_etag(copied, etag):
         return
+    try:  # the server gave the copy another ETag, or ignored CopySourceIfMatch
+        now = str(client.head_object(Bucket=bucket, Key=source).get("ETag", ""))
+    except ClientError as error:
+        if error_status(error) == 404:
+            raise SourceChanged(source) from None
+        raise
+    if not same_etag(now, etag):
+        behaviour.learn(client.meta.endpoint_url, PINNED_COPY, False, "a changed source was copied")
+        raise SourceChanged(source)
+
+
+def _copy_in_parts(
+    client: Any,
+    bucket: str,
+    pinned: dict[str, str],
+    target: str,
+    size: int,
+    etag: str,
+    extra: dict[str, Any],
+) -> None:
     upload_id = client.create_multipart_upload(Bucket=bucket, Key=target, **extra)["UploadId"]
     try:
         parts = []
         for number, start in enumerate(range(0, size, COPY_PART), 1):
-            try:
-                answer = client.upload_part_copy(
-                    Bucket=bucket,
-                    Key=target,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    CopySource=pinned,
-                    CopySourceIfMatch=etag,
-                    CopySourceRange=f"bytes={start}-{min(start + COPY_PART, size) - 1}",
-                )
-            except ClientError as error:
-                if error_status(error) in (404, 412):
-                    raise SourceChanged(source) from None
-                raise
+            answer = client.upload_part_copy(
+                Bucket=bucket,
+                Key=target,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource=pinned,
+                CopySourceIfMatch=etag,
+                CopySourceRange=f"bytes={start}-{min(start + COPY_PART, size) - 1}",
+            )
             parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
         client.complete_multipart_upload(
             Bucket=bucket, Key=target, UploadId=upload_id, MultipartUpload={"Parts": parts}
@@ -192,6 +235,41 @@ def copy(
     except BaseException:
         client.abort_multipart_upload(Bucket=bucket, Key=target, UploadId=upload_id)
         raise
+
+
+def same_etag(a: str, b: str) -> bool:
+    """ETags equal, quoted or not (Ceph RGW answers CopyObject's unquoted)."""
+    return bool(a) and a.strip('"') == b.strip('"')
+
+
+def claim(client: Any, bucket: str, key: str, write_id: str) -> None:
+    """Take ``key`` for the write ``write_id`` before a multipart upload or a copy
+    onto it: an empty object, created only if the key is free (``If-None-Match:
+    *``, the one condition every tested server honours atomically). A refusal
+    is ``NameTaken`` (or ``ConditionalWritesUnsupported``); a refusal of a
+    retried claim that meets this write's own claim is success."""
+    try:
+        client.put_object(
+            Bucket=bucket, Key=key, Body=b"", IfNoneMatch="*", Metadata={WRITE_ID: write_id}
+        )
+    except ClientError as error:
+        outcome = classify(error, key)
+        if outcome is error:
+            raise
+        if isinstance(outcome, NameTaken) and retried(error):
+            if written_by(client, bucket, key, write_id):
+                return
+        raise outcome from None
+
+
+def release(client: Any, bucket: str, key: str, write_id: str) -> None:
+    """Delete ``key`` if the write ``write_id`` made it (its claim, or a copy that
+    was refused after it landed): a failed write leaves nothing behind."""
+    try:
+        if written_by(client, bucket, key, write_id):
+            client.delete_object(Bucket=bucket, Key=key)
+    except ClientError:
+        logger.warning("%s: could not delete the claim on %r of a failed write.", PREFIX, key)
 
 
 def classify(error: ClientError, name: str) -> Exception:
@@ -209,27 +287,12 @@ def classify(error: ClientError, name: str) -> Exception:
 
 
 def supported(endpoint: str) -> bool:
-    return endpoint not in _unsupported
+    """Whether ``endpoint`` is taken as honouring ``If-None-Match`` on ``PutObject``."""
+    return behaviour.honours(endpoint, CONDITIONAL_PUT)
 
 
 def mark_unsupported(endpoint: str, why: str) -> None:
-    with _guard:
-        if endpoint in _unsupported:
-            return
-        _unsupported.add(endpoint)
-    logger.warning(
-        "%s does not support conditional writes (If-None-Match: *, answered %s): "
-        "file_overwrite=False falls back to checking the name with HeadObject before "
-        "writing, which two simultaneous uploads of one name can both pass.",
-        endpoint,
-        why,
-    )
-
-
-def clear_cache() -> None:
-    """Forget which endpoints refused conditional writes (``testing.reset``)."""
-    with _guard:
-        _unsupported.clear()
+    behaviour.learn(endpoint, CONDITIONAL_PUT, False, f"answered {why}")
 
 
 class AtomicCreatesMixin:
@@ -313,26 +376,51 @@ class AtomicCreatesMixin:
         state = self._create_state
         if getattr(state, "taken", None) is None:
             return str(super()._save(name, content))  # type: ignore[misc]
-        state.bucket = self._shared(signed=True, create=True).resource().Bucket(self.bucket_name)
         state.write_id = write_id = new_write_id()
         try:
-            return str(super()._save(name, content))  # type: ignore[misc]
-        except ClientError as error:
-            outcome = classify(error, name)
-            if outcome is error:
-                raise
-            if (
-                isinstance(outcome, NameTaken)
-                and retried(error)  # a first attempt's 412 is another upload's
-                and written_by(
-                    self.connection.meta.client, self.bucket_name, self.s3_key(name), write_id
-                )
-            ):  # our own write, whose answer was lost: botocore's retry met it
-                return str(clean_name(name))
-            raise outcome from None
+            if self._may_go_multipart(content):
+                return self._save_claimed(name, content, write_id)
+            state.bucket = (
+                self._shared(signed=True, create=True).resource().Bucket(self.bucket_name)
+            )
+            try:
+                return str(super()._save(name, content))  # type: ignore[misc]
+            except ClientError as error:
+                outcome = classify(error, name)
+                if outcome is error:
+                    raise
+                if (
+                    isinstance(outcome, NameTaken)
+                    and retried(error)  # a first attempt's 412 is another upload's
+                    and written_by(
+                        self.connection.meta.client, self.bucket_name, self.s3_key(name), write_id
+                    )
+                ):  # our own write, whose answer was lost: botocore's retry met it
+                    return str(clean_name(name))
+                raise outcome from None
         finally:
             state.bucket = None
             state.write_id = None
+
+    def _may_go_multipart(self, content: Any) -> bool:
+        """Whether s3transfer may upload ``content`` in parts (its size unknown, or at
+        least ``multipart_threshold``): then the name is claimed first."""
+        try:
+            size = int(content.size)
+        except (AttributeError, TypeError, ValueError, OSError):
+            return True
+        return size >= self.transfer_config.multipart_threshold
+
+    def _save_claimed(self, name: str, content: Any, write_id: str) -> str:
+        """Claim the name (``claim``), then upload over the claim; a failed upload
+        releases it."""
+        client, key = self.connection.meta.client, self.s3_key(name)
+        claim(self._shared(signed=True).client, self.bucket_name, key, write_id)
+        try:
+            return str(super()._save(name, content))  # type: ignore[misc]
+        except BaseException:
+            release(client, self.bucket_name, key, write_id)
+            raise
 
     def _get_write_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
         params: dict[str, Any] = super()._get_write_parameters(name, content)  # type: ignore[misc]
@@ -341,39 +429,48 @@ class AtomicCreatesMixin:
             params["Metadata"] = {**params.get("Metadata", {}), WRITE_ID: write_id}
         return params
 
-    def copy_new(self, name: str, new_name: str, *, head: dict[str, Any]) -> None:
+    def copy_new(
+        self,
+        name: str,
+        new_name: str,
+        *,
+        head: dict[str, Any],
+        disposition: str | None = None,
+    ) -> None:
         """Copy the file ``name`` to the new name ``new_name`` on the server.
 
         ``head`` is ``name``'s ``HeadObject`` answer, as the caller checked it:
-        the copy keeps its type, disposition and metadata, and is refused if
-        ``name`` changed or was deleted since (``SourceChanged``), unless a copy to
-        ``new_name`` won meanwhile (``FileExistsError``). It never replaces a file
-        (``FileExistsError``) on servers with conditional writes; a copy whose
-        answer was lost and retried is recognised as this one.
+        the copy keeps its type, disposition (``disposition`` replaces it) and
+        metadata, and is refused if ``name`` changed or was deleted since
+        (``SourceChanged``). It never replaces a file (``FileExistsError``) on
+        servers with conditional writes: the new name is claimed first
+        (``claim``); a copy refused after its claim leaves nothing behind.
         """
         source, target = self.s3_key(name), self.s3_key(new_name)
         endpoint = self.settled().endpoint_url
         write_id = new_write_id()
-        client = self._shared(signed=True, create=supported(endpoint)).client
-        try:
-            copy(client, self.bucket_name, source, target, head, write_id, self.default_acl)
-        except ClientError as error:
-            outcome = classify(error, target)
-            if isinstance(outcome, ConditionalWritesUnsupported):
-                mark_unsupported(endpoint, str(outcome))
-                return self.copy_new(name, new_name, head=head)
-            if not isinstance(outcome, NameTaken) and error_status(error) != 404:
-                raise
-            # 412: another copy won, or this one, whose answer was lost and retried;
-            # or (no target) the source no longer matches what was checked. 404: the
-            # source is gone, deleted by a copy that won (the target exists) or not.
+        client = self._shared(signed=True).client
+        if supported(endpoint):
             try:
-                found = self.connection.meta.client.head_object(Bucket=self.bucket_name, Key=target)
-            except ClientError:
-                raise SourceChanged(source) from None
-            if found.get("Metadata", {}).get(WRITE_ID) == write_id:
-                return
-            raise FileExistsError(f"{PREFIX}: {target!r} exists already.") from None
+                claim(client, self.bucket_name, target, write_id)
+            except NameTaken:
+                raise FileExistsError(f"{PREFIX}: {target!r} exists already.") from None
+            except ConditionalWritesUnsupported as why:
+                mark_unsupported(endpoint, str(why))
+        try:
+            copy(
+                client,
+                self.bucket_name,
+                source,
+                target,
+                head,
+                write_id,
+                self.default_acl,
+                disposition,
+            )
+        except BaseException:
+            release(client, self.bucket_name, target, write_id)
+            raise
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()  # type: ignore[assignment]

@@ -327,6 +327,14 @@ class SigV4S3Storage(
         http_method: str | None,
     ) -> str:
         check_expire("url", expire)
+        if (
+            self.querystring_auth
+            and (http_method or "GET").upper() == "GET"
+            and self.s3_config.active_content == active.ATTACHMENT
+            and active.named_active(name)
+            and not (parameters and "ResponseContentDisposition" in parameters)
+        ):  # whatever disposition the server kept (``behaviour.POST_FIELDS``)
+            parameters = {"ResponseContentDisposition": active.ATTACHMENT, **(parameters or {})}
         if not self.custom_domain:  # a CDN (and CloudFront signing): django-storages'
             built = self.presigner().get_url(
                 self.s3_key(name),

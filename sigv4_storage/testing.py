@@ -12,18 +12,18 @@ answers the next. ``reset()`` forgets them all; call it around each test
 
 from __future__ import annotations
 
-from . import clients, creates, discovery, signer
+from . import behaviour, clients, discovery, signer
 
 __all__ = ["reset"]
 
 
 def reset() -> None:
-    """Forget shared clients, bucket regions, signing keys and conditional-write support.
+    """Forget shared clients, bucket regions, signing keys and what servers showed they lack (``behaviour``).
 
     Storages built before the call keep working: they build a new client on
     their next request. Nothing is sent over the network.
     """
     clients.clear_cache()
-    creates.clear_cache()
+    behaviour.clear_cache()
     discovery.clear_cache()
     signer.clear_cache()

@@ -537,10 +537,10 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
     browser session. The accepted name must be free (a ``HeadObject``), and the
     upload, with a second one, must exist, within ``max_size``, of an allowed type
     (an upload key over the limits is deleted; an accepted file never is). Then
-    the object is copied, conditionally, to ``accepted_name()`` and the upload key
-    deleted: no outstanding policy or part URL can change the accepted file, and
-    a second use of the token is refused (the name is taken; two at once: the
-    conditional copy lets one through).
+    the object is copied to ``accepted_name()``, which the copy claims first
+    (``creates.claim``), and the upload key deleted: no outstanding policy or
+    part URL can change the accepted file, and a second use of the token is
+    refused (the name is taken; two at once: one claim wins), on every server.
     """
     upload = Upload.from_token(submitted.token)
     if upload.limits != replace(limits, field=submitted.field):
@@ -556,16 +556,21 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
         raise UploadRefused(NOT_YOURS + " Choose the file again.", 403, "not_yours")
     storage = storage_for(limits.storage)
     final = accepted_name(upload.name, limits.upload_to)
-    # Asked first, on every server: one that ignores If-None-Match on CopyObject
-    # (moto does) would otherwise let a replayed POST replace the accepted file.
-    if storage.exists(final):
-        raise UploadRefused("This upload has been used already.", code="used")
     head = _head(storage, upload.name)
-    if head is None:
+    if head is None:  # deleted when it was accepted, or never sent
+        if storage.exists(final):
+            raise UploadRefused("This upload has been used already.", code="used")
         raise UploadRefused("The file did not arrive in storage: choose it again.", code="missing")
     _check_stored(storage, upload, head, limits)
+    # An active type is an attachment whatever the server kept of the POST form
+    # (Ceph RGW drops its Content-Disposition field: ``behaviour.POST_FIELDS``).
+    downloads = active.stored_as_attachment(
+        storage.s3_config.active_content, str(head.get("ContentType", ""))
+    )
     try:
-        storage.copy_new(upload.name, final, head=head)
+        storage.copy_new(
+            upload.name, final, head=head, disposition=active.ATTACHMENT if downloads else None
+        )
     except FileExistsError:
         if not upload.accepted:
             storage.delete(upload.name)  # used once already: nothing may reach it now
@@ -585,12 +590,6 @@ def _check_stored(
     """Refuse a stored object outside the field's limits; an upload key is deleted."""
     key = storage.s3_key(upload.name)
     size, content_type = int(head.get("ContentLength", 0)), str(head.get("ContentType", ""))
-    opens = active.stored_as_attachment(storage.s3_config.active_content, content_type)
-    if opens and not str(head.get("ContentDisposition", "")).startswith(active.ATTACHMENT):
-        if not upload.accepted:
-            storage.delete(upload.name)  # a server that did not hold the form to its policy
-        logger.warning("Refused %r: type %r stored without Content-Disposition.", key, content_type)
-        raise UploadRefused("The stored file is not allowed here.", code="wrong_type")
     if size > limits.max_size or not limits.allows_type(content_type):
         if not upload.accepted:
             storage.delete(upload.name)

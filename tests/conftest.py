@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.servers import ADMIN, REGION, SERVERS, Server
+from tests.servers import ADMIN, REGION, SERVERS, Server, connect
 from tests.util import ACCESS_KEY, CONFIGS, FROZEN, SECRET_KEY
 
 #: Environment variables botocore or this package read; no test sees the machine's.
@@ -131,6 +131,21 @@ def seaweedfs(request):
             SERVER_LOG.extend(server.problems())
 
 
+@pytest.fixture(scope="session")
+def ceph_rgw(request):
+    """Ceph's RADOS Gateway on a one-OSD cluster on loopback; stopped at the end."""
+    from tests.servers import CEPH_PACKAGES, ceph_binaries, ceph_rgw
+
+    if not ceph_binaries():
+        skip_or_fail(
+            f"Ceph not found: apt-get install -y --no-install-recommends {' '.join(CEPH_PACKAGES)}"
+        )
+    with ceph_rgw() as server:
+        yield server
+        if request.session.testsfailed:
+            SERVER_LOG.extend(server.problems())
+
+
 @pytest.fixture
 def weed_bucket(seaweedfs):
     """A fresh bucket on SeaweedFS, removed afterwards: ``(server, bucket name)``."""
@@ -143,11 +158,7 @@ def weed_bucket(seaweedfs):
 def server(request, settings):
     """A server, a fresh bucket on it, and the settings that reach it."""
     kind, route = request.param
-    if kind == "seaweedfs":
-        weed = request.getfixturevalue("seaweedfs")
-        found = Server(kind, weed.endpoint, *ADMIN)
-    else:
-        found = Server(kind, request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
+    found = connect(request, kind)
     with found.bucket("api") as bucket:
         settings.AWS_STORAGE_BUCKET_NAME = bucket
         settings.AWS_S3_REGION_NAME = REGION

@@ -109,6 +109,11 @@ class FaultProxy:
                     for key, value in response.getheaders():
                         if key.lower() not in HOP_BY_HOP:
                             self.send_header(key, value)
+                    if response.getheader("Content-Length") is None:
+                        # A chunked answer (Ceph RGW's listings) is sent unframed:
+                        # its end is the end of the connection.
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
                     self.end_headers()
                     left = float("inf") if limit is None else limit
                     while self.command != "HEAD" and left > 0:

@@ -195,20 +195,264 @@ def seaweedfs(binary: str) -> Iterator[SeaweedFS]:
         server.stop()
 
 
+#: The one RGW user of the integration tests.
+RGW_ADMIN = ("AKIDRGWADMIN00000001", "rgw/admin+secret/that-must-never-leak")
+#: Debian's packages for a Ceph cluster of one monitor, OSDs and one gateway.
+CEPH_PACKAGES = ("ceph-mon", "ceph-osd", "radosgw", "ceph-common")
+
+CEPH_CONF = """\
+[global]
+fsid = {fsid}
+mon host = v2:127.0.0.1:{mon_port}
+public addr = 127.0.0.1
+auth allow insecure global id reclaim = false
+osd pool default size = {size}
+osd pool default min size = 1
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+run dir = {dir}/run
+admin socket = {dir}/run/$name.$pid.asok
+log file = {dir}/log/$name.log
+pid file = {dir}/run/$name.pid
+mon data = {dir}/mon/$cluster-$id
+osd data = {dir}/osd/$cluster-$id
+keyring = {dir}/keyring
+osd objectstore = bluestore
+# Outside the OSD's folder: a block file inside it fails ("Too many levels of
+# symbolic links"). Sparse: 10 GiB costs what is written.
+bluestore block path = {dir}/block-$id
+bluestore block create = true
+bluestore block size = 10737418240
+bluestore cache size = 134217728
+osd memory target = 805306368
+osd heartbeat grace = 4
+osd heartbeat interval = 1
+mon osd down out interval = 0
+"""
+
+
+def ceph_binaries() -> bool:
+    return all(shutil.which(tool) for tool in ("ceph-mon", "ceph-osd", "radosgw", "ceph"))
+
+
+@dataclass
+class CephRGW:
+    """A Ceph cluster on loopback: one monitor, ``osds`` bluestore OSDs on sparse
+    files (pool size ``osds``), one RADOS Gateway (beast) on a free port; cephx
+    on, no systemd, no ceph-mgr. About 10 s to start with one OSD."""
+
+    osds: int = 1
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ceph-")))
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    rgw_port: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.rgw_port}"
+
+    @property
+    def conf(self) -> str:
+        return str(self.workdir / "ceph.conf")
+
+    def _run(self, *command: str) -> str:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command[:3])} failed:\n{done.stderr[-2000:]}")
+        return done.stdout
+
+    def _daemon(self, name: str, *command: str) -> None:
+        log = (self.workdir / "log" / f"{name}.out").open("wb")
+        self.processes[name] = subprocess.Popen(
+            [*command, "-c", self.conf, "-f"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+
+    def start(self, timeout: float = 120) -> None:
+        d = self.workdir
+        for sub in ("run", "log", "mon/ceph-a"):
+            (d / sub).mkdir(parents=True)
+        mon_port, self.rgw_port = free_port_pairs(2)
+        (d / "ceph.conf").write_text(
+            CEPH_CONF.format(fsid=uuid.uuid4(), mon_port=mon_port, size=self.osds, dir=d)
+        )
+        keyring = str(d / "keyring")
+        self._run(
+            "ceph-authtool",
+            "--create-keyring",
+            keyring,
+            "--gen-key",
+            "-n",
+            "mon.",
+            "--cap",
+            "mon",
+            "allow *",
+        )
+        self._run(
+            "ceph-authtool",
+            keyring,
+            "--gen-key",
+            "-n",
+            "client.admin",
+            "--cap",
+            "mon",
+            "allow *",
+            "--cap",
+            "osd",
+            "allow *",
+            "--cap",
+            "mgr",
+            "allow *",
+        )
+        for n in range(self.osds):
+            self._run(
+                "ceph-authtool",
+                keyring,
+                "--gen-key",
+                "-n",
+                f"osd.{n}",
+                "--cap",
+                "mon",
+                "allow profile osd",
+                "--cap",
+                "osd",
+                "allow *",
+            )
+        fsid = (d / "ceph.conf").read_text().split("fsid = ", 1)[1].split()[0]
+        self._run(
+            "monmaptool",
+            "--create",
+            "--addv",
+            "a",
+            f"[v2:127.0.0.1:{mon_port}]",
+            "--fsid",
+            fsid,
+            str(d / "monmap"),
+        )
+        self._run(
+            "ceph-mon",
+            "-c",
+            self.conf,
+            "--mkfs",
+            "-i",
+            "a",
+            "--monmap",
+            str(d / "monmap"),
+            "--keyring",
+            keyring,
+        )
+        self._daemon("mon.a", "ceph-mon", "-i", "a")
+        for n in range(self.osds):
+            self._run("ceph", "-c", self.conf, "--connect-timeout", "30", "osd", "create")
+            (d / "osd" / f"ceph-{n}").mkdir(parents=True)
+            self._run("ceph-osd", "-c", self.conf, "-i", str(n), "--mkfs", "--no-mon-config")
+            self.start_osd(n)
+        self._daemon(
+            "rgw",
+            "radosgw",
+            "-n",
+            "client.admin",
+            f"--rgw-frontends=beast endpoint={self.endpoint}",
+        )
+        self._wait_until_ready(timeout)
+        self._run(
+            "radosgw-admin",
+            "-c",
+            self.conf,
+            "user",
+            "create",
+            "--uid",
+            "admin",
+            "--display-name",
+            "admin",
+            "--access-key",
+            RGW_ADMIN[0],
+            "--secret",
+            RGW_ADMIN[1],
+        )
+
+    def start_osd(self, n: int) -> None:
+        self._daemon(f"osd.{n}", "ceph-osd", "-i", str(n))
+
+    def kill_osd(self, n: int) -> None:
+        """SIGKILL one OSD, as a crashed disk or host would go."""
+        process = self.processes.pop(f"osd.{n}")
+        process.kill()
+        process.wait(timeout=15)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        """Until the gateway answers an anonymous request."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.tail()}")
+            try:
+                urllib.request.urlopen(f"http://{self.endpoint}/", timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"Ceph RGW did not answer within {timeout:.0f}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 20) -> str:
+        found = []
+        for log in sorted((self.workdir / "log").glob("*")):
+            text = log.read_text(errors="replace").splitlines()[-lines:]
+            found.append(f"== {log.name}\n" + "\n".join(text))
+        return "\n".join(found) or "(no log)"
+
+    def problems(self, limit: int = 30) -> list[str]:
+        """The gateway's last errors (its log lines at level -1 or 0 with 'ERROR')."""
+        log = self.workdir / "log" / "client.admin.log"
+        try:
+            lines = log.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        return [line for line in lines if " -1 " in line or "ERROR" in line][-limit:]
+
+    def stop(self) -> None:
+        for name in sorted(self.processes, key=lambda n: (n != "rgw", n.startswith("mon"))):
+            stop_process(self.processes[name], timeout=10)
+        self.processes.clear()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def ceph_rgw(osds: int = 1) -> Iterator[CephRGW]:
+    server = CephRGW(osds)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 #: The region the integration buckets are created in.
 REGION = "ap-northeast-2"
 
 
 @dataclass
 class Server:
-    kind: str  # "seaweedfs" or "moto"
+    kind: str  # "seaweedfs", "rgw" or "moto"
     endpoint: str  # host:port
     access_key: str
     secret_key: str
 
     @property
     def verifies_signatures(self) -> bool:
-        return self.kind == "seaweedfs"
+        return self.kind in ("seaweedfs", "rgw")
 
     def client(self, access_key: str | None = None, secret_key: str | None = None):
         return boto3.client(
@@ -230,7 +474,12 @@ class Server:
         """
         name = f"{prefix}-{uuid.uuid4().hex[:16]}"
         client = self.client()
-        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        if self.kind == "rgw":  # refuses a LocationConstraint its zonegroup does not name
+            client.create_bucket(Bucket=name)
+        else:
+            client.create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
         try:
             yield name
         finally:
@@ -257,8 +506,18 @@ def _param(kind, route, *marks):
 SERVERS = [
     _param("seaweedfs", "host", pytest.mark.integration),
     _param("seaweedfs", "endpoint_url", pytest.mark.integration),
+    _param("rgw", "endpoint_url", pytest.mark.integration),
     _param("moto", "host"),
     _param("moto", "endpoint_url"),
+]
+
+
+#: The servers by kind alone, for fixtures that reach each one way
+#: (``connect(request, request.param)``): moto everywhere, the real ones once.
+KINDS = [
+    "moto",
+    pytest.param("seaweedfs", marks=pytest.mark.integration),
+    pytest.param("rgw", marks=pytest.mark.integration),
 ]
 
 
@@ -355,9 +614,11 @@ def nginx(binary: str, upstream: str) -> Iterator[Nginx]:
 
 
 def connect(request, kind: str) -> Server:
-    """The session's moto server or SeaweedFS (``kind``), from a test's fixtures."""
+    """The session's moto server, SeaweedFS or Ceph RGW (``kind``), from a test's fixtures."""
     if kind == "seaweedfs":
         return Server(kind, request.getfixturevalue("seaweedfs").endpoint, *ADMIN)
+    if kind == "rgw":
+        return Server(kind, request.getfixturevalue("ceph_rgw").endpoint, *RGW_ADMIN)
     from tests.util import ACCESS_KEY, SECRET_KEY
 
     return Server("moto", request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)

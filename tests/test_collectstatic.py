@@ -23,7 +23,7 @@ from django.core.management.base import CommandError
 
 from sigv4_storage import collect
 from tests.faults import FaultProxy, Rule
-from tests.servers import Server, connect, use_bucket
+from tests.servers import KINDS, Server, connect, use_bucket
 from tests.util import bucket_contents, local_manifest_collect, static_tree
 
 MANIFEST = "sigv4_storage.SigV4ManifestStaticStorage"
@@ -72,9 +72,7 @@ class Site:
             os.utime(path, (later, later))
 
 
-@pytest.fixture(
-    params=[pytest.param("moto"), pytest.param("seaweedfs", marks=pytest.mark.integration)]
-)
+@pytest.fixture(params=KINDS)
 def site(request, settings, tmp_path):
     server = connect(request, request.param)
     proxy = FaultProxy(server.endpoint)

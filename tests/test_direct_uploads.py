@@ -21,7 +21,7 @@ from django.urls import include, path
 
 from sigv4_storage import views
 from sigv4_storage.forms import DirectUploadField
-from tests.servers import connect, use_bucket
+from tests.servers import KINDS, connect, use_bucket
 from tests.util import post, put
 
 urlpatterns = [path("s3/", include("sigv4_storage.urls"))]
@@ -59,7 +59,7 @@ class DocumentModelForm(forms.ModelForm):
         fields = ["file"]
 
 
-SERVERS = ["moto", pytest.param("seaweedfs", marks=pytest.mark.integration)]
+SERVERS = KINDS
 
 
 def upload_bucket(request, settings):

@@ -33,7 +33,7 @@ from django.urls import include, path
 
 from sigv4_storage.drf import DirectUploadSerializerField, upload_urls
 from sigv4_storage.uploads import Upload
-from tests.servers import connect, use_bucket
+from tests.servers import KINDS, connect, use_bucket
 from tests.util import post, put
 
 MB = 1024 * 1024
@@ -106,7 +106,7 @@ urlpatterns = [
 ]
 
 
-@pytest.fixture(params=["moto", pytest.param("seaweedfs", marks=pytest.mark.integration)])
+@pytest.fixture(params=KINDS)
 def api(request, settings, transactional_db):
     """A bucket as the default storage, this module's URLs, the papers table."""
     server = connect(request, request.param)

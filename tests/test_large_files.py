@@ -28,6 +28,7 @@ SIZE = 5 * MB + 12345  # six parts, the last one short
 
 SERVERS = [
     pytest.param(("seaweedfs", "endpoint_url"), id="seaweedfs", marks=pytest.mark.integration),
+    pytest.param(("rgw", "endpoint_url"), id="rgw", marks=pytest.mark.integration),
     pytest.param(("moto", "endpoint_url"), id="moto"),
 ]
 

@@ -422,8 +422,9 @@ def test_a_lost_answer_to_the_copy_is_recognised_as_ours(faulty, settings):
 
 
 def test_what_clean_asks_the_server(s3):
-    """The accepted name is free, the upload is within the limits, then one server-side
-    copy and the upload key's deletion: four requests, none carrying the file."""
+    """The upload is within the limits, the accepted name is claimed (an empty
+    conditional PutObject), one server-side copy over the claim and the upload
+    key's deletion: four requests, none carrying the file."""
     from django.core.files.storage import default_storage
 
     answer = uploaded(s3, form=DocumentForm)
@@ -433,4 +434,4 @@ def test_what_clean_asks_the_server(s3):
         client.meta.events.register("before-call.s3", lambda model, **_: sent.append(model.name))
     form = submit(DocumentForm, answer["upload"])
     assert form.is_valid(), form.errors
-    assert sent == ["HeadObject", "HeadObject", "CopyObject", "DeleteObject"]
+    assert sent == ["HeadObject", "PutObject", "CopyObject", "DeleteObject"]

@@ -472,3 +472,12 @@ def self_signed_certificate(folder: Any) -> tuple[str, str]:
         )
     )
     return str(cert_path), str(key_path)
+
+
+def downloads(name: str, method: str | None = None) -> bool:
+    """Whether a media storage's presigned GET URL of ``name`` asks S3 for
+    ``response-content-disposition=attachment``: the name may be active (an
+    extension a browser runs, or none a browser would trust)."""
+    from sigv4_storage.content import named_active
+
+    return (method or "GET").upper() == "GET" and named_active(name)
