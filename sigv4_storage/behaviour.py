@@ -74,7 +74,7 @@ PINNED_COPY = Capability(
 )
 POST_FIELDS = Capability(
     "post_fields",
-    "a presigned POST form's Content-Disposition field stored with the object",
+    "the Content-Disposition field of a browser's POST form stored with the object",
     "active files (HTML, SVG, …) uploaded by browsers stored as attachments",
     "presigned URLs of active files ask for attachment (response-content-disposition) "
     "and accepted uploads are copied with it; public (unsigned) URLs of objects "
@@ -122,13 +122,16 @@ def learned(endpoint: str, capability: Capability) -> Learned | None:
     return _learned.get((endpoint, capability.name))
 
 
-def learn(endpoint: str, capability: Capability, honoured: bool, how: str) -> None:
+def learn(
+    endpoint: str, capability: Capability, honoured: bool, how: str, *, announce: bool = True
+) -> None:
     """Record what ``endpoint`` showed of ``capability``; a newly learned lack is
-    logged once per process, with what the package does instead."""
+    logged once per process, with what the package does instead (unless the
+    caller says it in its own words: ``announce=False``)."""
     with _guard:
         before = _learned.get((endpoint, capability.name))
         _learned[(endpoint, capability.name)] = Learned(honoured, how)
-    if not honoured and (before is None or before.honoured):
+    if announce and not honoured and (before is None or before.honoured):
         logger.warning(
             "%s: %s does not honour %s (%s): %s.",
             PREFIX,

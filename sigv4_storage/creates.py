@@ -256,9 +256,12 @@ def claim(client: Any, bucket: str, key: str, write_id: str) -> None:
         outcome = classify(error, key)
         if outcome is error:
             raise
-        if isinstance(outcome, NameTaken) and retried(error):
-            if written_by(client, bucket, key, write_id):
-                return
+        if (
+            isinstance(outcome, NameTaken)
+            and retried(error)  # an earlier attempt may be this claim, its answer lost
+            and written_by(client, bucket, key, write_id)
+        ):
+            return
         raise outcome from None
 
 
@@ -310,6 +313,7 @@ class AtomicCreatesMixin:
         default_acl: str | None
         file_overwrite: bool
         connection: Any
+        transfer_config: Any
 
         def settled(self) -> Any: ...
         def s3_key(self, name: Any) -> str: ...
@@ -409,7 +413,7 @@ class AtomicCreatesMixin:
             size = int(content.size)
         except (AttributeError, TypeError, ValueError, OSError):
             return True
-        return size >= self.transfer_config.multipart_threshold
+        return bool(size >= self.transfer_config.multipart_threshold)
 
     def _save_claimed(self, name: str, content: Any, write_id: str) -> str:
         """Claim the name (``claim``), then upload over the claim; a failed upload

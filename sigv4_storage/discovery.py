@@ -28,7 +28,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import endpoints
+from . import behaviour, endpoints
 from .config import S3Config
 
 logger = logging.getLogger("sigv4_storage")
@@ -172,8 +172,15 @@ def _ask(client: Any, s3: S3Config, warn: Callable[..., None]) -> str | None:
     headers = metadata.get("HTTPHeaders")
     said = headers.get("x-amz-bucket-region") if isinstance(headers, dict) else None
     region = region_answer(s3, said)
+    status = metadata.get("HTTPStatusCode")
+    behaviour.learn(
+        s3.endpoint_url,
+        behaviour.REGION_REPORTED,
+        region is not None,
+        f"HeadBucket answered HTTP {status}",
+        announce=False,  # said below, with the region used
+    )
     if region is None:
-        status = metadata.get("HTTPStatusCode")
         warn(
             "Bucket %r at %s did not report its region (HTTP %s%s); using %r.",
             s3.bucket_name,

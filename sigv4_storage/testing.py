@@ -18,7 +18,8 @@ __all__ = ["reset"]
 
 
 def reset() -> None:
-    """Forget shared clients, bucket regions, signing keys and what servers showed they lack (``behaviour``).
+    """Forget shared clients, bucket regions, signing keys and what servers showed
+    they honour (``behaviour``).
 
     Storages built before the call keep working: they build a new client on
     their next request. Nothing is sent over the network.

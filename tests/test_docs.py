@@ -156,7 +156,9 @@ def test_every_module_is_in_the_readme_code_map():
     text = page("development.md")
     code_map = text.split("The code, in the order a setting travels", 1)[1].split("\n\n", 2)[1]
     mapped = set(re.findall(r"`(\w+)\.py`", code_map))
-    modules = {path.stem for path in (ROOT / "sigv4_storage").glob("*.py")} - {"__init__", "apps"}
+    package = ROOT / "sigv4_storage"
+    paths = [*package.glob("*.py"), *(package / "doctor").glob("*.py")]
+    modules = {path.stem for path in paths} - {"__init__", "apps"}
     assert mapped == modules
 
 
@@ -166,3 +168,22 @@ def test_every_kind_of_source_is_in_the_readme():
     text = manual()
     for kind in Kind:
         assert f"`{kind.value}`" in text, kind
+
+
+def test_the_servers_table_is_what_the_doctor_measures_and_behaviour_says():
+    """docs/servers.md's table: one row per ``behaviour`` capability, in its words,
+    each server's cell as ``tests/test_doctor.py`` measures it on that server."""
+    from sigv4_storage.behaviour import CAPABILITIES
+    from tests.test_doctor import HONOURED
+
+    text = page("servers.md").split("## What each server honours", 1)[1]
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    columns = ("seaweedfs", "rgw", "moto")
+    assert len(rows) == len(CAPABILITIES)
+    for row, capability in zip(rows, CAPABILITIES, strict=True):
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[0] == f"`{capability.name}`"
+        assert cells[1] == capability.what
+        assert cells[-1] == capability.instead
+        for kind, cell in zip(columns, cells[2:5], strict=True):
+            assert cell == ("yes" if HONOURED[kind][capability.name] else "**no**"), (kind, row)

@@ -1,125 +1,46 @@
 """A live probe of one configured storage, for ``manage.py s3doctor``.
 
 ``Doctor.run()`` returns a ``Report``: the resolved configuration with the
-source of each value, then one ``Finding`` per probe (credentials, bucket,
-region, clock, a presigned URL fetched over HTTP, multipart uploads left
-open for over a day, and with ``write`` a put,
-head, get and delete of a probe object). It never reports a secret: the
-access key id appears masked, botocore's messages carry no credential.
+source of each value, then one ``Finding`` per probe. First what every other
+probe needs (credentials, region, a signed request, the bucket, the clock),
+then the rows of ``PROBES``, each saying what it needs (the bucket to exist,
+``--write``) and when it applies: a presigned URL fetched over HTTP (or a
+public read), multipart uploads left open for over a day, CORS, and with
+``write`` a probe object put, read and deleted, then what the server honours
+(``capabilities``). It never reports a secret: the access key id appears
+masked, botocore's messages carry no credential.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import json
-import re
-import socket
-import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
-from . import abandoned, creates, discovery, privacy
-from .errors import (
-    CREDENTIAL_SOURCES,
-    HINTS,
-    error_code,
-    failure_name,
-    speaks_plain_http,
-    use_http,
-    use_https,
-)
-from .names import location_prefix
-from .signer import BucketURL
-from .storage import SigV4S3Storage
+from .. import abandoned, discovery, privacy
+from ..errors import CREDENTIAL_SOURCES, HINTS, error_code, failure_name
+from ..names import location_prefix
+from ..signer import BucketURL
+from ..storage import SigV4S3Storage
+from . import capabilities
+from .fixes import cors_rule, merged_cors, origin_error, public_read_policy
+from .network import connection_cause, fetch, headers_of, post_form, preflight, xml_code
+from .report import FAIL, OK, SKIP, WARN, Finding, Report, mask
 
 #: SigV4 refuses requests whose clock is more than 15 minutes off the server's.
 MAX_SKEW = dt.timedelta(minutes=15)
 WARN_SKEW = dt.timedelta(minutes=5)
 #: An upload still open this long after it began is reported as abandoned.
 ABANDONED_AFTER = dt.timedelta(days=1)
-OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
-
-
-@dataclass
-class Finding:
-    name: str
-    status: str
-    detail: str
-    fix: str = ""
-
-
-@dataclass
-class Report:
-    alias: str
-    storage_class: str
-    configuration: dict[str, dict[str, Any]]
-    notes: list[str]
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(f.status != FAIL for f in self.findings)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "storage": self.alias,
-            "class": self.storage_class,
-            "ok": self.ok,
-            "configuration": self.configuration,
-            "notes": self.notes,
-            "checks": [asdict(f) for f in self.findings],
-        }
-
-    def as_text(self) -> str:
-        lines = [f"s3doctor: storage {self.alias!r} ({self.storage_class})", "", "Configuration"]
-        width = max(len(name) for name in self.configuration)
-        for name, item in self.configuration.items():
-            lines.append(f"  {name:<{width}}  {item['value']!s:<32}  {item['source']}")
-        for note in self.notes:
-            lines.append(f"  note: {note}")
-        lines += ["", "Checks"]
-        width = max(len(f.name) for f in self.findings)
-        for f in self.findings:
-            lines.append(f"  {f.status:<4}  {f.name:<{width}}  {f.detail}")
-            if f.fix:
-                lines.append(f"        {'':<{width}}  fix: {f.fix}")
-        failed = sum(f.status == FAIL for f in self.findings)
-        lines += ["", "s3doctor: all checks passed" if self.ok else f"s3doctor: {failed} failed"]
-        return "\n".join(lines)
-
-
-def mask(access_key: str | None) -> str:
-    if not access_key:
-        return "(none)"
-    if len(access_key) <= 8:
-        return "…" + access_key[-2:]
-    return f"{access_key[:4]}…{access_key[-4:]}"
-
-
-def _headers(response: dict[str, Any]) -> dict[str, str]:
-    return response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
-
-
-def fetch(url: str, timeout: float = 15) -> tuple[int, bytes]:
-    """GET with a plain HTTP client, as a browser would."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.read()
 
 
 class Doctor:
@@ -132,6 +53,7 @@ class Doctor:
         origin: str | None = None,
         clock: Callable[[], float] = time.time,
         http_get: Callable[[str], tuple[int, bytes]] = fetch,
+        http_post: Callable[[str, dict[str, Any], bytes], int] = post_form,
     ) -> None:
         self.storage = storage
         self.alias = alias
@@ -141,7 +63,10 @@ class Doctor:
         self.origin = origin
         self.clock = clock
         self.http_get = http_get
+        self.http_post = http_post
         self.probe_name = f"s3doctor-probe/{uuid.uuid4().hex}.txt"
+        #: The write probe's key, while it exists (the private read fetches it).
+        self.written: str | None = None
 
     def run(self) -> Report:
         s3 = self.storage.s3_config
@@ -193,31 +118,21 @@ class Doctor:
         if signed.status == FAIL:
             report.findings += self.skipped("requests are refused")
             return
-        if bucket_missing:  # reads would only repeat NoSuchBucket; a write may make it
-            report.findings += self.skipped("the bucket does not exist", write=False)
-        else:
-            add(self.presigned_url() if self.presigned else self.public_read())
-            add(self.open_uploads())
-            if self.origin:
-                add(self.cors(self.origin))
-        if self.write:
-            written, private = self.write_probe()
-            add(written)
-            add(self.atomic_create())
-            if self.presigned and not bucket_missing:
-                add(private or self.private_read())
-            if bucket_missing and self.bucket()[0].status == OK:
-                self.made_by_the_probe(bucket)
-        elif self.presigned and not bucket_missing:
-            add(self.private_read())
+        for probe in self.applicable():
+            if bucket_missing and probe.needs_bucket:
+                add(Finding(probe.name, SKIP, "skipped: the bucket does not exist"))
+            else:
+                add(probe.run(self))
+        if bucket_missing and self.write and self.bucket()[0].status == OK:
+            self.made_by_the_probe(bucket)
 
-    def skipped(self, why: str, *first: str, write: bool = True) -> list[Finding]:
+    def applicable(self) -> list[Probe]:
+        """The rows of ``PROBES`` for this storage and run."""
+        return [p for p in PROBES if (self.write or not p.needs_write) and p.applies(self)]
+
+    def skipped(self, why: str, *first: str) -> list[Finding]:
         """SKIP findings for the probes ``why`` makes pointless, after ``first``."""
-        names = [*first, "presigned URL" if self.presigned else "public read"]
-        if self.presigned:
-            names.append("private read")
-        if write and self.write:
-            names.append("write")
+        names = [*first, *(probe.name for probe in self.applicable())]
         return [Finding(name, SKIP, f"skipped: {why}") for name in names]
 
     def made_by_the_probe(self, bucket: Finding) -> None:
@@ -229,11 +144,20 @@ class Doctor:
             f"{self.storage.s3_config.source('bucket_name')}."
         )
 
+    def capability(self, name: str, probe: Callable[..., Finding]) -> Finding:
+        """One of ``capabilities.PROBES``, on scratch objects deleted afterwards."""
+        scratch = capabilities.Scratch(self.storage, self.probe_name)
+        extra = {"post": self.http_post} if probe is capabilities.post_fields else {}
+        try:
+            return capabilities.run(name, probe, scratch, **extra)
+        finally:
+            scratch.clean()
+
     @functools.cached_property
     def _exposures(self) -> tuple[privacy.Exposure, list[privacy.Exposure]]:
         """This storage's exposure, and every other configured storage's (offline,
         resolved once per run: the separation, both fixes read it)."""
-        from .checks import exposures
+        from ..checks import exposures
 
         storage = self.storage
         label = f"STORAGES[{self.alias!r}]"
@@ -367,9 +291,9 @@ class Doctor:
         key = self.storage.s3_key(self.probe_name)
         try:
             response = client.get_object(Bucket=self.storage.bucket_name, Key=key)
-            return Finding("signed request", OK, "accepted"), _headers(response).get("date")
+            return Finding("signed request", OK, "accepted"), headers_of(response).get("date")
         except ClientError as refused:
-            date = _headers(refused.response).get("date")
+            date = headers_of(refused.response).get("date")
             code = error_code(refused)
             if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"):
                 denied = code in ("AccessDenied", "403")
@@ -433,7 +357,7 @@ class Doctor:
             status, body = self.http_get(url)
         except OSError as error:
             return Finding("presigned URL", FAIL, f"cannot fetch it: {error}", "Check the network.")
-        code = _xml_code(body)
+        code = xml_code(body)
         if status == 200 or code in ("NoSuchKey", "AccessDenied"):
             return Finding(
                 "presigned URL", OK, f"signature accepted (HTTP {status}, {code or 'ok'})"
@@ -512,7 +436,7 @@ class Doctor:
         return Finding(
             name,
             FAIL,
-            f"{key!r} refused without a signature: HTTP {status} {_xml_code(body)}".rstrip()
+            f"{key!r} refused without a signature: HTTP {status} {xml_code(body)}".rstrip()
             + "; browsers get the same for every static file",
             self.public_read_fix(),
         )
@@ -559,13 +483,12 @@ class Doctor:
             f"{side} ({mine.why}); no configured storage of the other kind shares its keys",
         )
 
-    def private_read(self, key: str | None = None) -> Finding:
-        """Presigned storages: an object fetched with no signature must be refused.
-
-        ``key``: the write probe's; else one object listed under the location.
-        """
+    def private_read(self) -> Finding:
+        """Presigned storages: an object fetched with no signature must be refused:
+        the write probe's, else one object listed under the location."""
         storage = self.storage
         name = "private read"
+        key = self.written
         if key is None:
             key, missing = self._one_key(name, "s3doctor --write")
             if key is None:
@@ -599,49 +522,55 @@ class Doctor:
             "on S3 Block Public Access for the bucket."
         )
 
-    def write_probe(self) -> tuple[Finding, Finding | None]:
-        """Put, head, get, fetch by URL and delete a probe object; with presigned URLs
-        also the private-read finding for the probe (fetched without a signature)."""
+    def write_probe(self) -> Finding:
+        """Put, head, get and fetch by URL a probe object, left for the private
+        read (``written``) and deleted by ``clean_up``."""
         storage = self.storage
         body = f"s3doctor {uuid.uuid4()}".encode()
         done: list[str] = []
         try:
             name = storage.save(self.probe_name, ContentFile(body))
+            self.written = storage.s3_key(name)  # deleted by the last row, whatever happens
             done.append("put")
             if storage.size(name) != len(body):
-                return Finding("write", FAIL, "head: wrong size"), None
+                return Finding("write", FAIL, "head: wrong size")
             done.append("head")
             with storage.open(name) as f:
                 if f.read() != body:
-                    return Finding("write", FAIL, "get: different bytes"), None
+                    return Finding("write", FAIL, "get: different bytes")
             done.append("get")
             url = storage.object_url(name, expire=60 if self.presigned else None)
             status, fetched = self.http_get(url)
             if (status, fetched) != (200, body) and self.presigned:
-                return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}"), None
+                return Finding("write", FAIL, f"presigned GET of the probe: HTTP {status}")
             if (status, fetched) != (200, body):
                 return Finding(
                     "write",
                     FAIL,
                     f"public GET of the probe (no signature): HTTP {status} "
-                    f"{_xml_code(fetched)}".rstrip(),
+                    f"{xml_code(fetched)}".rstrip(),
                     self.public_read_fix(),
-                ), None
+                )
             done.append("presigned get" if self.presigned else "public get")
-            private = self.private_read(storage.s3_key(name)) if self.presigned else None
-            storage.delete(name)
-            done.append("delete")
-            return Finding("write", OK, ", ".join(done)), private
+            return Finding("write", OK, ", ".join(done))
         except (ClientError, BotoCoreError) as error:
             code = failure_name(error)
-            step = ["put", "head", "get", "url get", "delete"][len(done)]
+            step = ["put", "head", "get", "url get"][len(done)]
             return Finding(
                 "write", FAIL, f"{step} failed: {code}", HINTS.get(code, str(error).split("\n")[0])
-            ), None
-        finally:
-            if "delete" not in done and "put" in done:
-                with contextlib.suppress(ClientError, BotoCoreError):
-                    storage.delete(self.probe_name)
+            )
+
+    def clean_up(self) -> Finding:
+        """Delete the write probe's object (the last row with ``--write``)."""
+        if self.written is None:
+            return Finding("delete", SKIP, "nothing written")
+        try:
+            self.storage.delete(self.probe_name)
+        except (ClientError, BotoCoreError) as error:
+            code = failure_name(error)
+            return Finding("delete", FAIL, f"failed: {code}", HINTS.get(code, ""))
+        self.written = None
+        return Finding("delete", OK, "the probe object is gone")
 
     def cors(self, origin: str) -> Finding:
         """Can a page on ``origin`` upload straight to the bucket (``presigned_post``
@@ -707,167 +636,33 @@ class Doctor:
             return [], False
         return list(found.get("CORSRules") or []), True
 
-    def atomic_create(self) -> Finding:
-        """Does the server refuse a second create of one name (``If-None-Match: *``)?
 
-        ``file_overwrite=False`` relies on it to never replace a file.
-        """
-        storage = self.storage
-        client = storage.connection.meta.client
-        key = storage.s3_key(self.probe_name + ".create")
-        name = "atomic create"
-        try:
-            client.put_object(Bucket=storage.bucket_name, Key=key, Body=b"first")
-            try:
-                client.put_object(
-                    Bucket=storage.bucket_name, Key=key, Body=b"second", IfNoneMatch="*"
-                )
-            except ClientError as refused:
-                outcome = creates.classify(refused, key)
-                if isinstance(outcome, creates.NameTaken):
-                    return Finding(name, OK, "supported: a second create of one name is refused")
-                if isinstance(outcome, creates.ConditionalWritesUnsupported):
-                    return Finding(name, WARN, f"not supported ({outcome}){_CHECK_THEN_WRITE}")
-                raise
-            return Finding(
-                name, WARN, f"not supported: the server ignored If-None-Match{_CHECK_THEN_WRITE}"
-            )
-        except (ClientError, BotoCoreError) as error:
-            code = failure_name(error)
-            return Finding(name, FAIL, f"put failed: {code}", HINTS.get(code, ""))
-        finally:
-            with contextlib.suppress(ClientError, BotoCoreError):
-                client.delete_object(Bucket=storage.bucket_name, Key=key)
+@dataclass(frozen=True)
+class Probe:
+    """One row of ``PROBES``: a finding, what it needs and when it applies."""
+
+    name: str
+    run: Callable[[Doctor], Finding]
+    #: Skipped (SKIP) when the bucket does not exist.
+    needs_bucket: bool = True
+    #: Only with ``--write``.
+    needs_write: bool = False
+    applies: Callable[[Doctor], bool] = lambda doctor: True
 
 
-def upload_rule(origin: str) -> dict[str, Any]:
-    """The bucket CORS rule direct browser uploads from ``origin`` need."""
-    return {
-        "AllowedOrigins": [origin],
-        "AllowedMethods": ["POST", "PUT"],
-        "AllowedHeaders": ["*"],
-        "ExposeHeaders": ["ETag"],
-        "MaxAgeSeconds": 3600,
-    }
+def _capability(name: str, probe: Callable[..., Finding]) -> Probe:
+    return Probe(name, lambda d: d.capability(name, probe), needs_bucket=False, needs_write=True)
 
 
-def cors_rule(origin: str) -> str:
-    """That rule as a whole CORS configuration (JSON)."""
-    return json.dumps({"CORSRules": [upload_rule(origin)]})
-
-
-def merged_cors(rules: list[dict[str, Any]], origin: str) -> str:
-    """The bucket's ``rules`` (as GetBucketCors returns them) with the upload rule for
-    ``origin`` added: a configuration PutBucketCors can take without losing any."""
-    kept = [rule for rule in rules if rule != upload_rule(origin)]
-    return json.dumps({"CORSRules": [*kept, upload_rule(origin)]})
-
-
-def origin_error(origin: str) -> str | None:
-    """Why ``origin`` is not a browser origin (``scheme://host[:port]``), or None."""
-    parts = urlsplit(origin)
-    example = "e.g. https://www.example.com or http://127.0.0.1:8000"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"--origin {origin!r} is not an origin: give scheme://host[:port], {example}."
-    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
-        bare = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
-        return (
-            f"--origin {origin!r} has more than an origin: browsers send only "
-            f"scheme://host[:port] in their Origin header. Use {bare!r}."
-        )
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        return f"--origin {origin!r} has a port that is not a number: {example}."
-    return None
-
-
-def connection_cause(endpoint_url: str, timeout: float = 5) -> str | None:
-    """Why nothing usable answers at ``endpoint_url``'s host and port, or None if a
-    server there speaks the URL's scheme. Names the mismatch when the server speaks
-    the other one (TLS on an http:// URL, plain http on an https:// URL)."""
-    parts = urlsplit(endpoint_url)
-    host = parts.hostname or ""
-    tls = parts.scheme == "https"
-    port = parts.port or (443 if tls else 80)
-    netloc = parts.netloc
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except OSError as error:
-        return f"nothing answers at {host}:{port} ({error.strerror or error})"
-    if tls:
-        sock.close()
-        failed = _tls_handshake(host, port, timeout)
-        if failed is None:
-            return None
-        return (
-            use_http(netloc) if speaks_plain_http(failed) else f"TLS failed at {netloc}: {failed}"
-        )
-    with sock:
-        try:
-            request = f"HEAD / HTTP/1.1\r\nHost: {netloc}\r\nConnection: close\r\n\r\n"
-            sock.sendall(request.encode())
-            answer = sock.recv(5)
-        except OSError:  # a TLS server resets a plain-text request
-            answer = b""
-    if answer.startswith(b"HTTP/"):
-        return None
-    if _tls_handshake(host, port, timeout) is None:
-        return use_https(netloc)
-    return f"the server at {netloc} does not answer HTTP"
-
-
-def _tls_handshake(host: str, port: int, timeout: float) -> Exception | None:
-    """A TLS handshake that only asks "is this TLS?" (no certificate check): None
-    when it succeeds, else why not."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            context.wrap_socket(sock, server_hostname=host).close()
-    except (OSError, ssl.SSLError) as error:
-        return error
-    return None
-
-
-def preflight(url: str, origin: str, method: str, timeout: float = 15) -> dict[str, str]:
-    """A browser's CORS preflight (OPTIONS); the answer's headers, lower-cased
-    (empty when refused)."""
-    request = urllib.request.Request(
-        url,
-        method="OPTIONS",
-        headers={
-            "Origin": origin,
-            "Access-Control-Request-Method": method,
-            "Access-Control-Request-Headers": "content-type",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return {k.lower(): v for k, v in response.headers.items()}
-    except urllib.error.HTTPError:
-        return {}
-
-
-def public_read_policy(partition: str, bucket: str, prefix: str) -> str:
-    """The bucket policy that lets anyone read objects under ``prefix``."""
-    statement = {
-        "Sid": "PublicReadStaticFiles",
-        "Effect": "Allow",
-        "Principal": "*",
-        "Action": "s3:GetObject",
-        "Resource": f"arn:{partition}:s3:::{bucket}/{prefix}*",
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-
-
-_CHECK_THEN_WRITE = (
-    "; file_overwrite=False checks the name with HeadObject before writing, and "
-    "simultaneous uploads of one name can replace each other"
+#: The probes after the signed request and the bucket, in the order they run. A new
+#: finding is one method (or function) and one row.
+PROBES: tuple[Probe, ...] = (
+    Probe("presigned URL", Doctor.presigned_url, applies=lambda d: d.presigned),
+    Probe("public read", Doctor.public_read, applies=lambda d: not d.presigned),
+    Probe("open uploads", Doctor.open_uploads),
+    Probe("CORS", lambda d: d.cors(str(d.origin)), applies=lambda d: bool(d.origin)),
+    Probe("write", Doctor.write_probe, needs_bucket=False, needs_write=True),
+    Probe("private read", Doctor.private_read, applies=lambda d: d.presigned),
+    *(_capability(name, probe) for name, _, probe in capabilities.PROBES),
+    Probe("delete", Doctor.clean_up, needs_bucket=False, needs_write=True),
 )
-
-
-def _xml_code(body: bytes) -> str:
-    found = re.search(rb"<Code>([^<]+)</Code>", body or b"")
-    return found.group(1).decode("ascii", "replace") if found else ""
