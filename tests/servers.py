@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -378,6 +379,15 @@ class CephRGW:
             "--secret",
             RGW_ADMIN[1],
         )
+
+    def ceph(self, *command: str) -> Any:
+        """``ceph ... -f json``, parsed."""
+        return json.loads(
+            self._run("ceph", "-c", self.conf, "--connect-timeout", "30", *command, "-f", "json")
+        )
+
+    def osds_up(self) -> int:
+        return int(self.ceph("osd", "stat")["num_up_osds"])
 
     def start_osd(self, n: int) -> None:
         self._daemon(f"osd.{n}", "ceph-osd", "-i", str(n))
