@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 from django.views.decorators.debug import sensitive_variables
 
 from . import clients, creates
@@ -182,27 +182,34 @@ class DirectUploadsMixin:
     ) -> str:
         """Join the parts (``(number, ETag)`` as the browser collected them) into
         the file ``name``; returns its name, as ``save()`` does. With
-        ``file_overwrite=False`` S3 refuses it if the file exists (``FileExistsError``)."""
+        ``file_overwrite=False`` the name is claimed first (``creates.claim``: not
+        every server honours a condition on the completion itself), and a taken
+        name is refused (``FileExistsError``), the upload left open to abort."""
         check_not_empty(name)
         key = self.s3_key(name)
         endpoint = self.settled().endpoint_url
-        # As save() creates new files: the create client adds If-None-Match (``creates``).
-        conditional = not self.file_overwrite and creates.supported(endpoint)
+        client = self._shared(signed=True).client
+        write_id = creates.new_write_id()
+        claimed = not self.file_overwrite and creates.supported(endpoint)
+        if claimed:
+            try:
+                creates.claim(client, self.bucket_name, key, write_id)
+            except creates.NameTaken:
+                raise FileExistsError(f"{PREFIX}: {key!r} exists already.") from None
+            except creates.ConditionalWritesUnsupported as why:
+                creates.mark_unsupported(endpoint, str(why))
+                claimed = False
         ordered = [{"PartNumber": int(n), "ETag": str(etag)} for n, etag in sorted(parts)]
         try:
-            self._shared(signed=True, create=conditional).client.complete_multipart_upload(
+            client.complete_multipart_upload(
                 Bucket=self.bucket_name,
                 Key=key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": ordered},
             )
-        except ClientError as error:
-            outcome = creates.classify(error, key)
-            if isinstance(outcome, creates.NameTaken):
-                raise FileExistsError(f"{PREFIX}: {key!r} exists already.") from None
-            if isinstance(outcome, creates.ConditionalWritesUnsupported):
-                creates.mark_unsupported(endpoint, str(outcome))
-                return self.complete_multipart_upload(name, upload_id, parts)
+        except BaseException:
+            if claimed:
+                creates.release(client, self.bucket_name, key, write_id)
             raise
         return self._name_of(key)
 

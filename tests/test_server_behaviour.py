@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from sigv4_storage import SigV4S3Storage
 from sigv4_storage.creates import WRITE_ID, SourceChanged
 from tests.servers import SERVERS
-from tests.util import fetch, post
+from tests.util import fetch, post, put
 
 MB = 1024 * 1024
 #: The conftest's ``server`` fixture on each server once (by endpoint URL).
@@ -90,3 +90,22 @@ def test_a_posted_active_file_is_served_as_an_attachment(server):
     assert headers["Content-Disposition"].startswith("attachment")
     # A type a browser does not run keeps its inline URL.
     assert "response-content-disposition" not in storage.url("up/photo.jpg")
+
+
+@on_each_server
+def test_a_browser_multipart_upload_never_replaces_a_file(server):
+    """complete_multipart_upload with file_overwrite=False: RGW ignores the condition
+    on the completion itself, so the name is claimed first."""
+    storage = SigV4S3Storage(file_overwrite=False)
+    storage.save("up/taken.bin", ContentFile(b"kept"))
+    started = storage.start_multipart_upload("up/taken.bin", size=5)
+    etag = put(started["urls"][0], b"other")[1]
+    with pytest.raises(FileExistsError):
+        storage.complete_multipart_upload(started["name"], started["upload_id"], [(1, etag)])
+    assert body(server, storage.bucket_name, "up/taken.bin") == b"kept"
+    storage.abort_multipart_upload(started["name"], started["upload_id"])
+    # A free name completes, and leaves no claim behind on the way.
+    started = storage.start_multipart_upload("up/free.bin", size=5)
+    etag = put(started["urls"][0], b"fresh")[1]
+    assert storage.complete_multipart_upload(started["name"], started["upload_id"], [(1, etag)])
+    assert body(server, storage.bucket_name, "up/free.bin") == b"fresh"
