@@ -15,11 +15,11 @@ browser's session (an HMAC of its CSRF secret, which Django rotates at login).
 The form submits only the upload token, and the CSRF token it always carries.
 On ``clean()`` the server checks the token (genuine, young, made for this form
 field, in this session) and the object with one ``HeadObject``, then *accepts*
-it: a server-side copy, conditional (``If-None-Match: *``), to a name derived
-from the upload key that no policy or part URL ever covered, and the upload
-key is deleted. The model's ``FileField`` stores that name. A second use of
-the token meets the copy (412) and is refused, in any process: the state is
-S3's own.
+it: a server-side copy to a name derived from the upload key that no policy
+or part URL ever covered, claimed first with a conditional ``PutObject``
+(``creates.claim``), and the upload key is deleted. The model's ``FileField``
+stores that name. A second use of the token meets the claim (412) and is
+refused, in any process and on every server: the state is S3's own.
 """
 
 from __future__ import annotations

@@ -196,8 +196,10 @@ def seaweedfs(binary: str) -> Iterator[SeaweedFS]:
         server.stop()
 
 
-#: The one RGW user of the integration tests.
+#: The RGW users of the integration tests: the owner of every bucket, and one that
+#: may only read, where a bucket policy lets it (``Server.let_reader_read``).
 RGW_ADMIN = ("AKIDRGWADMIN00000001", "rgw/admin+secret/that-must-never-leak")
+RGW_READER = ("AKIDRGWREADER0000001", "rgw/reader+secret/that-must-never-leak")
 #: Debian's packages for a Ceph cluster of one monitor, OSDs and one gateway.
 CEPH_PACKAGES = ("ceph-mon", "ceph-osd", "radosgw", "ceph-common")
 
@@ -364,21 +366,11 @@ class CephRGW:
             f"--rgw-frontends=beast endpoint={self.endpoint}",
         )
         self._wait_until_ready(timeout)
-        self._run(
-            "radosgw-admin",
-            "-c",
-            self.conf,
-            "user",
-            "create",
-            "--uid",
-            "admin",
-            "--display-name",
-            "admin",
-            "--access-key",
-            RGW_ADMIN[0],
-            "--secret",
-            RGW_ADMIN[1],
-        )
+        for uid, (access_key, secret_key) in (("admin", RGW_ADMIN), ("reader", RGW_READER)):
+            self._run(
+                *("radosgw-admin", "-c", self.conf, "user", "create", "--uid", uid),
+                *("--display-name", uid, "--access-key", access_key, "--secret", secret_key),
+            )
 
     def ceph(self, *command: str) -> Any:
         """``ceph ... -f json``, parsed."""
@@ -463,6 +455,29 @@ class Server:
     @property
     def verifies_signatures(self) -> bool:
         return self.kind in ("seaweedfs", "rgw")
+
+    @property
+    def reader(self) -> tuple[str, str]:
+        """Credentials that may read, not write (``let_reader_read`` first on RGW)."""
+        return RGW_READER if self.kind == "rgw" else READER
+
+    def let_reader_read(self, bucket: str) -> None:
+        """RGW: a bucket policy lets the reader user get and list (SeaweedFS's
+        reader identity may read every bucket already)."""
+        if self.kind != "rgw":
+            return
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ["arn:aws:iam:::user/reader"]},
+                    "Action": ["s3:GetObject", "s3:ListBucket"],
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                }
+            ],
+        }
+        self.client().put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
     def client(self, access_key: str | None = None, secret_key: str | None = None):
         return boto3.client(

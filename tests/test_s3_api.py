@@ -29,7 +29,6 @@ from django.core.management import call_command
 
 from sigv4_storage import SigV4ManifestStaticStorage, SigV4S3Storage, SigV4StaticStorage
 from sigv4_storage.errors import S3RequestRefused
-from tests import servers
 from tests.servers import REGION, SERVERS, Server
 from tests.util import (
     AWKWARD_NAMES,
@@ -172,9 +171,9 @@ def test_collectstatic_with_the_manifest_storage(server, settings, tmp_path):
     assert "static/staticfiles.json" in {o["Key"] for o in listed["Contents"]}
 
 
-# -- refusals: SeaweedFS only, moto accepts any signature -------------------------
-seaweedfs_only = pytest.mark.parametrize(
-    "server", [p for p in SERVERS if p.values[0][0] == "seaweedfs"], indirect=True
+# -- refusals: the servers that verify signatures (moto accepts any) ---------------
+verifying = pytest.mark.parametrize(
+    "server", [p for p in SERVERS if p.values[0][0] in ("seaweedfs", "rgw")], indirect=True
 )
 
 
@@ -184,7 +183,7 @@ def weed(server):
     return server
 
 
-@seaweedfs_only
+@verifying
 def test_a_wrong_secret_key_is_a_clear_error_on_save_and_open(weed, settings):
     good = SigV4S3Storage()
     good.save("kept.txt", ContentFile(b"kept"))
@@ -211,7 +210,7 @@ def test_a_wrong_secret_key_is_a_clear_error_on_save_and_open(weed, settings):
     assert not good.exists("new.txt")  # nothing half-written
 
 
-@seaweedfs_only
+@verifying
 def test_an_unknown_access_key_is_a_clear_error(weed, settings):
     settings.AWS_ACCESS_KEY_ID = "AKIDNOBODYKNOWS00001"
     with pytest.raises(S3RequestRefused) as refused:
@@ -221,10 +220,11 @@ def test_an_unknown_access_key_is_a_clear_error(weed, settings):
     assert "does not know this access key id" in str(refused.value)
 
 
-@seaweedfs_only
+@verifying
 def test_a_read_only_identity_is_told_it_lacks_permission(weed, settings):
     SigV4S3Storage().save("kept.txt", ContentFile(b"kept"))
-    settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = servers.READER
+    weed.let_reader_read(settings.AWS_STORAGE_BUCKET_NAME)
+    settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = weed.reader
     reader = SigV4S3Storage()
     with reader.open("kept.txt") as f:
         assert f.read() == b"kept"
@@ -234,7 +234,7 @@ def test_a_read_only_identity_is_told_it_lacks_permission(weed, settings):
     assert "not allowed this operation" in str(refused.value)
 
 
-@seaweedfs_only
+@verifying
 def test_tampered_and_expired_urls_are_refused(weed):
     storage = SigV4S3Storage()
     storage.save("secret.txt", ContentFile(b"classified"))
