@@ -453,12 +453,12 @@ def test_the_verdict_on_the_buckets_answer(kwargs, found, outcome, use):
 def test_the_storage_acts_on_the_verdict_the_doctor_reports(buckets, probes, settings, monkeypatch):
     """A region from the environment only is a guess: the storage uses the bucket's
     silently, and the doctor says so instead of warning that requests follow."""
-    from sigv4_storage.doctor import OK, Doctor
+    from sigv4_storage.doctor import OK, region
 
     monkeypatch.setenv("AWS_REGION", "us-west-2")
     settings.AWS_STORAGE_BUCKET_NAME = "bucket-in-seoul"
     storage = SigV4S3Storage()
-    finding = Doctor(storage, "default").region_answer("ap-northeast-2")
+    finding = region.answer(storage.s3_config, "ap-northeast-2")
     assert finding.status == OK
     assert "a region from the environment only is a guess" in finding.detail
     with warnings.catch_warnings():
@@ -467,11 +467,11 @@ def test_the_storage_acts_on_the_verdict_the_doctor_reports(buckets, probes, set
 
 
 def test_the_doctor_warns_when_a_custom_server_reports_another_region(settings, credentials):
-    from sigv4_storage.doctor import WARN, Doctor
+    from sigv4_storage.doctor import WARN, region
 
     settings.AWS_STORAGE_BUCKET_NAME = "media"
     settings.AWS_S3_ENDPOINT_URL = "http://minio:9000"
-    finding = Doctor(SigV4S3Storage(), "default").region_answer("garage")
+    finding = region.answer(SigV4S3Storage().s3_config, "garage")
     assert finding.status == WARN
     assert "requests are signed for 'us-east-1', which this server may refuse" in finding.detail
     assert finding.fix == "Set AWS_S3_REGION_NAME = 'garage'."

@@ -26,14 +26,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
-from .. import abandoned, discovery, privacy
+from .. import abandoned, privacy
 from ..errors import CREDENTIAL_SOURCES, HINTS, error_code, failure_name
 from ..names import location_prefix
 from ..signer import BucketURL
 from ..storage import SigV4S3Storage
-from . import capabilities
-from .fixes import cors_rule, merged_cors, origin_error, public_read_policy
-from .network import connection_cause, fetch, headers_of, post_form, preflight, xml_code
+from . import capabilities, cors, region
+from .fixes import origin_error, public_read_policy
+from .network import fetch, headers_of, post_form, xml_code
 from .report import FAIL, OK, SKIP, WARN, Finding, Report, mask
 
 #: SigV4 refuses requests whose clock is more than 15 minutes off the server's.
@@ -90,8 +90,8 @@ class Doctor:
         credentials = self.credentials_found()
         add(credentials)
         signs = credentials.status == OK
-        region, reachable = self.region(asked=signs)
-        add(region)
+        found, reachable = region.region(self.storage, asked=signs)
+        add(found)
         if not reachable:
             return False
         if not signs:  # every later probe is a signed request: say why none was sent
@@ -191,96 +191,6 @@ class Doctor:
         if frozen.token:
             detail += ", with a session token"
         return Finding("credentials", OK, detail)
-
-    def region(self, asked: bool = True) -> tuple[Finding, bool]:
-        """The region finding, and whether the endpoint answered at all.
-
-        Without credentials (``asked`` false) the bucket is not asked: only
-        whether anything answers at the endpoint.
-        """
-        s3 = self.storage.s3_config
-        if not asked:
-            cause = connection_cause(s3.endpoint_url)
-            if cause is not None:
-                return self._unreachable(cause), False
-            return Finding("region", SKIP, "not asked: no credentials to sign the question"), True
-        client = self.storage.probe_client()
-        found = discovery.ask(client, s3, log=False)  # the finding says it
-        if found is None:
-            failure = self._unanswered(client)
-            if failure is not None:
-                return self._unreachable(connection_cause(s3.endpoint_url) or failure), False
-        return self.region_answer(found), True
-
-    def _unreachable(self, cause: str) -> Finding:
-        s3 = self.storage.s3_config
-        return Finding(
-            "region",
-            FAIL,
-            f"cannot reach {s3.endpoint_url} (region {s3.region}): {cause}",
-            "Check the endpoint (AWS_S3_ENDPOINT_URL / AWS_S3_HOST), the network "
-            "and any proxy (AWS_S3_PROXIES).",
-        )
-
-    def region_answer(self, found: str | None) -> Finding:
-        """What the bucket's answer (``found``, None: it gave none) means for this
-        storage: ``discovery.verdict``, the storage's own rule, in words."""
-        s3 = self.storage.s3_config
-        said = discovery.verdict(s3, found)
-        mismatch = f"bucket is {said.mismatch}"
-        Outcome = discovery.Outcome
-        if said.outcome is Outcome.UNREPORTED:
-            return Finding(
-                "region",
-                OK if s3.custom_endpoint else WARN,
-                f"the server does not report the bucket's region; using {s3.region!r} "
-                f"({s3.source('region')})",
-            )
-        if said.outcome is Outcome.SAME:
-            how = s3.source("region") if s3.region_configured else "nothing configured: discovered"
-            return Finding("region", OK, f"bucket is in {found!r} ({how})")
-        fix = f"Set AWS_S3_REGION_NAME = {found!r}."
-        if said.outcome is Outcome.ADOPT:
-            detail = (
-                f"bucket is in {found!r}; no region configured, the storage uses it"
-                if not s3.region_configured
-                else f"{mismatch}; a region from the environment only is a guess, so "
-                f"the storage uses the bucket's"
-            )
-            return Finding(
-                "region",
-                OK,
-                detail,
-                f"Optional: set AWS_S3_REGION_NAME = {found!r} to skip the question.",
-            )
-        if said.outcome is Outcome.FOLLOW:
-            detail = f"{mismatch}; requests follow the bucket, with a warning"
-            return Finding("region", WARN, detail, fix)
-        if said.outcome is Outcome.IGNORED and (s3.region_named or not s3.custom_endpoint):
-            why = "the named region is trusted" if s3.region_named else "discovery is off"
-            detail = f"{mismatch}; {why}, so requests go there and are refused"
-            return Finding("region", FAIL, detail, fix)
-        if (
-            said.outcome is Outcome.IGNORED
-        ):  # the default region: servers differ in what they accept
-            detail = (
-                f"{mismatch}; requests are signed for {s3.region!r}, which this server "
-                f"may refuse (SignatureDoesNotMatch, AuthorizationHeaderMalformed)"
-            )
-            return Finding("region", WARN, detail, fix)
-        detail = f"{mismatch}; AWS_S3_REGION_MISMATCH = 'raise' refuses it"
-        return Finding("region", FAIL, detail, fix)
-
-    def _unanswered(self, client: Any) -> str | None:
-        """Why the endpoint gave no answer at all (a connection failure), or None if it
-        answered, even with a refusal."""
-        try:
-            client.list_buckets()
-        except ClientError:
-            return None
-        except BotoCoreError as error:
-            return str(error).split("\n")[0]
-        return None
 
     def signed_request(self) -> tuple[Finding, str | None]:
         """A signed GET of a key that does not exist: how S3 refuses tells all.
@@ -572,70 +482,6 @@ class Doctor:
         self.written = None
         return Finding("delete", OK, "the probe object is gone")
 
-    def cors(self, origin: str) -> Finding:
-        """Can a page on ``origin`` upload straight to the bucket (``presigned_post``
-        with POST, multipart parts with PUT, reading each part's ETag)?"""
-        name = "CORS"
-        s3 = self.storage.s3_config
-        targets = {  # where forms POST, and where part URLs PUT (never a custom domain)
-            "POST": s3.post_url,
-            "PUT": BucketURL(s3.public_bucket_url).public(self.storage.s3_key(self.probe_name)),
-        }
-        refused = []
-        for method, url in targets.items():
-            try:
-                answer = preflight(url, origin, method)
-            except OSError as error:
-                return Finding(name, FAIL, f"cannot send a preflight to {url}: {error}")
-            allowed_origin = answer.get("access-control-allow-origin", "")
-            methods = {
-                m.strip() for m in answer.get("access-control-allow-methods", "").upper().split(",")
-            }
-            if allowed_origin not in (origin, "*") or not methods & {method, "*"}:
-                refused.append(method)
-        rules, read = self._cors_rules()
-        fix = (
-            "Set this bucket CORS configuration (PutBucketCors; it replaces the whole "
-            f"configuration, so the bucket's {len(rules)} existing rule(s) are kept in it): "
-            f"{merged_cors(rules, origin)}"
-        )
-        if not read:
-            fix = (
-                "Add this rule to the bucket's CORS configuration (PutBucketCors replaces "
-                "the whole configuration: keep the rules it has; they could not be read "
-                f"here): {cors_rule(origin)}"
-            )
-        if refused:
-            return Finding(
-                name, FAIL, f"{origin} may not {' or '.join(refused)} to the bucket", fix
-            )
-        if not read:
-            return Finding(name, OK, f"{origin} may POST and PUT (the rules themselves unread)")
-        exposed = any(
-            "etag" in (h.lower() for h in rule.get("ExposeHeaders", [])) for rule in rules
-        )
-        if not exposed:
-            return Finding(
-                name,
-                WARN,
-                f"{origin} may POST and PUT, but no rule exposes ETag: multipart uploads "
-                "from the browser cannot read their parts' ETags",
-                fix,
-            )
-        return Finding(name, OK, f"{origin} may POST and PUT, and read ETags")
-
-    def _cors_rules(self) -> tuple[list[dict[str, Any]], bool]:
-        """The bucket's CORS rules, and whether they could be read (none set: [])."""
-        try:
-            found = self.storage.connection.meta.client.get_bucket_cors(
-                Bucket=self.storage.bucket_name
-            )
-        except ClientError as error:
-            return [], error_code(error) == "NoSuchCORSConfiguration"
-        except BotoCoreError:
-            return [], False
-        return list(found.get("CORSRules") or []), True
-
 
 @dataclass(frozen=True)
 class Probe:
@@ -660,7 +506,11 @@ PROBES: tuple[Probe, ...] = (
     Probe("presigned URL", Doctor.presigned_url, applies=lambda d: d.presigned),
     Probe("public read", Doctor.public_read, applies=lambda d: not d.presigned),
     Probe("open uploads", Doctor.open_uploads),
-    Probe("CORS", lambda d: d.cors(str(d.origin)), applies=lambda d: bool(d.origin)),
+    Probe(
+        "CORS",
+        lambda d: cors.cors(d.storage, str(d.origin), d.storage.s3_key(d.probe_name)),
+        applies=lambda d: bool(d.origin),
+    ),
     Probe("write", Doctor.write_probe, needs_bucket=False, needs_write=True),
     Probe("private read", Doctor.private_read, applies=lambda d: d.presigned),
     *(_capability(name, probe) for name, _, probe in capabilities.PROBES),
