@@ -85,11 +85,13 @@ def written_by(client: Any, bucket: str, key: str, write_id: str) -> bool:
 
 
 class NameTaken(Exception):
-    """S3 refused to create ``name``: another write created it first."""
+    """S3 refused to create ``name``: another write created it first. ``sent``:
+    whether the content was read for it (a refused claim reads nothing)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, sent: bool = True) -> None:
         super().__init__(name)
         self.name = name
+        self.sent = sent
 
 
 class ConditionalWritesUnsupported(Exception):
@@ -351,7 +353,7 @@ class AtomicCreatesMixin:
                     return str(super().save(name, content, max_length))  # type: ignore[misc]
                 except NameTaken as refused:
                     taken.add(refused.name)
-                    if not _seekable(content):
+                    if refused.sent and not _seekable(content):
                         raise FileExistsError(
                             f"{PREFIX}: {refused.name!r} was created by another upload "
                             f"while this one was sent, and this content cannot be read again "
@@ -419,7 +421,10 @@ class AtomicCreatesMixin:
         """Claim the name (``claim``), then upload over the claim; a failed upload
         releases it."""
         client, key = self.connection.meta.client, self.s3_key(name)
-        claim(self._shared(signed=True).client, self.bucket_name, key, write_id)
+        try:
+            claim(self._shared(signed=True).client, self.bucket_name, key, write_id)
+        except NameTaken:
+            raise NameTaken(name, sent=False) from None
         try:
             return str(super()._save(name, content))  # type: ignore[misc]
         except BaseException:

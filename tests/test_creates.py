@@ -107,7 +107,12 @@ def test_the_number_of_attempts_is_bounded(bucket):
 
 
 def test_content_that_cannot_be_read_again_is_refused_clearly(bucket):
+    """A small stream of known size is sent with a conditional PutObject, which
+    reads it all before the 412: it cannot be sent again under another name."""
+
     class OneShot(io.RawIOBase):
+        size = 6  # known: small, so not claimed first
+
         def __init__(self):
             self.data = io.BytesIO(b"stream")
 
@@ -124,6 +129,11 @@ def test_content_that_cannot_be_read_again_is_refused_clearly(bucket):
     storage.save("stream.bin", ContentFile(b"first"))
     with pytest.raises(FileExistsError, match="cannot be read again"):
         storage.save("stream.bin", File(OneShot(), name="stream.bin"))
+    assert body(bucket, "stream.bin") == b"first"
+    # Of unknown size, it is claimed first: the refused claim read none of it.
+    del OneShot.size
+    name = storage.save("stream.bin", File(OneShot(), name="stream.bin"))
+    assert name != "stream.bin" and body(bucket, name) == b"stream"
     assert body(bucket, "stream.bin") == b"first"
 
 
