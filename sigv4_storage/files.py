@@ -92,6 +92,20 @@ class SigV4S3File(S3File):  # type: ignore[misc]
             return io.TextIOWrapper(stream, encoding="utf-8")
         return stream
 
+    def read_range(self, start: int, count: int) -> bytes:
+        """``count`` bytes from ``start``, in one ranged ``GetObject`` of just those
+        bytes (``RangedReader.window``): for small ranges, which ``read()``
+        would fetch a whole part for. The file's position does not move."""
+        self._get_file()
+        if self._reader is None:  # not read in ranges (a test's mock): seek and read
+            position = self.tell()
+            try:
+                self.seek(start)
+                return bytes(self.read(count))
+            finally:
+                self.seek(position)
+        return self._reader.window(start, count)
+
     # -- writing -------------------------------------------------------------------
     def write(self, content: Any) -> int:
         if self._aborted:

@@ -206,6 +206,21 @@ class RangedReader(io.RawIOBase):
     def _fetch(self, index: int, buffer: bytearray) -> memoryview:
         start = index * self.part_size
         length = min(self.part_size, self.size - start)
+        return self._get(start, memoryview(buffer)[:length])
+
+    def window(self, start: int, count: int) -> bytes:
+        """``count`` bytes from ``start`` (within the object), in one ``GetObject``
+        of just those bytes: for a small range that should not cost a part
+        (``serving.stream``). The position does not move."""
+        self._check_open()
+        if start < 0 or count < 1 or start + count > self.size:
+            raise ValueError(f"bytes {start}-{start + count - 1} are not within {self.size}")
+        return bytes(self._get(start, memoryview(bytearray(count))))
+
+    def _get(self, start: int, view: memoryview) -> memoryview:
+        """Bytes ``start`` to ``start + len(view) - 1`` into ``view``: one ranged
+        ``GetObject`` of this version, fetched again while the stream breaks."""
+        length = len(view)
         params = dict(self._extra, Bucket=self._bucket, Key=self._key)
         params["Range"] = f"bytes={start}-{start + length - 1}"
         if self.etag:
@@ -214,7 +229,7 @@ class RangedReader(io.RawIOBase):
             self.requests += 1
             try:
                 body = self._client.get_object(**params)["Body"]
-                return self._receive(body, memoryview(buffer)[:length])
+                return self._receive(body, view)
             except ClientError as error:
                 if error_status(error) in (404, 412):
                     raise self._changed() from None

@@ -11,7 +11,17 @@ Two ways, for a view that has checked who may download what:
   memory (``files.SigV4S3File`` reads ranged parts), with HTTP ``Range``
   (one range, ``If-Range`` honoured: a 206 with the bytes asked for, 416
   past the end), so media players can seek in a large video. For a private
-  bucket the server can reach but browsers cannot.
+  bucket the server can reach but browsers cannot. A small range costs one
+  ``GetObject`` of just its bytes. Files of a signed storage are sent
+  ``Cache-Control: private, no-store`` (a shared cache keeps none); a
+  public storage's stored ``Cache-Control`` is kept.
+
+Both follow ``content``'s one rule on a media storage (``active_content =
+"attachment"``): a file is inline only when the type it is served as is one
+browsers show without running script; ``filename=`` and ``content_type=``
+never make an HTML, SVG or untyped file inline (``stream`` also honours an
+``attachment`` the object was stored with, and sends ``X-Content-Type-Options:
+nosniff``).
 """
 
 from __future__ import annotations
@@ -26,9 +36,14 @@ from django.http.response import HttpResponseBase
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 
-#: One range of bytes: ``bytes=0-99``, ``bytes=100-``, ``bytes=-100``.
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-#: What a 206 sends per iteration.
+from . import content as active
+
+#: One range of bytes: ``bytes=0-99``, ``bytes=100-``, ``bytes=-100`` (ASCII digits,
+#: at most 19: beyond any object's size; RFC 9110 lets a server ignore the rest).
+_RANGE = re.compile(r"bytes=([0-9]{0,19})-([0-9]{0,19})", re.ASCII)
+#: A longer ``Range`` header is ignored (the whole file is sent).
+RANGE_HEADER_MAX = 64
+#: What a 206 sends per iteration; a range no larger is fetched in one request.
 BLOCK = 256 * 1024
 
 
@@ -49,6 +64,8 @@ def redirect(
         parameters["ResponseContentDisposition"] = content_disposition_header(as_attachment, shown)
     if content_type:
         parameters["ResponseContentType"] = content_type
+    # storage.url() applies the rule (``content.signed_get``): inline only as a
+    # type browsers show; ``filename`` or ``content_type`` cannot undo an attachment.
     response = HttpResponse(status=302)
     response["Location"] = storage.url(name, parameters=parameters or None, expire=expire)
     add_never_cache_headers(response)
@@ -74,6 +91,7 @@ def stream(
         etag = None
     content_type = content_type or getattr(obj, "content_type", None) or None
     shown = filename or os.path.basename(name)
+    as_attachment = as_attachment or _downloads(storage, obj, content_type)
     size = f.size
     wanted = None
     if etag is not None and _if_range_holds(request, etag):
@@ -84,12 +102,15 @@ def stream(
         response["Content-Range"] = f"bytes */{size}"
     elif isinstance(wanted, tuple):
         start, end = wanted
-        f.seek(start)
-        response = StreamingHttpResponse(
-            _blocks(f, end - start + 1), status=206, content_type=content_type
-        )
+        count = end - start + 1
+        if count <= BLOCK and hasattr(f, "read_range"):  # one GET of just these bytes
+            response = HttpResponse(_read_range(f, start, count), status=206)
+        else:
+            f.seek(start)
+            response = StreamingHttpResponse(_blocks(f, count), status=206)
+        response["Content-Type"] = content_type or "application/octet-stream"
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(end - start + 1)
+        response["Content-Length"] = str(count)
         disposition = content_disposition_header(as_attachment, shown)
         if disposition and (as_attachment or filename):
             response["Content-Disposition"] = disposition
@@ -100,7 +121,35 @@ def stream(
     if etag is not None:
         response["Accept-Ranges"] = "bytes"
         response["ETag"] = etag
+    response["X-Content-Type-Options"] = "nosniff"
+    _cache_headers(response, storage, obj)
     return response
+
+
+def _downloads(storage: Any, obj: Any, content_type: str | None) -> bool:
+    """Whether a media storage's file must be an attachment: it was stored as one,
+    or the type it is served as is not one browsers show inline."""
+    config = getattr(storage, "s3_config", None)
+    if config is None or config.active_content != active.ATTACHMENT:
+        return False
+    stored = getattr(obj, "content_disposition", None)
+    return active.is_attachment(stored) or active.is_active(content_type)
+
+
+def _cache_headers(response: HttpResponseBase, storage: Any, obj: Any) -> None:
+    """A signed storage's files are nobody else's: no shared cache keeps them. A
+    public storage's file keeps the ``Cache-Control`` it was stored with."""
+    if getattr(storage, "querystring_auth", True):
+        response["Cache-Control"] = "private, no-store"
+    elif stored := getattr(obj, "cache_control", None):
+        response["Cache-Control"] = stored
+
+
+def _read_range(f: Any, start: int, count: int) -> bytes:
+    try:
+        return bytes(f.read_range(start, count))
+    finally:
+        f.close()
 
 
 def byte_range(header: str, size: int) -> tuple[int, int] | str | None:
@@ -108,7 +157,8 @@ def byte_range(header: str, size: int) -> tuple[int, int] | str | None:
     within ``size``; ``"unsatisfiable"`` for a range past the end; ``None``
     for no header, a malformed one or several ranges (then the whole file is
     sent, as RFC 9110 allows)."""
-    found = _RANGE.match(header.strip())
+    header = header.strip()
+    found = _RANGE.fullmatch(header) if len(header) <= RANGE_HEADER_MAX else None
     if found is None:
         return None
     first, last = found.groups()

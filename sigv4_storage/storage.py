@@ -331,10 +331,8 @@ class SigV4S3Storage(
             self.querystring_auth
             and (http_method or "GET").upper() == "GET"
             and self.s3_config.active_content == active.ATTACHMENT
-            and active.named_active(name)
-            and not (parameters and "ResponseContentDisposition" in parameters)
         ):  # whatever disposition the server kept (``behaviour.POST_FIELDS``)
-            parameters = {"ResponseContentDisposition": active.ATTACHMENT, **(parameters or {})}
+            parameters = active.signed_get(name, parameters)
         if not self.custom_domain:  # a CDN (and CloudFront signing): django-storages'
             built = self.presigner().get_url(
                 self.s3_key(name),

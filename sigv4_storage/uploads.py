@@ -174,8 +174,10 @@ class Limits:
         if not self.content_types:
             return True
         found = active.essence(content_type)
+        if found is None:
+            return False
         return any(
-            (found.startswith(allowed) and not active.is_active(found))
+            (found.startswith(allowed) and not active.runs_script(found))
             if allowed.endswith("/")
             else found == allowed
             for allowed in self.content_types
@@ -453,8 +455,8 @@ def _file_name(storage: SigV4S3Storage, filename: str, content_type: str) -> str
     guessed = active.guessed_type(filename)
     if (
         guessed
-        and active.essence(guessed) != content_type
-        and (active.is_active(guessed) or active.is_active(content_type))
+        and active.essence(guessed) != active.essence(content_type)
+        and (active.runs_script(guessed) or active.runs_script(content_type))
     ):
         raise UploadRefused(
             f"The file's name ({filename}) does not match its type ({content_type}).",

@@ -9,11 +9,7 @@ file served inline) shows the beacon works.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -23,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage
 from sigv4_storage.uploads import Limits
 from tests.servers import KINDS, connect, use_bucket
-from tests.util import post
+from tests.util import opened, post, scripted
 
 
 @pytest.fixture(params=KINDS)
@@ -113,50 +109,7 @@ def test_image_prefix_no_longer_admits_svg():
     assert Limits("default", "up/", 10, ("image/", "image/svg+xml")).allows_type("image/svg+xml")
 
 
-# -- in Chromium: nothing runs ----------------------------------------------------------
-@pytest.fixture
-def beacon():
-    """A loopback server that records every request a page's script makes to it."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            hits.append(self.path)
-            self.send_response(204)
-            self.send_header("Access-Control-Allow-Origin", "*")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    server.shutdown()
-    server.server_close()
-
-
-def scripted(beacon_url, kind, tag):
-    """An SVG or HTML document whose script calls the beacon at ``/tag``."""
-    call = f"fetch('{beacon_url}/{tag}', {{mode: 'no-cors'}})"
-    if kind == "svg":
-        return f'<svg xmlns="http://www.w3.org/2000/svg"><script>{call}</script></svg>'.encode()
-    return f"<!doctype html><title>x</title><script>{call}</script>".encode()
-
-
-def opened(browser, url, hits, kind, wait):
-    """Open ``url`` in the browser; whether its script called the beacon."""
-    browser.get("about:blank")
-    with contextlib.suppress(Exception):  # a download can end the navigation early
-        browser.get(url)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if any(hit.endswith(kind) for hit in hits):
-            return True
-        time.sleep(0.1)
-    return False
-
-
+# -- in Chromium: nothing runs (the ``beacon`` fixture is the conftest's) ------------
 @pytest.mark.integration
 @pytest.mark.parametrize("on", ["seaweedfs", "rgw"])  # RGW drops the POST's disposition
 def test_chromium_runs_no_script_from_uploaded_files(settings, request, beacon, browser, on):

@@ -6,9 +6,11 @@ with hashlib and hmac only; it shares no code with botocore or the package.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -481,3 +483,25 @@ def downloads(name: str, method: str | None = None) -> bool:
     from sigv4_storage.content import named_active
 
     return (method or "GET").upper() == "GET" and named_active(name)
+
+
+# -- in Chromium: whether a page's script ran (the conftest's ``beacon``) -------------
+def scripted(beacon_url, kind, tag):
+    """An SVG or HTML document whose script calls the beacon at ``/tag``."""
+    call = f"fetch('{beacon_url}/{tag}', {{mode: 'no-cors'}})"
+    if kind == "svg":
+        return f'<svg xmlns="http://www.w3.org/2000/svg"><script>{call}</script></svg>'.encode()
+    return f"<!doctype html><title>x</title><script>{call}</script>".encode()
+
+
+def opened(browser, url, hits, kind, wait):
+    """Open ``url`` in the browser; whether its script called the beacon."""
+    browser.get("about:blank")
+    with contextlib.suppress(Exception):  # a download can end the navigation early
+        browser.get(url)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if any(hit.endswith(kind) for hit in hits):
+            return True
+        time.sleep(0.1)
+    return False
