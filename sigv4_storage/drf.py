@@ -93,6 +93,30 @@ class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
         return uploads.storage_for(self.base_limits.storage).url(str(value))
 
 
+class _Refused(exceptions.APIException):  # type: ignore[misc]
+    """An ``uploads.UploadRefused`` raised while DRF parses the request."""
+
+    def __init__(self, refused: uploads.UploadRefused) -> None:
+        super().__init__(str(refused))
+        self.status_code = refused.status
+        self.refusal = uploads.refusal(str(refused), refused.code)
+
+
+class BoundedJSONParser(JSONParser):  # type: ignore[misc]
+    """JSON read as the form views read it (``uploads.read_json``): at most
+    ``uploads.MAX_BODY`` bytes, finite numbers, nesting bounded (DRF's own
+    parser lets ``1e400`` through and a body nested 200,000 deep is a 500)."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        body = stream.read(uploads.MAX_BODY + 1)
+        try:
+            if len(body) > uploads.MAX_BODY:
+                raise uploads.UploadRefused("The request is too large.", status=413)
+            return uploads.read_json(body)
+        except uploads.UploadRefused as refused:
+            raise _Refused(refused) from None
+
+
 #: DRF's refusals, in the words and codes of the upload views.
 _CODES = {
     exceptions.ParseError: ("The request is not JSON.", "bad_request"),
@@ -118,7 +142,7 @@ class DirectUploadView(APIView):  # type: ignore[misc]
     serializer_class: type[serializers.Serializer] | None = None
     action = "sign"
     #: JSON only, whatever the project's defaults: no browsable page for these.
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
@@ -147,6 +171,9 @@ class DirectUploadView(APIView):  # type: ignore[misc]
 
     def handle_exception(self, exc: Exception) -> Response:
         response: Response = super().handle_exception(exc)
+        if isinstance(exc, _Refused):
+            response.data = exc.refusal
+            return response
         for kind, (message, code) in _CODES.items():
             if isinstance(exc, kind):
                 response.data = uploads.refusal(message, code)

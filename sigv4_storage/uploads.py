@@ -24,7 +24,9 @@ refused, in any process and on every server: the state is S3's own.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -99,6 +101,49 @@ def run(step: Any, request: Any, data: Any) -> tuple[int, dict[str, Any]]:
     except (ClientError, BotoCoreError):
         logger.exception("The direct-upload step %s failed talking to S3", step.__name__)
         return 502, refusal("The storage did not answer as expected: try again.", "failed")
+
+
+#: The largest request body the upload views read: a ``complete`` of 10,000 parts
+#: (S3's most) fits, with room to spare.
+MAX_BODY = 1024 * 1024
+#: S3's most parts in one multipart upload.
+MAX_PARTS = 10_000
+
+
+def check_body(content_type: str, length: Any) -> None:
+    """Refuse a request the views should not read: not JSON (a form's body would
+    be parsed by the CSRF check first), or a body over ``MAX_BODY``."""
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise UploadRefused("Send JSON (Content-Type: application/json).", status=415)
+    try:
+        size = int(length or 0)
+    except ValueError:
+        raise UploadRefused("The request's Content-Length is not a number.") from None
+    if size > MAX_BODY:
+        raise UploadRefused("The request is too large.", status=413)
+
+
+def read_json(body: bytes) -> Any:
+    """The JSON ``body`` holds: numbers finite (``NaN``, ``Infinity`` and
+    ``1e400`` refused), nesting bounded by Python's own recursion limit."""
+    try:
+        data = json.loads(body or b"{}", parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise UploadRefused("The request is nested too deeply.") from None
+    except ValueError:  # not JSON, not UTF-8, or a number refused above
+        raise UploadRefused("The request is not JSON.") from None
+    return data
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(name)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 def size_text(size: int) -> str:
@@ -483,10 +528,9 @@ def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     parts = data.get("parts")
     if not isinstance(parts, list) or not parts:
         raise UploadRefused("The parts of the upload are missing.")
-    try:
-        pairs = [(int(number), str(etag)) for number, etag in parts]
-    except (TypeError, ValueError):
-        raise UploadRefused("The parts of the upload are not [number, ETag] pairs.") from None
+    if len(parts) > MAX_PARTS:
+        raise UploadRefused(f"An upload has at most {MAX_PARTS:,} parts.")
+    pairs = [_part(entry) for entry in parts]
     # The token the sign view gave, verified: the same answer however often it is
     # asked (its age counts from signing, which the part URLs' expiry bounds anyway).
     answer = {"upload": str(data["upload"])}
@@ -503,6 +547,21 @@ def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
             "The upload could not be completed: choose the file again.", code="failed"
         ) from None
     return answer
+
+
+def _part(entry: Any) -> tuple[int, str]:
+    """``[number, etag]`` of one part: a whole number from 1 to ``MAX_PARTS``, and text."""
+    if isinstance(entry, list) and len(entry) == 2:
+        number, etag = entry
+        if (
+            isinstance(number, int)
+            and not isinstance(number, bool)
+            and 1 <= number <= MAX_PARTS
+            and isinstance(etag, str)
+            and 0 < len(etag) <= 1024
+        ):
+            return number, etag
+    raise UploadRefused("The parts of the upload are not [number, ETag] pairs.")
 
 
 def abort(request: Any, data: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The direct-upload views: sign, complete, abort (``uploads`` does the work).
 
-POST only, JSON in and out, CSRF-protected, and each behind the permission
+POST only, JSON in and out (``application/json``, at most ``uploads.MAX_BODY``
+bytes, finite numbers, bounded nesting: anything else a 4xx JSON refusal,
+never a 500), CSRF-protected, and each behind the permission
 hook (``SIGV4_STORAGE_UPLOAD_PERMISSION``; signed-in users by default). The
 tokens they hand out are bound to the user and to the browser's CSRF secret.
 Every answer is JSON, refusals included (``{"error": message, "code": word}``:
@@ -10,7 +12,6 @@ what a developer needs goes to the ``sigv4_storage`` logger.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,10 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
             answer = refused("Use POST.", 405, "bad_request")
             answer["Allow"] = "POST"
             return answer
+        try:  # before the CSRF check, which would parse a form's body
+            uploads.check_body(request.content_type or "", request.META.get("CONTENT_LENGTH"))
+        except uploads.UploadRefused as refusal:
+            return refused(str(refusal), refusal.status, refusal.code)
         if "CSRF_COOKIE" not in request.META:  # no CsrfViewMiddleware in MIDDLEWARE
             _csrf.process_request(request)
         if _csrf.process_view(request, _protected, (), {}) is not None:
@@ -47,9 +52,9 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
                 "This page's security token is missing or old: reload the page.", 403, "csrf"
             )
         try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            return refused("The request is not JSON.", 400, "bad_request")
+            data = uploads.read_json(request.body)
+        except uploads.UploadRefused as refusal:
+            return refused(str(refusal), refusal.status, refusal.code)
         status, body = uploads.run(work, request, data)
         return JsonResponse(body, status=status)
 

@@ -381,3 +381,77 @@ def test_an_s3_failure_is_a_logged_502(s3, settings, caplog):
         {"error": "The storage did not answer as expected: try again.", "code": "failed"},
     )
     assert "NoSuchBucket" in caplog.text and "failed talking to S3" in caplog.text
+
+
+# -- hostile requests: a 4xx JSON answer, never a 500 ---------------------------------------
+def raw(view, body: bytes, content_type="application/json"):
+    """``view``'s answer to a POST of ``body`` as it is, from a signed-in user."""
+    request = RequestFactory().post("/", data=body, content_type=content_type)
+    request.user, request._dont_enforce_csrf_checks = SIGNED_IN, True
+    request.COOKIES["csrftoken"] = SESSION
+    response = view(request)
+    assert response["Content-Type"] == "application/json", response.content[:200]
+    return response.status_code, json.loads(response.content)
+
+
+DEEP = b"[" * 200_000 + b"]" * 200_000
+
+
+@pytest.mark.parametrize("view", [views.sign, views.complete, views.abort])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "words"),
+    [
+        (DEEP, "application/json", 400, "nested too deeply"),
+        (b'{"a": ' * 50_000 + b"1" + b"}" * 50_000, "application/json", 400, "nested too deep"),
+        (b'{"size": Infinity}', "application/json", 400, "not JSON"),
+        (b'{"size": NaN}', "application/json", 400, "not JSON"),
+        (b'{"size": 1e400}', "application/json", 400, "not JSON"),
+        (b'{"size": -1e400}', "application/json", 400, "not JSON"),
+        (b"\xff\xfe{}", "application/json", 400, "not JSON"),
+        (
+            b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\n1\r\n--b--\r\n",
+            "multipart/form-data; boundary=b",
+            415,
+            "Send JSON",
+        ),  # fmt: skip
+        (b"field=1", "application/x-www-form-urlencoded", 415, "Send JSON"),
+        (b"{}", "text/plain", 415, "Send JSON"),
+        (b" " * (1024 * 1024 + 1), "application/json", 413, "too large"),
+    ],
+)
+def test_hostile_bodies_are_refused_in_json(no_network, view, body, content_type, status, words):
+    found, answer = raw(view, body, content_type)
+    assert found == status and words in answer["error"], answer
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [["Infinity", "e"]],
+        [[1.0, "e"]],
+        [[True, "e"]],
+        [[0, "e"]],
+        [[10_001, "e"]],
+        [["1", "e"]],
+        [[1, 2]],
+        [[1, ""]],
+        [[1, "e" * 1025]],
+        [[1, "e", 3]],
+        [1],
+        [[n, "e"] for n in range(1, 10_002)],
+    ],
+)
+def test_hostile_parts_are_refused_before_s3_is_asked(s3, parts):
+    status, answer = call(
+        views.sign,
+        {
+            "field": field_token(AvatarForm),
+            "name": "big.bin",
+            "size": 9 * 1024 * 1024,
+            "type": "application/x",
+        },  # fmt: skip
+    )
+    assert status == 200 and answer["mode"] == "multipart"
+    status, refused = call(views.complete, {"upload": answer["upload"], "parts": parts})
+    assert status == 400 and refused["code"] == "bad_request", refused
+    assert "parts" in refused["error"]

@@ -364,3 +364,32 @@ def test_an_unknown_action_is_a_clear_error(api):
     request = APIRequestFactory().post("/", {}, format="json", HTTP_AUTHORIZATION="Token alice-key")
     with pytest.raises(ImproperlyConfigured, match="use 'sign', 'complete' or 'abort'"):
         view(request)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (b"[" * 200_000 + b"]" * 200_000, 400, "nested too deeply"),
+        (b'{"field": "file", "size": 1e400}', 400, "not JSON"),
+        (b'{"field": "file", "size": Infinity}', 400, "not JSON"),
+        (b" " * (1024 * 1024 + 1), 413, "too large"),
+    ],
+)
+def test_hostile_bodies_are_refused_in_json(api, body, status, words):
+    for step in ("sign", "complete", "abort"):
+        response = client().post(
+            f"/api/papers/uploads/{step}/", body, content_type="application/json"
+        )
+        found, answer = refusal(response)
+        assert found == status and words in answer["error"], (step, answer)
+        assert answer["code"] == "bad_request"
+
+
+def test_hostile_part_numbers_are_refused(api):
+    upload = sign(name="b.pdf", size=9 * MB)[1]["upload"]
+    for number in ("1e400", "Infinity", "1.5", '"1"', "true"):
+        body = b'{"upload": "%s", "parts": [[%s, "e"]]}' % (upload.encode(), number.encode())
+        response = client().post(
+            "/api/papers/uploads/complete/", body, content_type="application/json"
+        )
+        assert refusal(response)[0] == 400, number
