@@ -14,16 +14,18 @@ Signing goes through the storage's ``presign.Presigner``, as ``url()`` does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.views.decorators.debug import sensitive_variables
 
 from . import clients, creates
 from . import content as active
 from .checkids import PREFIX
 from .config import S3Config
+from .errors import error_status
 from .names import check_not_empty
 from .presign import Presigner
 from .resolve import check_expire
@@ -184,22 +186,29 @@ class DirectUploadsMixin:
         the file ``name``; returns its name, as ``save()`` does. With
         ``file_overwrite=False`` the name is claimed first (``creates.claim``: not
         every server honours a condition on the completion itself), and a taken
-        name is refused (``FileExistsError``), the upload left open to abort."""
+        name is refused (``FileExistsError``), the upload left open to abort.
+
+        Asked again once it is done (its answer was lost, and the caller or
+        botocore retried), it answers as the first time: the object at ``name``
+        is this upload's when the upload is no longer open and the object's ETag
+        is the one S3 gives these parts (``multipart_etag``)."""
         check_not_empty(name)
         key = self.s3_key(name)
         endpoint = self.settled().endpoint_url
         client = self._shared(signed=True).client
         write_id = creates.new_write_id()
+        ordered = [{"PartNumber": int(n), "ETag": str(etag)} for n, etag in sorted(parts)]
         claimed = not self.file_overwrite and creates.supported(endpoint)
         if claimed:
             try:
                 creates.claim(client, self.bucket_name, key, write_id)
             except creates.NameTaken:
+                if self._completed(client, key, upload_id, ordered):
+                    return self._name_of(key)
                 raise FileExistsError(f"{PREFIX}: {key!r} exists already.") from None
             except creates.ConditionalWritesUnsupported as why:
                 creates.mark_unsupported(endpoint, str(why))
                 claimed = False
-        ordered = [{"PartNumber": int(n), "ETag": str(etag)} for n, etag in sorted(parts)]
         try:
             client.complete_multipart_upload(
                 Bucket=self.bucket_name,
@@ -207,11 +216,39 @@ class DirectUploadsMixin:
                 UploadId=upload_id,
                 MultipartUpload={"Parts": ordered},
             )
+        except ClientError as error:
+            if claimed:
+                creates.release(client, self.bucket_name, key, write_id)
+            if error_status(error) == 404 and self._completed(
+                client, key, upload_id, ordered
+            ):
+                return self._name_of(key)
+            raise
         except BaseException:
             if claimed:
                 creates.release(client, self.bucket_name, key, write_id)
             raise
         return self._name_of(key)
+
+    def _completed(
+        self, client: Any, key: str, upload_id: str, parts: list[dict[str, Any]]
+    ) -> bool:
+        """Whether the upload ``upload_id`` was completed already as ``key``: it is
+        no longer open, and ``key`` holds exactly its parts."""
+        try:
+            client.list_parts(Bucket=self.bucket_name, Key=key, UploadId=upload_id, MaxParts=1)
+            return False  # still open: not completed
+        except ClientError as error:  # RGW says NoSuchKey of a completed upload
+            if error_status(error) != 404:
+                raise
+        try:
+            head = client.head_object(Bucket=self.bucket_name, Key=key)
+        except ClientError as error:
+            if error_status(error) == 404:
+                return False
+            raise
+        expected = multipart_etag([str(part["ETag"]) for part in parts])
+        return expected is not None and head.get("ETag", "").strip('"') == expected
 
     def _name_of(self, key: str) -> str:
         """The name, in this storage, of its key ``key``."""
@@ -229,6 +266,19 @@ class DirectUploadsMixin:
 MAX_OBJECT = 5 * 1024**4
 MIN_PART = 5 * 1024**2
 MAX_PARTS = 10_000
+
+
+def multipart_etag(part_etags: list[str]) -> str | None:
+    """The ETag S3 gives an object joined from parts with these ETags (the MD5 of
+    their MD5s, ``-`` their count); ``None`` where a part's ETag is not an MD5
+    (SSE-KMS, SSE-C: then nothing can be told from it)."""
+    try:
+        digests = b"".join(bytes.fromhex(etag.strip('"')) for etag in part_etags)
+    except ValueError:
+        return None
+    if len(digests) != 16 * len(part_etags) or not part_etags:
+        return None
+    return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(part_etags)}"
 
 
 def multipart_part_size(size: int) -> int:

@@ -178,7 +178,7 @@ def csrf_secret(token: Any) -> str:
 def session_binding(secret: str) -> str:
     """What an upload token stores of the browser session: an HMAC of its CSRF
     secret (``""`` when there is none). Django rotates the secret at login."""
-    return salted_hmac(_SESSION_SALT, secret, algorithm="sha256").hexdigest() if secret else ""
+    return _hmac(_SESSION_SALT, secret, settings.SECRET_KEY) if secret else ""
 
 
 def _user_key(request: Any) -> str:
@@ -189,7 +189,7 @@ def _user_key(request: Any) -> str:
 def user_binding(request: Any) -> str:
     """What an upload token stores of the signed-in user (``""``: anonymous)."""
     key = _user_key(request)
-    return salted_hmac(_USER_SALT, key, algorithm="sha256").hexdigest() if key else ""
+    return _hmac(_USER_SALT, key, settings.SECRET_KEY) if key else ""
 
 
 def request_secret(request: Any) -> str:
@@ -198,9 +198,31 @@ def request_secret(request: Any) -> str:
 
 
 def bindings(request: Any) -> tuple[str, str]:
-    """``(session, user)``: what an upload token stores of a request, and what a
-    request is compared with."""
+    """``(session, user)``: what an upload token stores of a request (under
+    ``SECRET_KEY``)."""
     return session_binding(request_secret(request)), user_binding(request)
+
+
+def session_bindings(secret: str) -> tuple[str, ...]:
+    """``session_binding(secret)`` under ``SECRET_KEY`` and each of
+    ``SECRET_KEY_FALLBACKS``: a token made before a key rotation still matches,
+    as Django's own signing allows (``()`` when there is no secret)."""
+    return tuple(_hmac(_SESSION_SALT, secret, key) for key in _keys()) if secret else ()
+
+
+def user_bindings(request: Any) -> tuple[str, ...]:
+    """``user_binding(request)`` under every key (``session_bindings``); ``()``:
+    anonymous."""
+    user = _user_key(request)
+    return tuple(_hmac(_USER_SALT, user, key) for key in _keys()) if user else ()
+
+
+def _keys() -> list[Any]:
+    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
+
+
+def _hmac(salt: str, value: str, key: Any) -> str:
+    return salted_hmac(salt, value, secret=key, algorithm="sha256").hexdigest()
 
 
 @dataclass(frozen=True)
@@ -302,37 +324,50 @@ class Upload:
 @dataclass(frozen=True)
 class Submitted:
     """An upload token submitted for a field, and who submitted it: ``session``,
-    the ``session_binding()`` of the CSRF secret the submission carried;
-    ``user``, the ``user_binding()`` of its user, or ``None`` where no request is
-    known (a form's ``clean()``); ``field``, the field's name."""
+    the ``session_bindings()`` of the CSRF secret the submission carried;
+    ``user``, the ``user_bindings()`` of its user (``()``: anonymous), or
+    ``None`` where no request is known (a form's ``clean()``); ``field``, the
+    field's name."""
 
     token: str
-    session: str
-    user: str | None
+    session: tuple[str, ...]
+    user: tuple[str, ...] | None
     field: str
 
     @classmethod
     def from_form(cls, token: str, csrf_token: str, field: str) -> Submitted:
         """As a form posts it: the token and its ``csrfmiddlewaretoken``."""
-        return cls(token, session_binding(csrf_secret(csrf_token)), None, field)
+        return cls(token, session_bindings(csrf_secret(csrf_token)), None, field)
 
     @classmethod
     def from_request(cls, token: str, request: Any, field: str) -> Submitted:
         """As an API view receives it: the request knows its user."""
-        session, user = bindings(request)
-        return cls(token, session, user, field)
+        return cls(token, *identities(request), field)
 
 
-def owns(upload: Upload, session: str, user: str | None) -> bool:
-    """Whether the submitter (``session``/``user`` bindings, ``user=None``:
-    unknown) may use ``upload``: the same user, signed in; or, for an anonymous
-    upload or where the user is unknown, the same browser session."""
+def identities(request: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(session, user)`` bindings of a request under every key, to compare a
+    token's with (``owns``)."""
+    return session_bindings(request_secret(request)), user_bindings(request)
+
+
+def owns(upload: Upload, session: tuple[str, ...], user: tuple[str, ...] | None) -> bool:
+    """Whether the submitter (its ``session``/``user`` bindings under every key;
+    ``user=None``: unknown) may use ``upload``: the same user, signed in; or, for
+    an anonymous upload or where the user is unknown, the same browser session."""
     if user is not None:
-        if not constant_time_compare(upload.user, user):
+        if not _matches(upload.user, user):
             return False
         if upload.user:
             return True
-    return bool(upload.session) and constant_time_compare(upload.session, session)
+    return bool(upload.session) and _matches(upload.session, session)
+
+
+def _matches(stored: str, candidates: tuple[str, ...]) -> bool:
+    """``stored`` is one of ``candidates``, or both are empty (anonymous)."""
+    if not candidates:
+        return not stored
+    return any(constant_time_compare(stored, found) for found in candidates)
 
 
 NOT_YOURS = "This upload was started by someone else, or before you signed in."
@@ -517,7 +552,7 @@ def _upload(request: Any, data: dict[str, Any]) -> tuple[Upload, SigV4S3Storage]
     check_permission(request, upload.limits)
     if upload.upload_id is None:
         raise UploadRefused("This upload was not sent in parts.", code="invalid")
-    if not owns(upload, *bindings(request)):
+    if not owns(upload, *identities(request)):
         raise UploadRefused(NOT_YOURS, status=403, code="not_yours")
     return upload, storage_for(upload.limits.storage)
 

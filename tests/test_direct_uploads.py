@@ -455,3 +455,40 @@ def test_hostile_parts_are_refused_before_s3_is_asked(s3, parts):
     status, refused = call(views.complete, {"upload": answer["upload"], "parts": parts})
     assert status == 400 and refused["code"] == "bad_request", refused
     assert "parts" in refused["error"]
+
+
+# -- a SECRET_KEY rotation: tokens made before it still work, as Django's signing does -----
+@pytest.mark.parametrize("fallback", [True, False])
+def test_uploads_in_flight_survive_a_secret_key_rotation(s3, settings, fallback):
+    server, bucket = s3
+    old = settings.SECRET_KEY
+    body = b"\x89PNG" + os.urandom(500)
+    status, small = sign(size=len(body))
+    assert post(small, "a.png", body)[0] in (200, 204)
+    status, large = call(
+        views.sign,
+        {
+            "field": field_token(AvatarForm),
+            "name": "big.bin",
+            "size": 9 * 1024 * 1024,
+            "type": "application/x",
+        },  # fmt: skip
+    )
+    parts = send_parts(large, os.urandom(9 * 1024 * 1024))
+
+    settings.SECRET_KEY = "a-new-key-after-rotation-" + "x" * 30
+    settings.SECRET_KEY_FALLBACKS = [old] if fallback else []
+    completed = call(views.complete, {"upload": large["upload"], "parts": parts})
+    form = submit(DocumentForm, small["upload"])
+    if fallback:  # the session and user bindings are checked under the old key too
+        assert completed[0] == 200, completed
+        assert form.is_valid(), form.errors
+        assert submit(AvatarForm, large["upload"]).is_valid()
+    else:  # nothing signed with the old key is trusted any more
+        assert completed[0] in (400, 403), completed
+        assert not form.is_valid()
+    # Another browser is still refused, whatever the keys.
+    assert call(views.abort, {"upload": large["upload"]}, session=OTHER_SESSION, user=BOB)[0] in (
+        400,
+        403,
+    )

@@ -138,3 +138,34 @@ def test_a_browser_multipart_upload_never_replaces_a_file(server):
     etag = put(started["urls"][0], b"fresh")[1]
     assert storage.complete_multipart_upload(started["name"], started["upload_id"], [(1, etag)])
     assert body(server, storage.bucket_name, "up/free.bin") == b"fresh"
+
+
+@on_each_server
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_completion_asked_again_answers_as_the_first(server, overwrite):
+    """The caller (or botocore) retried a completion whose answer was lost: the
+    upload is this one's, already joined, not another upload's file."""
+    storage = SigV4S3Storage(file_overwrite=overwrite)
+    data = os.urandom(6 * MB)
+    started = storage.start_multipart_upload("up/twice.bin", size=len(data))
+    size = started["part_size"]
+    parts = [
+        (n, put(url, data[(n - 1) * size : n * size])[1])
+        for n, url in enumerate(started["urls"], 1)
+    ]
+    assert len(parts) == 2
+    name = storage.complete_multipart_upload(started["name"], started["upload_id"], parts)
+    assert storage.complete_multipart_upload(started["name"], started["upload_id"], parts) == name
+    assert body(server, storage.bucket_name, name) == data
+    if overwrite:
+        return
+    # Another upload of the same parts' sizes onto the name is still refused.
+    other = storage.start_multipart_upload(name, size=len(data))
+    others = [
+        (n, put(url, os.urandom(size if n == 1 else len(data) - size))[1])
+        for n, url in enumerate(other["urls"], 1)
+    ]
+    with pytest.raises(FileExistsError):
+        storage.complete_multipart_upload(other["name"], other["upload_id"], others)
+    storage.abort_multipart_upload(other["name"], other["upload_id"])
+    assert body(server, storage.bucket_name, name) == data
