@@ -219,9 +219,7 @@ class DirectUploadsMixin:
         except ClientError as error:
             if claimed:
                 creates.release(client, self.bucket_name, key, write_id)
-            if error_status(error) == 404 and self._completed(
-                client, key, upload_id, ordered
-            ):
+            if error_status(error) == 404 and self._completed(client, key, upload_id, ordered):
                 return self._name_of(key)
             raise
         except BaseException:

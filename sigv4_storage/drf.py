@@ -5,7 +5,7 @@ A client (a single-page app, a mobile app) asks this module's sign view for a
 presigned POST or part URLs, naming the serializer's field; sends the file
 straight to S3; for parts, asks the complete view to join them; then submits
 the upload token as the field's value. ``DirectUploadSerializerField``
-checks it exactly as ``DirectUploadField`` does (``uploads.accept``: bound to
+checks it exactly as ``DirectUploadField`` does (``accept.accept``: bound to
 the requesting user, one use, limits re-checked, copied to a final name) and
 gives the model's ``FileField`` the stored name; on output it renders the
 file's URL (presigned for private storages).
@@ -29,7 +29,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import uploads
+from . import accept, tokens, uploads
 from .checkids import PREFIX
 
 
@@ -58,7 +58,7 @@ class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
         super().__init__(**kwargs)
 
     @property
-    def limits(self) -> uploads.Limits:
+    def limits(self) -> tokens.Limits:
         """The field's limits, named by its name in the serializer."""
         return replace(self.base_limits, field=self.field_name or "")
 
@@ -78,10 +78,10 @@ class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
                 "serializer's context (DRF's generic views pass it; otherwise "
                 "Serializer(data=..., context={'request': request}))."
             )
-        submitted = uploads.Submitted.from_request(data, request, self.field_name)
+        submitted = tokens.Submitted.from_request(data, request, self.field_name)
         try:
-            name, _ = uploads.accept(submitted, self.limits)
-        except uploads.UploadRefused as refused:
+            name, _ = accept.accept(submitted, self.limits)
+        except tokens.UploadRefused as refused:
             raise serializers.ValidationError(str(refused), code=refused.code) from None
         return name
 
@@ -90,16 +90,16 @@ class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
             return None
         if hasattr(value, "storage"):  # a FieldFile
             return str(value.url)
-        return uploads.storage_for(self.base_limits.storage).url(str(value))
+        return tokens.storage_for(self.base_limits.storage).url(str(value))
 
 
 class _Refused(exceptions.APIException):  # type: ignore[misc]
-    """An ``uploads.UploadRefused`` raised while DRF parses the request."""
+    """An ``tokens.UploadRefused`` raised while DRF parses the request."""
 
-    def __init__(self, refused: uploads.UploadRefused) -> None:
+    def __init__(self, refused: tokens.UploadRefused) -> None:
         super().__init__(str(refused))
         self.status_code = refused.status
-        self.refusal = uploads.refusal(str(refused), refused.code)
+        self.refusal = tokens.refusal(str(refused), refused.code)
 
 
 class BoundedJSONParser(JSONParser):  # type: ignore[misc]
@@ -111,9 +111,9 @@ class BoundedJSONParser(JSONParser):  # type: ignore[misc]
         body = stream.read(uploads.MAX_BODY + 1)
         try:
             if len(body) > uploads.MAX_BODY:
-                raise uploads.UploadRefused("The request is too large.", status=413)
+                raise tokens.UploadRefused("The request is too large.", status=413)
             return uploads.read_json(body)
-        except uploads.UploadRefused as refused:
+        except tokens.UploadRefused as refused:
             raise _Refused(refused) from None
 
 
@@ -123,9 +123,9 @@ _CODES = {
     exceptions.UnsupportedMediaType: ("Send JSON (Content-Type: application/json).", "bad_request"),
     exceptions.MethodNotAllowed: ("Use POST.", "bad_request"),
     exceptions.NotAcceptable: ("These views answer in JSON.", "bad_request"),
-    exceptions.NotAuthenticated: (uploads.NOT_ALLOWED, "not_allowed"),
-    exceptions.AuthenticationFailed: (uploads.NOT_ALLOWED, "not_allowed"),
-    exceptions.PermissionDenied: (uploads.NOT_ALLOWED, "not_allowed"),
+    exceptions.NotAuthenticated: (tokens.NOT_ALLOWED, "not_allowed"),
+    exceptions.AuthenticationFailed: (tokens.NOT_ALLOWED, "not_allowed"),
+    exceptions.PermissionDenied: (tokens.NOT_ALLOWED, "not_allowed"),
     exceptions.Throttled: ("Too many requests: wait a moment.", "too_many"),
 }
 
@@ -158,7 +158,7 @@ class DirectUploadView(APIView):  # type: ignore[misc]
     def _sign(self, request: Any, data: dict[str, Any]) -> dict[str, Any]:
         return uploads.sign(request, self._limits(data.get("field")), data)
 
-    def _limits(self, field: Any) -> uploads.Limits:
+    def _limits(self, field: Any) -> tokens.Limits:
         if self.serializer_class is None:
             raise ImproperlyConfigured(
                 f"{PREFIX}: DirectUploadView needs serializer_class: "
@@ -166,7 +166,7 @@ class DirectUploadView(APIView):  # type: ignore[misc]
             )
         found = self.serializer_class().fields.get(field) if isinstance(field, str) else None
         if not isinstance(found, DirectUploadSerializerField):
-            raise uploads.UploadRefused(f"There is no upload field {field!r} here.", code="invalid")
+            raise tokens.UploadRefused(f"There is no upload field {field!r} here.", code="invalid")
         return found.limits
 
     def handle_exception(self, exc: Exception) -> Response:
@@ -176,7 +176,7 @@ class DirectUploadView(APIView):  # type: ignore[misc]
             return response
         for kind, (message, code) in _CODES.items():
             if isinstance(exc, kind):
-                response.data = uploads.refusal(message, code)
+                response.data = tokens.refusal(message, code)
         return response
 
 

@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 
-from . import uploads
+from . import accept, tokens, uploads
 from .checkids import PREFIX
 
 
@@ -46,7 +46,7 @@ class DirectUploadWidget(forms.Widget):
     class Media:
         js = ("sigv4_storage/upload-client.js", "sigv4_storage/direct-upload.js")
 
-    def __init__(self, limits: uploads.Limits | None = None, attrs: Any = None) -> None:
+    def __init__(self, limits: tokens.Limits | None = None, attrs: Any = None) -> None:
         super().__init__(attrs)
         self.limits = limits
         #: Upload tokens this form's clean() accepted → tokens for the accepted names,
@@ -71,7 +71,7 @@ class DirectUploadWidget(forms.Widget):
         assert limits is not None, "DirectUploadWidget is given its limits by DirectUploadField"
         token = ""  # the hidden input: an upload waiting to be submitted, else nothing
         current = None  # the stored file: (name, url)
-        if isinstance(value, uploads.Submitted):  # shown again: only if clean() accepted it
+        if isinstance(value, tokens.Submitted):  # shown again: only if clean() accepted it
             token = self.accepted.get(value.token, "")
         elif value:
             current = self._current(value, limits)
@@ -92,13 +92,13 @@ class DirectUploadWidget(forms.Widget):
         return context
 
     @staticmethod
-    def _current(value: Any, limits: uploads.Limits) -> tuple[str, str]:
+    def _current(value: Any, limits: tokens.Limits) -> tuple[str, str]:
         """The stored file's name and URL: a ``FieldFile`` knows its URL; a name
         given as ``initial`` is the field's storage's."""
         name = str(getattr(value, "name", value))
         url = getattr(value, "url", None) if hasattr(value, "storage") else None
         if url is None:
-            url = uploads.storage_for(limits.storage).url(name)
+            url = tokens.storage_for(limits.storage).url(name)
         return name, url
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
@@ -114,7 +114,7 @@ class DirectUploadWidget(forms.Widget):
         if not token:
             return None
         csrf = str(data.get("csrfmiddlewaretoken") or "")
-        return uploads.Submitted.from_form(str(token), csrf, name)
+        return tokens.Submitted.from_form(str(token), csrf, name)
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
         return name not in data and name + "-clear" not in data
@@ -159,11 +159,11 @@ class DirectUploadField(forms.FileField):
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
             return None
-        if not isinstance(data, uploads.Submitted):  # a token given some other way
-            data = uploads.Submitted.from_form(str(data), "", "")
+        if not isinstance(data, tokens.Submitted):  # a token given some other way
+            data = tokens.Submitted.from_form(str(data), "", "")
         try:
-            name, token = uploads.accept(data, self.limits)
-        except uploads.UploadRefused as refused:
+            name, token = accept.accept(data, self.limits)
+        except tokens.UploadRefused as refused:
             raise ValidationError(str(refused), code="upload") from None
         self.widget.accepted[data.token] = token
         return name

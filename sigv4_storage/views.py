@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from . import uploads
+from . import tokens, uploads
 
 #: Django's own CSRF check, run here so that a refusal is JSON, not its HTML page.
 _csrf = CsrfViewMiddleware(lambda request: HttpResponse())
@@ -31,7 +31,7 @@ def _protected(request: HttpRequest) -> HttpResponse:
 
 
 def refused(message: str, status: int, code: str) -> JsonResponse:
-    return JsonResponse(uploads.refusal(message, code), status=status)
+    return JsonResponse(tokens.refusal(message, code), status=status)
 
 
 def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) -> Any:
@@ -43,7 +43,7 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
             return answer
         try:  # before the CSRF check, which would parse a form's body
             uploads.check_body(request.content_type or "", request.META.get("CONTENT_LENGTH"))
-        except uploads.UploadRefused as refusal:
+        except tokens.UploadRefused as refusal:
             return refused(str(refusal), refusal.status, refusal.code)
         if "CSRF_COOKIE" not in request.META:  # no CsrfViewMiddleware in MIDDLEWARE
             _csrf.process_request(request)
@@ -53,7 +53,7 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
             )
         try:
             data = uploads.read_json(request.body)
-        except uploads.UploadRefused as refusal:
+        except tokens.UploadRefused as refusal:
             return refused(str(refusal), refusal.status, refusal.code)
         status, body = uploads.run(work, request, data)
         return JsonResponse(body, status=status)

@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage
-from sigv4_storage.uploads import Limits
+from sigv4_storage.tokens import Limits
 from tests.servers import KINDS, connect, use_bucket
 from tests.util import opened, post, scripted
 

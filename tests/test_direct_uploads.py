@@ -288,7 +288,7 @@ def test_an_object_over_the_limit_is_refused_and_deleted(s3):
     """A server that does not enforce the policy (moto) lets it through: the form does not."""
     server, bucket = s3
     _, answer = sign(size=10)
-    from sigv4_storage.uploads import Upload
+    from sigv4_storage.tokens import Upload
 
     name = Upload.from_token(answer["upload"]).name
     server.client().put_object(

@@ -32,7 +32,7 @@ from django.test import override_settings
 from django.urls import include, path
 
 from sigv4_storage.drf import DirectUploadSerializerField, upload_urls
-from sigv4_storage.uploads import Upload
+from sigv4_storage.tokens import Upload
 from tests.servers import KINDS, connect, use_bucket
 from tests.util import post, put
 

@@ -1,5 +1,5 @@
 """Direct uploads in a real site's life: edit forms, several users, second uses,
-retries, open uploads (``uploads.accept``, ``DirectUploadField`` on edit forms).
+retries, open uploads (``accept.accept``, ``DirectUploadField`` on edit forms).
 
 On moto in every environment and on SeaweedFS (which enforces POST policies,
 signed headers and ``If-None-Match``) in ``integration``.
@@ -19,9 +19,9 @@ from django.db import models
 from django.middleware.csrf import get_token
 from django.test import RequestFactory
 
-from sigv4_storage import creates, uploads, views
+from sigv4_storage import creates, tokens, uploads, views
 from sigv4_storage.forms import DirectUploadField
-from sigv4_storage.uploads import Upload
+from sigv4_storage.tokens import Upload
 from tests.test_direct_uploads import (
     ANONYMOUS,
     BOB,
@@ -311,8 +311,8 @@ def test_field_tokens_expire(s3, monkeypatch):
     import time
 
     token = field_token()
-    later = time.time() + uploads.FIELD_MAX_AGE + 10
-    monkeypatch.setattr(uploads.signing.time, "time", lambda: later)
+    later = time.time() + tokens.FIELD_MAX_AGE + 10
+    monkeypatch.setattr(tokens.signing.time, "time", lambda: later)
     payload = {"field": token, "name": "a.png", "size": 10, "type": "image/png"}
     status, answer = call(views.sign, payload)
     assert (status, answer["code"]) == (400, "expired") and "reload" in answer["error"]

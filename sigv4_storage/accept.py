@@ -1,0 +1,131 @@
+"""Accepting a submitted direct upload: what the server checks on submit.
+
+The form submits only the upload token (and the CSRF token it always
+carries). On ``clean()`` the server checks the token (genuine, young, made
+for this form field, in this session: ``tokens``) and the object with one
+``HeadObject``, then *accepts* it: a server-side copy to a name derived from
+the upload key that no policy or part URL ever covered, claimed first with a
+conditional ``PutObject`` (``creates.claim``), and the upload key is deleted.
+The model's ``FileField`` stores that name. A second use of the token meets
+the claim (412) and is refused, in any process and on every server: the
+state is S3's own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+from django.utils.crypto import salted_hmac
+
+from . import content as active
+from .creates import SourceChanged
+from .errors import error_status
+from .storage import SigV4S3Storage
+from .tokens import NOT_YOURS, Limits, Submitted, Upload, UploadRefused, owns, storage_for
+from .uploads import size_text
+
+logger = logging.getLogger("sigv4_storage")
+
+_ACCEPTED_SALT = "sigv4_storage.uploads.accepted"
+
+
+def accepted_name(name: str, upload_to: str) -> str:
+    """The name a file is accepted under: its folder replaced by one derived from
+    it (an HMAC), which no policy or part URL was ever signed for."""
+    folder, _, filename = name[len(upload_to) :].partition("/")
+    derived = salted_hmac(_ACCEPTED_SALT, folder, algorithm="sha256").hexdigest()[:32]
+    return f"{upload_to}{derived}/{filename}"
+
+
+def _head(storage: SigV4S3Storage, name: str) -> dict[str, Any] | None:
+    try:
+        head: dict[str, Any] = storage.connection.meta.client.head_object(
+            Bucket=storage.bucket_name, Key=storage.s3_key(name)
+        )
+    except ClientError as error:
+        if error_status(error) == 404:
+            return None
+        raise
+    return head
+
+
+def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
+    """Check a submitted upload and make it final: ``(name, token)``, the name the
+    model stores and a token standing for it (for a form shown again with errors).
+
+    The token must be genuine, young, made for this form field and signed in this
+    browser session. The accepted name must be free (a ``HeadObject``), and the
+    upload, with a second one, must exist, within ``max_size``, of an allowed type
+    (an upload key over the limits is deleted; an accepted file never is). Then
+    the object is copied to ``accepted_name()``, which the copy claims first
+    (``creates.claim``), and the upload key deleted: no outstanding policy or
+    part URL can change the accepted file, and a second use of the token is
+    refused (the name is taken; two at once: one claim wins), on every server.
+    """
+    upload = Upload.from_token(submitted.token)
+    if upload.limits != replace(limits, field=submitted.field):
+        raise UploadRefused("This upload was made for another field.", code="invalid")
+    if not upload.name.startswith(limits.upload_to):
+        raise UploadRefused("This upload is outside the field's folder.", code="invalid")
+    if not owns(upload, submitted.session, submitted.user):
+        if not submitted.session and submitted.user is None:
+            logger.warning(
+                "A direct-upload field was submitted without csrfmiddlewaretoken: render "
+                "the form with {% csrf_token %} (the upload token is bound to it)."
+            )
+        raise UploadRefused(NOT_YOURS + " Choose the file again.", 403, "not_yours")
+    storage = storage_for(limits.storage)
+    final = accepted_name(upload.name, limits.upload_to)
+    head = _head(storage, upload.name)
+    if head is None:  # deleted when it was accepted, or never sent
+        if storage.exists(final):
+            raise UploadRefused("This upload has been used already.", code="used")
+        raise UploadRefused("The file did not arrive in storage: choose it again.", code="missing")
+    _check_stored(storage, upload, head, limits)
+    # An active type is an attachment whatever the server kept of the POST form
+    # (Ceph RGW drops its Content-Disposition field: ``behaviour.POST_FIELDS``).
+    downloads = active.stored_as_attachment(
+        storage.s3_config.active_content, str(head.get("ContentType", ""))
+    )
+    try:
+        storage.copy_new(
+            upload.name, final, head=head, disposition=active.ATTACHMENT if downloads else None
+        )
+    except FileExistsError:
+        if not upload.accepted:
+            storage.delete(upload.name)  # used once already: nothing may reach it now
+        raise UploadRefused("This upload has been used already.", code="used") from None
+    except SourceChanged:
+        raise UploadRefused(
+            "The file changed while it was checked: choose it again.", code="invalid"
+        ) from None
+    if not upload.accepted:
+        storage.delete(upload.name)
+    return final, replace(upload, name=final, upload_id=None, accepted=True).token()
+
+
+def _check_stored(
+    storage: SigV4S3Storage, upload: Upload, head: dict[str, Any], limits: Limits
+) -> None:
+    """Refuse a stored object outside the field's limits; an upload key is deleted."""
+    key = storage.s3_key(upload.name)
+    size, content_type = int(head.get("ContentLength", 0)), str(head.get("ContentType", ""))
+    if size > limits.max_size or not limits.allows_type(content_type):
+        if not upload.accepted:
+            storage.delete(upload.name)
+        logger.warning(
+            "Refused %r: %d bytes of type %r, over the field's limits (%d bytes, %s).",
+            key,
+            size,
+            content_type,
+            limits.max_size,
+            limits.content_types or "any type",
+        )
+        raise UploadRefused(
+            f"The stored file ({size_text(size)}, {content_type or 'no type'}) is not "
+            f"allowed here: at most {size_text(limits.max_size)}.",
+            code="too_large" if size > limits.max_size else "wrong_type",
+        )
