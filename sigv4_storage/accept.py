@@ -20,7 +20,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 from django.utils.crypto import salted_hmac
 
-from . import content as active
 from .creates import SourceChanged
 from .errors import error_status
 from .storage import SigV4S3Storage
@@ -85,15 +84,12 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
             raise UploadRefused("This upload has been used already.", code="used")
         raise UploadRefused("The file did not arrive in storage: choose it again.", code="missing")
     _check_stored(storage, upload, head, limits)
-    # An active type is an attachment whatever the server kept of the POST form
+    # The accepted file is written as save() writes it (object parameters, ACL, an
+    # active type as an attachment), whatever the server kept of the POST form
     # (Ceph RGW drops its Content-Disposition field: ``behaviour.POST_FIELDS``).
-    downloads = active.stored_as_attachment(
-        storage.s3_config.active_content, str(head.get("ContentType", ""))
-    )
+    parameters = storage.write_parameters(final, str(head.get("ContentType", "")) or None)
     try:
-        storage.copy_new(
-            upload.name, final, head=head, disposition=active.ATTACHMENT if downloads else None
-        )
+        storage.copy_new(upload.name, final, head=head, parameters=parameters)
     except FileExistsError:
         if not upload.accepted:
             storage.delete(upload.name)  # used once already: nothing may reach it now

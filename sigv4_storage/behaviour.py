@@ -5,8 +5,8 @@ S3-compatible servers differ where it hurts. Measured here (``docs/servers.md``
 has the table, tested against ``CAPABILITIES``): Ceph RGW 16 honours
 ``If-None-Match: *`` on ``PutObject`` but ignores it on
 ``CompleteMultipartUpload`` and ``CopyObject``, ignores
-``x-amz-copy-source-if-match``, and does not store a POST form's
-``Content-Disposition`` field; moto server and SeaweedFS honour the
+``x-amz-copy-source-if-match``, and does not store a POST form's header
+fields (``Content-Disposition``, ``Cache-Control``); moto server and SeaweedFS honour the
 conditions one request at a time but let two simultaneous multipart
 completions of one name both succeed.
 
@@ -74,11 +74,12 @@ PINNED_COPY = Capability(
 )
 POST_FIELDS = Capability(
     "post_fields",
-    "the Content-Disposition field of a browser's POST form stored with the object",
+    "the header fields of a browser's POST form (Content-Disposition, Cache-Control) "
+    "stored with the object",
     "active files (HTML, SVG, …) uploaded by browsers stored as attachments",
     "presigned URLs of active files ask for attachment (response-content-disposition) "
-    "and accepted uploads are copied with it; public (unsigned) URLs of objects "
-    "POSTed straight to such a server serve what it stored",
+    "and accepted uploads are copied with the storage's write parameters; public "
+    "(unsigned) URLs of objects POSTed straight to such a server serve what it stored",
 )
 REGION_REPORTED = Capability(
     "region_reported",

@@ -147,6 +147,14 @@ class SourceChanged(Exception):
     """The object being copied was replaced after it was checked."""
 
 
+def operation_parameters(client: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The ``params`` (a write's, as ``save()`` builds them) that botocore's
+    ``operation`` takes: ``CreateMultipartUpload`` and ``CopyObject`` have no
+    place for some of ``PutObject``'s."""
+    members = client.meta.service_model.operation_model(operation).input_shape.members
+    return {name: value for name, value in params.items() if name in members}
+
+
 def copy(
     client: Any,
     bucket: str,
@@ -154,13 +162,13 @@ def copy(
     target: str,
     head: dict[str, Any],
     write_id: str,
-    acl: str | None = None,
-    disposition: str | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> None:
     """Copy ``source`` (as ``head``, its ``HeadObject`` answer, describes it) to
-    ``target`` on the server, with its type, disposition (``disposition``, when
-    given, instead) and metadata plus the write id. The target is claimed
-    already (``claim``): the copy writes over the claim, unconditionally.
+    ``target`` on the server, with its type, disposition and metadata, each
+    replaced by ``parameters`` (a write's: ``ACL``, ``CacheControl``,
+    ``Metadata`` merged, ...) where given, plus the write id. The target is
+    claimed already (``claim``): the copy writes over the claim, unconditionally.
 
     The source is pinned to the checked version twice: ``CopySourceIfMatch``
     (a 412 or 404 where the server honours it: ``SourceChanged``), and, as Ceph
@@ -170,11 +178,11 @@ def copy(
     ``CopyObject``; above, ``UploadPartCopy`` in ranges, aborted on failure.
     """
     extra: dict[str, Any] = {name: head[name] for name in COPIED if head.get(name)}
-    extra["Metadata"] = {**head.get("Metadata", {}), WRITE_ID: write_id}
-    if disposition:
-        extra["ContentDisposition"] = disposition
-    if acl:
-        extra["ACL"] = acl
+    given = dict(parameters or {})
+    metadata = {**head.get("Metadata", {}), **given.pop("Metadata", {}), WRITE_ID: write_id}
+    extra.update(given, Metadata=metadata)
+    if "Tagging" in extra:  # a copy keeps the source's tags unless told otherwise
+        extra["TaggingDirective"] = "REPLACE"
     pinned = {"Bucket": bucket, "Key": source}
     size, etag = int(head.get("ContentLength") or 0), str(head.get("ETag", ""))
     try:
@@ -185,7 +193,7 @@ def copy(
                 CopySource=pinned,
                 CopySourceIfMatch=etag,
                 MetadataDirective="REPLACE",
-                **extra,
+                **operation_parameters(client, "CopyObject", extra),
             )
             copied = str(answer.get("CopyObjectResult", {}).get("ETag", ""))
         else:
@@ -217,7 +225,9 @@ def _copy_in_parts(
     etag: str,
     extra: dict[str, Any],
 ) -> None:
-    upload_id = client.create_multipart_upload(Bucket=bucket, Key=target, **extra)["UploadId"]
+    upload_id = client.create_multipart_upload(
+        Bucket=bucket, Key=target, **operation_parameters(client, "CreateMultipartUpload", extra)
+    )["UploadId"]
     try:
         parts = []
         for number, start in enumerate(range(0, size, COPY_PART), 1):
@@ -445,12 +455,15 @@ class AtomicCreatesMixin:
         *,
         head: dict[str, Any],
         disposition: str | None = None,
+        parameters: dict[str, Any] | None = None,
     ) -> None:
         """Copy the file ``name`` to the new name ``new_name`` on the server.
 
         ``head`` is ``name``'s ``HeadObject`` answer, as the caller checked it:
         the copy keeps its type, disposition (``disposition`` replaces it) and
-        metadata, and is refused if ``name`` changed or was deleted since
+        metadata, each replaced by ``parameters`` where given (a write's, as
+        ``write_parameters`` builds them; by default ``default_acl`` only), and
+        is refused if ``name`` changed or was deleted since
         (``SourceChanged``). It never replaces a file (``FileExistsError``) on
         servers with conditional writes: the new name is claimed first
         (``claim``); a copy refused after its claim leaves nothing behind.
@@ -474,12 +487,21 @@ class AtomicCreatesMixin:
                 target,
                 head,
                 write_id,
-                self.default_acl,
-                disposition,
+                self._copy_parameters(parameters, disposition),
             )
         except BaseException:
             release(client, self.bucket_name, target, write_id)
             raise
+
+    def _copy_parameters(
+        self, parameters: dict[str, Any] | None, disposition: str | None
+    ) -> dict[str, Any]:
+        given = dict(parameters) if parameters is not None else {}
+        if self.default_acl:
+            given.setdefault("ACL", self.default_acl)
+        if disposition:
+            given["ContentDisposition"] = disposition
+        return given
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()  # type: ignore[assignment]

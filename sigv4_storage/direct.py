@@ -14,8 +14,10 @@ Signing goes through the storage's ``presign.Presigner``, as ``url()`` does.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -36,7 +38,6 @@ class DirectUploadsMixin:
 
     if TYPE_CHECKING:  # provided by the storage it is mixed into (SigV4S3Storage)
         bucket_name: str
-        default_acl: str | None
         file_overwrite: bool
         querystring_expire: int
         s3_config: S3Config
@@ -46,12 +47,12 @@ class DirectUploadsMixin:
         def connection(self) -> Any: ...
         def settled(self) -> S3Config: ...
         def presigner(self) -> Presigner: ...
+        def write_parameters(self, name: str, content_type: str | None = None) -> Any: ...
         def s3_key(self, name: Any) -> str: ...
         def _shared(
             self, signed: bool, public: bool = False, create: bool = False
         ) -> clients.Shared: ...
         def _in_context(self, error: BotoCoreError) -> Exception: ...
-        def _downloads(self, content_type: str | None) -> bool: ...
 
     def presigned_post(
         self,
@@ -102,15 +103,16 @@ class DirectUploadsMixin:
         post_conditions = list(conditions or [])
         check_json("fields", post_fields)
         check_json("conditions", post_conditions)
-        if self.default_acl and "acl" not in post_fields:
-            post_fields["acl"] = self.default_acl
-            post_conditions.append({"acl": self.default_acl})
         post_conditions.append(["content-length-range", 0, max_size])
         if self.s3_config.active_content == active.ATTACHMENT and active.may_be_active(
             content_type
         ):
             post_fields.setdefault("Content-Disposition", active.ATTACHMENT)
             post_conditions.append({"Content-Disposition": post_fields["Content-Disposition"]})
+        for field, value in post_form_fields(self.write_parameters(name, content_type)).items():
+            if field not in post_fields:  # the object as save() would store it
+                post_fields[field] = value
+                post_conditions.append({field: value})
         if content_type and content_type.endswith("/"):
             post_conditions.append(["starts-with", "$Content-Type", content_type])
         elif content_type:
@@ -155,12 +157,10 @@ class DirectUploadsMixin:
             raise ValueError(f"start_multipart_upload(size={size!r}): 1 byte to 5 TiB.")
         check_expire("start_multipart_upload", expire)
         key = self.s3_key(name)
-        extra = {"ContentType": content_type} if content_type else {}
-        if self._downloads(content_type):
-            extra["ContentDisposition"] = active.ATTACHMENT
-        if self.default_acl:
-            extra["ACL"] = self.default_acl
         client = self.connection.meta.client
+        extra = creates.operation_parameters(  # the object as save() would store it
+            client, "CreateMultipartUpload", self.write_parameters(name, content_type)
+        )
         upload_id = client.create_multipart_upload(Bucket=self.bucket_name, Key=key, **extra)[
             "UploadId"
         ]
@@ -264,6 +264,38 @@ class DirectUploadsMixin:
 MAX_OBJECT = 5 * 1024**4
 MIN_PART = 5 * 1024**2
 MAX_PARTS = 10_000
+
+
+#: A write's parameters (``write_parameters``) a browser's POST form can carry, as
+#: the form's field names (AWS's "POST Object" form fields); the others (a
+#: language, tags, object lock...) reach an accepted upload through the
+#: accepting copy.
+POST_FORM_FIELDS = {
+    "ACL": "acl",
+    "CacheControl": "Cache-Control",
+    "ContentDisposition": "Content-Disposition",
+    "ContentEncoding": "Content-Encoding",
+    "Expires": "Expires",
+    "ServerSideEncryption": "x-amz-server-side-encryption",
+    "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id",
+    "SSEKMSEncryptionContext": "x-amz-server-side-encryption-context",
+    "StorageClass": "x-amz-storage-class",
+    "WebsiteRedirectLocation": "x-amz-website-redirect-location",
+}
+
+
+def post_form_fields(parameters: dict[str, Any]) -> dict[str, str]:
+    """A write's ``parameters`` as a POST form's fields (``POST_FORM_FIELDS``,
+    ``Metadata`` as ``x-amz-meta-*``); the type is the form's own business."""
+    fields: dict[str, str] = {}
+    for name, value in parameters.items():
+        if name == "Metadata":
+            fields.update({f"x-amz-meta-{key}": str(item) for key, item in value.items()})
+        elif name in POST_FORM_FIELDS:
+            if isinstance(value, datetime.datetime):
+                value = format_datetime(value.astimezone(datetime.timezone.utc), usegmt=True)
+            fields[POST_FORM_FIELDS[name]] = str(value)
+    return fields
 
 
 def multipart_etag(part_etags: list[str]) -> str | None:

@@ -17,6 +17,7 @@ import inspect
 import logging
 import threading
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
@@ -217,6 +218,15 @@ class SigV4S3Storage(
         if self._downloads(params.get("ContentType")):
             params.setdefault("ContentDisposition", active.ATTACHMENT)
         return params
+
+    def write_parameters(self, name: str, content_type: str | None = None) -> dict[str, Any]:
+        """What every write of ``name`` stores it with, as ``save()`` does:
+        ``get_object_parameters(name)`` (``AWS_S3_OBJECT_PARAMETERS``), the type
+        (``content_type``, else the name's), ``default_acl``, and
+        ``Content-Disposition: attachment`` for a type browsers must download.
+        Direct uploads (presigned POST forms, multipart uploads and the copy that
+        accepts an upload) write with it too."""
+        return self._get_write_parameters(name, SimpleNamespace(content_type=content_type))
 
     def _downloads(self, content_type: str | None) -> bool:
         """Whether a file of ``content_type`` is stored ``Content-Disposition:

@@ -492,3 +492,86 @@ def test_uploads_in_flight_survive_a_secret_key_rotation(s3, settings, fallback)
         400,
         403,
     )
+
+
+# -- every write path writes the same object -----------------------------------------------
+OBJECT_PARAMETERS = {
+    "CacheControl": "max-age=86400",
+    "ContentLanguage": "ko",  # no POST form field carries it: the accepting copy does
+    "Metadata": {"team": "docs"},
+}
+
+
+def stored(server, bucket, key):
+    """What ``HeadObject`` says of ``key`` that a write decides (the write id aside)."""
+    from sigv4_storage.creates import WRITE_ID
+
+    head = server.client().head_object(Bucket=bucket, Key=key)
+    found = {name: head.get(name) for name in ("ContentType", "ContentDisposition")}
+    found |= {name: head.get(name) for name in ("CacheControl", "ContentLanguage")}
+    found["Metadata"] = {k: v for k, v in head.get("Metadata", {}).items() if k != WRITE_ID}
+    return found
+
+
+@pytest.mark.parametrize("body", [b"\x89PNG" + b"\0" * 100, b"<svg onload=alert(1)/>"])
+def test_every_write_path_stores_the_same_object(s3, settings, body):
+    """save(), a POST through the form field and a multipart upload through it store
+    the object with the same headers: AWS_S3_OBJECT_PARAMETERS, the type, and an
+    active type as an attachment (before, direct uploads dropped the parameters)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    server, bucket = s3
+    settings.AWS_S3_OBJECT_PARAMETERS = OBJECT_PARAMETERS
+    settings.STORAGES = dict(settings.STORAGES)  # built anew, with the parameters
+    svg = body.startswith(b"<svg")
+    name, type_ = ("a.svg", "image/svg+xml") if svg else ("a.png", "image/png")
+    saved = storages["default"].save(f"docs/{name}", ContentFile(body))
+    expected = stored(server, bucket, f"media/{saved}")
+    assert expected["CacheControl"] == "max-age=86400" and expected["Metadata"] == {"team": "docs"}
+    assert (expected["ContentDisposition"] == "attachment") is svg
+
+    class Any(forms.Form):
+        file = DirectUploadField(max_size=20 * 1024 * 1024, upload_to="any/")
+
+    # A small file: a POST form, then accepted by the form.
+    status, answer = sign(name=name, size=len(body), type_=type_, form=Any)
+    assert status == 200 and answer["mode"] == "post", answer
+    assert post(answer, name, body)[0] in (200, 204)
+    form = submit(Any, answer["upload"])
+    assert form.is_valid(), form.errors
+    assert stored(server, bucket, f"media/{form.cleaned_data['file']}") == expected
+
+    # A large one: parts, joined, then accepted.
+    large = body + os.urandom(9 * 1024 * 1024)
+    status, answer = sign(name=name, size=len(large), type_=type_, form=Any)
+    assert status == 200 and answer["mode"] == "multipart", answer
+    parts = send_parts(answer, large)
+    assert call(views.complete, {"upload": answer["upload"], "parts": parts})[0] == 200
+    form = submit(Any, answer["upload"])
+    assert form.is_valid(), form.errors
+    assert stored(server, bucket, f"media/{form.cleaned_data['file']}") == expected
+
+
+def test_a_post_form_carries_the_object_parameters(s3, settings):
+    """A form from presigned_post() alone (no field, no accepting copy) stores what
+    a POST can carry: the cache header and the metadata, pinned in the policy."""
+    from django.core.files.storage import storages
+
+    server, bucket = s3
+    settings.AWS_S3_OBJECT_PARAMETERS = OBJECT_PARAMETERS
+    settings.STORAGES = dict(settings.STORAGES)
+    form = storages["default"].presigned_post("raw/a.png", max_size=100, content_type="image/png")
+    assert form["fields"]["Cache-Control"] == "max-age=86400"
+    assert form["fields"]["x-amz-meta-team"] == "docs"
+    assert "Content-Language" not in form["fields"]
+    assert post(form, "a.png", b"\x89PNG")[0] in (200, 204)
+    found = stored(server, bucket, "media/raw/a.png")
+    assert found["Metadata"] == {"team": "docs"}
+    # Ceph RGW drops a POST form's header fields (behaviour.POST_FIELDS): an accepted
+    # upload gets them from the accepting copy (the test above).
+    assert found["CacheControl"] == (None if server.kind == "rgw" else "max-age=86400")
+    # The policy pins them: a form that drops one is refused where the policy is enforced.
+    if server.verifies_signatures:
+        del form["fields"]["Cache-Control"]
+        assert post(form, "a.png", b"\x89PNG")[0] == 403
