@@ -339,6 +339,7 @@ class SigV4S3Storage(
         check_expire("url", expire)
         if (
             self.querystring_auth
+            and not self.custom_domain  # S3 answers response-* only to requests it signs
             and (http_method or "GET").upper() == "GET"
             and self.s3_config.active_content == active.ATTACHMENT
         ):  # whatever disposition the server kept (``behaviour.POST_FIELDS``)

@@ -338,3 +338,14 @@ def test_chromium_runs_no_script_through_stream_or_redirect(
         saved = STORAGES["media"].save("photo.png", upload)
         assert not opened(browser, STORAGES["media"].url(saved), hits, tag, wait=2), hits
         assert not opened(browser, f"{site}/stream/media/{saved}", hits, tag, wait=2), hits
+
+
+def test_a_custom_domain_url_carries_no_response_parameters(settings, credentials, no_network):
+    """S3 answers ``response-*`` only to requests it signs: a custom domain's URL
+    (unsigned, or CloudFront's) is left as django-storages builds it."""
+    settings.AWS_STORAGE_BUCKET_NAME = "b"
+    storage = SigV4S3Storage(custom_domain="cdn.example.com")
+    for name in ("page.html", "", "archive.zip"):
+        assert "ResponseContentDisposition" not in storage.url(name), name
+    signed = SigV4S3Storage().url("page.html")
+    assert "response-content-disposition=attachment" in signed
