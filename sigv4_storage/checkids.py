@@ -41,9 +41,17 @@ W003 = CheckId("W003", "region settings that disagree")
 W004 = CheckId("W004", "plain-http endpoint on a non-loopback host")
 W005 = CheckId("W005", "credentials written into settings while DEBUG is False")
 W006 = CheckId("W006", "collectstatic is not this package's (app order)")
+E008 = CheckId("E008", "a direct-upload setting that cannot work")
+W007 = CheckId("W007", "TLS certificates not verified (AWS_S3_VERIFY=False)")
+W008 = CheckId("W008", "a public default_acl on a presigned storage")
+W009 = CheckId("W009", "the default storage serves unsigned URLs")
+W010 = CheckId("W010", "presigned URLs handed out over plain http")
 
 #: Every id in use. Retired ids (never reuse them): none yet.
-CHECKS = (E001, E002, E003, E004, E005, E006, E007, W001, W002, W003, W004, W005, W006)
+CHECKS = (
+    *(E001, E002, E003, E004, E005, E006, E007, E008),
+    *(W001, W002, W003, W004, W005, W006, W007, W008, W009, W010),
+)
 
 
 def prefixed(message: str) -> str:

@@ -22,7 +22,22 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from . import privacy
 from .backends import LEGACY_STORAGE_SETTINGS, our_class
-from .checkids import E005, E007, W001, W002, W003, W004, W005, W006, SettingError, prefixed
+from .checkids import (
+    E005,
+    E007,
+    W001,
+    W002,
+    W003,
+    W004,
+    W005,
+    W006,
+    W007,
+    W008,
+    W009,
+    W010,
+    SettingError,
+    prefixed,
+)
 from .conf import Layers, refuse_unknown_options
 from .config import S3Config
 from .privacy import Exposure
@@ -150,7 +165,81 @@ def check_storage_security(app_configs: Any = None, **kwargs: Any) -> list[Check
         except SettingError:
             continue  # reported by check_storages
         messages.extend(_plain_http(storage, s3))
+        messages.extend(_hazards(storage, s3))
     messages.extend(_credentials_in_settings())
+    return messages
+
+
+#: Canned ACLs that let anyone read.
+PUBLIC_ACLS = ("public-read", "public-read-write")
+
+
+def _silence(check: Any) -> str:
+    return f"If it is deliberate, SILENCED_SYSTEM_CHECKS = ['{check}']."
+
+
+def _hazards(storage: Configured, s3: S3Config) -> list[CheckMessage]:
+    """W007-W010: settings that work, and expose files or credentials."""
+    layers, defaults = storage.cls.offline_view(storage.options)
+    value = effective(layers, defaults)
+    found: list[CheckMessage] = []
+
+    def warn(check: Any, message: str, fix: str) -> None:
+        found.append(
+            Warning(
+                prefixed(message), hint=f"{fix} {_silence(check)}", obj=storage.label, id=check.id
+            )
+        )
+
+    if value("verify") is False:
+        warn(
+            W007,
+            f"{storage.label} does not verify TLS certificates (verify=False, "
+            "AWS_S3_VERIFY): anyone on the path can read and change files and steal "
+            "the credentials' signatures.",
+            "Remove AWS_S3_VERIFY, or set it to the path of your CA bundle.",
+        )
+    acl = value("default_acl")
+    if acl in PUBLIC_ACLS and value("querystring_auth"):
+        warn(
+            W008,
+            f"{storage.label} signs its URLs (querystring_auth) but writes every file "
+            f"{acl!r} (default_acl), direct uploads' POST forms included: each file is "
+            "readable by anyone who learns its key, whatever the URLs say.",
+            "Remove default_acl (AWS_DEFAULT_ACL) for private files, or set "
+            "querystring_auth to False if they are meant to be public.",
+        )
+    if storage.alias == "default" and not value("querystring_auth"):
+        warn(
+            W009,
+            f"{storage.label} (the media storage: user uploads) serves unsigned URLs "
+            "(querystring_auth=False): every uploaded file is public, or its URL fails.",
+            "Leave querystring_auth on for the default storage, and serve public files "
+            "from a storage of their own.",
+        )
+    public = urlsplit(s3.public_endpoint_url or "")
+    if public.scheme == "http" and not _loopback(public.hostname or ""):
+        warn(
+            W010,
+            f"{storage.label} hands browsers URLs on plain http ({public.netloc}, "
+            "public_endpoint_url): presigned URLs and direct uploads cross the network "
+            "in clear, and https pages refuse them as mixed content.",
+            "Use an https public_endpoint_url (AWS_S3_PUBLIC_ENDPOINT_URL).",
+        )
+    return found
+
+
+@register()
+def check_upload_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E008: the direct-upload settings, as the upload views would read them."""
+    from . import uploads
+
+    messages: list[CheckMessage] = []
+    for read in (uploads.permission_hook, uploads.max_open):
+        try:
+            read()
+        except SettingError as error:
+            messages.append(Error(prefixed(error.problem), hint=error.fix, id=error.check.id))
     return messages
 
 

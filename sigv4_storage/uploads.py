@@ -14,13 +14,14 @@ What happens when the form is submitted is ``accept``'s.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -32,7 +33,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
 from . import content as active
-from .checkids import PREFIX
+from .checkids import E008, PREFIX, SettingError
 from .storage import SigV4S3Storage
 from .tokens import (
     NOT_ALLOWED,
@@ -129,13 +130,39 @@ def size_text(size: int) -> str:
 _MIME = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
 
 
+def permission_hook() -> Callable[[Any, Limits], Any] | None:
+    """``SIGV4_STORAGE_UPLOAD_PERMISSION``: a function ``(request, limits) -> bool``
+    (or its dotted path), or None. A path that does not import, or a function
+    that cannot be called with those two arguments, is a ``SettingError``
+    (``sigv4_storage.E008``), which ``manage.py check`` reports at start."""
+    found = getattr(settings, PERMISSION_SETTING, None)
+    if not found:
+        return None
+    fix = f"Set {PERMISSION_SETTING} to a function(request, limits) -> bool, or its dotted path."
+    try:
+        hook = import_string(found) if isinstance(found, str) else found
+    except ImportError as error:
+        problem = f"{PERMISSION_SETTING}={found!r} does not import ({error})."
+        raise SettingError(problem, fix, E008) from None
+    if not callable(hook):
+        raise SettingError(f"{PERMISSION_SETTING}={found!r} is not a function.", fix, E008)
+    try:
+        inspect.signature(hook).bind(None, None)
+    except TypeError:
+        raise SettingError(
+            f"{PERMISSION_SETTING}={found!r} cannot be called with (request, limits).", fix, E008
+        ) from None
+    except ValueError:  # no signature to read (a builtin): it will be called as it is
+        pass
+    return hook  # type: ignore[no-any-return]
+
+
 def check_permission(request: Any, limits: Limits) -> None:
     """The permission hook, ``SIGV4_STORAGE_UPLOAD_PERMISSION(request, limits)``
     (``limits.field``, ``.storage``, ``.upload_to``, ``.max_size``,
     ``.content_types``: what is asked for), else signed-in users."""
-    path = getattr(settings, PERMISSION_SETTING, None)
-    if path:
-        hook = import_string(path) if isinstance(path, str) else path
+    hook = permission_hook()
+    if hook is not None:
         allowed = hook(request, limits)
     else:
         user = getattr(request, "user", None)
@@ -151,12 +178,15 @@ def check_permission(request: Any, limits: Limits) -> None:
 
 
 def max_open() -> int:
+    """``SIGV4_STORAGE_UPLOAD_MAX_OPEN``: a whole number ≥ 1 (``SettingError``,
+    ``sigv4_storage.E008``, otherwise)."""
     value = getattr(settings, MAX_OPEN_SETTING, MAX_OPEN_DEFAULT)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ImproperlyConfigured(
-            f"{PREFIX}: {MAX_OPEN_SETTING}={value!r} must be a whole number ≥ 1 "
-            f"(unfinished multipart uploads one user may have in a field's folder; "
-            f"default {MAX_OPEN_DEFAULT})."
+        raise SettingError(
+            f"{MAX_OPEN_SETTING}={value!r} must be a whole number ≥ 1 (unfinished "
+            f"multipart uploads one user may have in a field's folder).",
+            f"Set it to a number such as {MAX_OPEN_DEFAULT} (the default), or remove it.",
+            E008,
         )
     return value
 

@@ -86,7 +86,8 @@ def test_custom_domain_is_fine_when_signed_by_cloudfront_or_public(project):
         **project.STORAGES,
         "default": {**MEDIA, "OPTIONS": {"querystring_auth": False}},
     }
-    assert ids() == []
+    # No W002: public URLs need no signing. Only W009: public user uploads.
+    assert ids() == ["sigv4_storage.W009"]
 
 
 def test_manifest_storage_with_querystring_auth(project):
@@ -317,3 +318,75 @@ def test_a_public_acl_makes_a_media_storage_public(project):
     }
     (error,) = [m for m in ours(run_checks()) if m.id == "sigv4_storage.E007"]
     assert error.obj == "STORAGES['avatars']" and "default_acl 'public-read'" in error.msg
+
+
+# -- hazards: settings that work, and expose files or credentials -----------------------
+@pytest.mark.parametrize(
+    ("change", "expected", "words"),
+    [
+        ({"AWS_S3_VERIFY": False}, "W007", "does not verify TLS certificates"),
+        ({"AWS_DEFAULT_ACL": "public-read"}, "W008", "writes every file 'public-read'"),
+        ({"AWS_QUERYSTRING_AUTH": False}, "W009", "serves unsigned URLs"),
+        (
+            {"AWS_S3_PUBLIC_ENDPOINT_URL": "http://files.example.com"},
+            "W010",
+            "plain http (files.example.com",
+        ),
+    ],
+)
+def test_hazards_are_warned_with_the_fix_and_how_to_silence(project, change, expected, words):
+    for name, value in change.items():
+        setattr(project, name, value)
+    found = [m for m in ours(run_checks()) if m.id == f"sigv4_storage.{expected}"]
+    assert found and words in found[0].msg, [m.msg for m in ours(run_checks())]
+    assert f"SILENCED_SYSTEM_CHECKS = ['sigv4_storage.{expected}']" in found[0].hint
+    project.SILENCED_SYSTEM_CHECKS = [f"sigv4_storage.{expected}"]
+    call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_what_is_not_a_hazard(project):
+    project.AWS_S3_PUBLIC_ENDPOINT_URL = "http://localhost:9000"  # a developer's machine
+    project.STORAGES = {  # a public storage of its own, with a public ACL
+        **project.STORAGES,
+        "public": {
+            **MEDIA,
+            "OPTIONS": {
+                "querystring_auth": False,
+                "default_acl": "public-read",
+                "location": "public",
+            },
+        },
+    }
+    assert [i for i in ids() if i[-4:] in ("W007", "W008", "W009", "W010")] == []
+
+
+def grant(request, limits):
+    return True
+
+
+def one_argument(request):
+    return True
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("SIGV4_STORAGE_UPLOAD_PERMISSION", "tests.test_checks.nowhere", "does not import"),
+        ("SIGV4_STORAGE_UPLOAD_PERMISSION", "tests.test_checks.one_argument", "(request, limits)"),
+        ("SIGV4_STORAGE_UPLOAD_PERMISSION", "tests.test_checks.MEDIA", "is not a function"),
+        ("SIGV4_STORAGE_UPLOAD_MAX_OPEN", "10", "whole number"),
+        ("SIGV4_STORAGE_UPLOAD_MAX_OPEN", 0, "whole number"),
+    ],
+)
+def test_upload_settings_that_cannot_work_are_errors_at_check(project, name, value, words):
+    setattr(project, name, value)
+    found = [m for m in ours(run_checks()) if m.id == "sigv4_storage.E008"]
+    assert len(found) == 1 and name in found[0].msg and words in found[0].msg, found
+    with pytest.raises(SystemCheckError):
+        call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_sound_upload_settings_pass(project):
+    project.SIGV4_STORAGE_UPLOAD_PERMISSION = "tests.test_checks.grant"
+    project.SIGV4_STORAGE_UPLOAD_MAX_OPEN = 3
+    assert ids() == []
