@@ -253,7 +253,7 @@ def sign(request: Any, limits: Limits, data: dict[str, Any]) -> dict[str, Any]:
         raise UploadRefused(f"This file name cannot be stored: {error}") from None
     upload = Upload(limits, name, session=session, user=user)
     if size <= storage.transfer_config.multipart_threshold:
-        form = storage.presigned_post(name, max_size=limits.max_size, content_type=content_type)
+        form = storage.presigned_post(name, max_size=size, content_type=content_type)
         return {"mode": "post", **form, "upload": upload.token()}
     _check_open_uploads(storage, owner)
     started = storage.start_multipart_upload(name, size=size, content_type=content_type)
