@@ -24,22 +24,21 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, signer
-from tests.util import SECRET_KEY, SIGNER_NAMES, downloads, verify_presigned_url
+from tests.util import SECRET_KEY, SIGNER_NAMES, asked, verify_presigned_url
 
 
 def botocore_url(storage, name, parameters=None, expire=None, http_method=None, signed=True):
     """What django-storages' url() does: botocore's presigner on the storage's client."""
     connection = storage.connection if signed else storage.unsigned_connection
-    # Plus this package's one addition: a name a browser may run is asked for as an
-    # attachment (content.named_active), unless the caller chose a disposition.
-    asked = {}
-    if signed and storage.s3_config.active_content == "attachment" and downloads(name, http_method):
-        asked = {"ResponseContentDisposition": "attachment"}
+    # Plus this package's one addition: the rule for what a browser may show inline
+    # (content.signed_get: a name a browser may run is asked for as an attachment).
+    params = dict(parameters or {})
+    if signed and storage.s3_config.active_content == "attachment":
+        params = asked(name, parameters, http_method)
     return connection.meta.client.generate_presigned_url(
         "get_object",
         Params={
-            **asked,
-            **(parameters or {}),
+            **params,
             "Bucket": storage.bucket_name,
             "Key": storage._normalize_name(clean_name(name)),
         },

@@ -485,6 +485,16 @@ def downloads(name: str, method: str | None = None) -> bool:
     return (method or "GET").upper() == "GET" and named_active(name)
 
 
+def asked(name: str, parameters: dict | None, method: str | None = None) -> dict:
+    """The ``response-*`` parameters a media storage's presigned URL of ``name``
+    signs for a caller's ``parameters`` (``content.signed_get``, GET only)."""
+    from sigv4_storage.content import signed_get
+
+    if (method or "GET").upper() != "GET":
+        return dict(parameters or {})
+    return signed_get(name, parameters) or {}
+
+
 # -- in Chromium: whether a page's script ran (the conftest's ``beacon``) -------------
 def scripted(beacon_url, kind, tag):
     """An SVG or HTML document whose script calls the beacon at ``/tag``."""
