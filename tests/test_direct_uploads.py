@@ -111,6 +111,13 @@ def sign(name="사진 1.png", size=1000, type_="image/png", form=DocumentForm, *
     return call(views.sign, payload, **kwargs)
 
 
+def sign_large(size=9 * 1024 * 1024):
+    """The sign view's answer for a file that goes in parts (the avatar field)."""
+    payload = {"field": field_token(AvatarForm), "name": "big.bin", "size": size,
+               "type": "application/x"}  # fmt: skip
+    return call(views.sign, payload)
+
+
 def send_parts(answer, body):
     """PUT each part of ``body`` to its URL, as the widget does: ``[[number, ETag]...]``."""
     size = answer["part_size"]
@@ -442,15 +449,7 @@ def test_hostile_bodies_are_refused_in_json(no_network, view, body, content_type
     ],
 )
 def test_hostile_parts_are_refused_before_s3_is_asked(s3, parts):
-    status, answer = call(
-        views.sign,
-        {
-            "field": field_token(AvatarForm),
-            "name": "big.bin",
-            "size": 9 * 1024 * 1024,
-            "type": "application/x",
-        },  # fmt: skip
-    )
+    status, answer = sign_large()
     assert status == 200 and answer["mode"] == "multipart"
     status, refused = call(views.complete, {"upload": answer["upload"], "parts": parts})
     assert status == 400 and refused["code"] == "bad_request", refused
@@ -465,15 +464,7 @@ def test_uploads_in_flight_survive_a_secret_key_rotation(s3, settings, fallback)
     body = b"\x89PNG" + os.urandom(500)
     status, small = sign(size=len(body))
     assert post(small, "a.png", body)[0] in (200, 204)
-    status, large = call(
-        views.sign,
-        {
-            "field": field_token(AvatarForm),
-            "name": "big.bin",
-            "size": 9 * 1024 * 1024,
-            "type": "application/x",
-        },  # fmt: skip
-    )
+    status, large = sign_large()
     parts = send_parts(large, os.urandom(9 * 1024 * 1024))
 
     settings.SECRET_KEY = "a-new-key-after-rotation-" + "x" * 30

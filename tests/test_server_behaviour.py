@@ -9,7 +9,6 @@ Each test here failed on RGW before the package stopped trusting those.
 
 from __future__ import annotations
 
-import io
 import os
 
 import pytest
@@ -18,7 +17,7 @@ from django.core.files.base import ContentFile, File
 from sigv4_storage import SigV4S3Storage
 from sigv4_storage.creates import WRITE_ID, SourceChanged
 from tests.servers import SERVERS
-from tests.util import fetch, post, put
+from tests.util import OneShot, fetch, post, put
 
 MB = 1024 * 1024
 #: The conftest's ``server`` fixture on each server once (by endpoint URL).
@@ -88,20 +87,7 @@ def test_a_large_stream_of_a_taken_name_goes_to_the_next_name(server):
     storage.save("videos/live.mp4", ContentFile(b"first"))
     data = os.urandom(6 * MB)
 
-    class Stream(io.RawIOBase):
-        def __init__(self):
-            self.data = io.BytesIO(data)
-
-        def readable(self):
-            return True
-
-        def readinto(self, b):
-            return self.data.readinto(b)
-
-        def seekable(self):
-            return False
-
-    name = storage.save("videos/live.mp4", File(Stream(), name="live.mp4"))
+    name = storage.save("videos/live.mp4", File(OneShot(data), name="live.mp4"))
     assert name != "videos/live.mp4"
     assert body(server, storage.bucket_name, name) == data
     assert body(server, storage.bucket_name, "videos/live.mp4") == b"first"

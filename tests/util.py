@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import io
 import time
 import urllib.error
 import urllib.request
@@ -515,3 +516,19 @@ def opened(browser, url, hits, kind, wait):
             return True
         time.sleep(0.1)
     return False
+
+
+class OneShot(io.RawIOBase):
+    """Bytes that can be read once, from the start: a stream that cannot seek."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        return self.data.readinto(b) or 0
+
+    def seekable(self) -> bool:
+        return False
