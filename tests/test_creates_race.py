@@ -3,8 +3,9 @@
 Threads (and processes) save the same name at the same instant. Every save
 must return a distinct name whose object holds exactly the bytes that save
 sent (SHA-256), single-part and multipart alike, with no open multipart
-upload left. Runs once, in the ``integration`` env, on SeaweedFS and moto
-server (each through ``AWS_S3_HOST`` and ``AWS_S3_ENDPOINT_URL``).
+upload left. Runs once, in the ``integration`` env, on SeaweedFS, Ceph RGW and
+moto server (through ``AWS_S3_HOST`` and ``AWS_S3_ENDPOINT_URL``); the
+many-process race not on moto (``ATOMIC_SERVERS``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.core.files.base import ContentFile
 from sigv4_storage import SigV4S3Storage
 from tests.conftest import FIGURES
 from tests.faults import Rule
+from tests.servers import SERVERS
 
 pytestmark = pytest.mark.integration
 MB = 1024 * 1024
@@ -171,6 +173,13 @@ print(json.dumps(out))
 """
 
 
+#: moto server does not settle simultaneous conditional PutObjects atomically (it
+#: checks, then writes, in threads that interleave): measured in CI, 16 saves from
+#: 4 processes got "report.pdf" twice. SeaweedFS and RGW settle them atomically.
+ATOMIC_SERVERS = [p for p in SERVERS if p.values[0][0] != "moto"]
+
+
+@pytest.mark.parametrize("server", ATOMIC_SERVERS, indirect=True)
 def test_four_processes_of_four_threads_lose_nothing(server, settings):
     names = (
         "AWS_STORAGE_BUCKET_NAME",
