@@ -661,6 +661,16 @@ def connect(request, kind: str) -> Server:
     return Server("moto", request.getfixturevalue("moto_server"), ACCESS_KEY, SECRET_KEY)
 
 
+@contextlib.contextmanager
+def in_bucket(request, settings, kind: str, prefix: str) -> Iterator[tuple[Server, str]]:
+    """A fresh bucket on the ``kind`` server, and the settings that reach it:
+    ``(server, bucket name)``; the bucket is removed afterwards."""
+    server = connect(request, kind)
+    with server.bucket(prefix) as bucket:
+        use_bucket(settings, server, bucket)
+        yield server, bucket
+
+
 def use_bucket(settings, server: Server, bucket: str, endpoint: str | None = None) -> None:
     """Settings that reach ``bucket`` on ``server`` (through ``endpoint``: a proxy)."""
     settings.AWS_STORAGE_BUCKET_NAME = bucket

@@ -18,16 +18,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage
 from sigv4_storage.tokens import Limits
-from tests.servers import KINDS, connect, use_bucket
+from tests.servers import KINDS, in_bucket
 from tests.util import opened, post, scripted
 
 
 @pytest.fixture(params=KINDS)
 def s3(request, settings):
-    server = connect(request, request.param)
-    with server.bucket("active") as bucket:
-        use_bucket(settings, server, bucket)
-        yield server, bucket
+    with in_bucket(request, settings, request.param, "active") as found:
+        yield found
 
 
 def head(server, bucket, key):
@@ -83,9 +81,7 @@ def test_forms_that_admit_scripted_types_pin_the_header(s3):
 
 @pytest.mark.integration
 def test_seaweedfs_refuses_a_form_without_the_pinned_header(settings, request):
-    server = connect(request, "seaweedfs")
-    with server.bucket("active") as bucket:
-        use_bucket(settings, server, bucket)
+    with in_bucket(request, settings, "seaweedfs", "active") as (server, bucket):
         form = SigV4S3Storage().presigned_post("page.html", max_size=100, content_type="text/html")
         del form["fields"]["Content-Disposition"]
         assert post(form, "page.html", b"<script>1</script>")[0] == 403
@@ -114,9 +110,7 @@ def test_image_prefix_no_longer_admits_svg():
 @pytest.mark.parametrize("on", ["seaweedfs", "rgw"])  # RGW drops the POST's disposition
 def test_chromium_runs_no_script_from_uploaded_files(settings, request, beacon, browser, on):
     beacon_url, hits = beacon
-    server = connect(request, on)
-    with server.bucket("active") as bucket:
-        use_bucket(settings, server, bucket)
+    with in_bucket(request, settings, on, "active") as (server, bucket):
         media = SigV4S3Storage(location="media")
         inline = SigV4S3Storage(location="inline", active_content="inline")
         for kind, name in (("svg", "drawing.svg"), ("html", "page.html")):

@@ -22,7 +22,7 @@ from django.urls import include, path
 from sigv4_storage import views
 from sigv4_storage.forms import DirectUploadField
 from tests.servers import KINDS, connect, use_bucket
-from tests.util import post, put
+from tests.util import post, put, send_parts
 
 urlpatterns = [path("s3/", include("sigv4_storage.urls"))]
 SIGNED_IN = SimpleNamespace(is_authenticated=True, pk=1)
@@ -116,14 +116,6 @@ def sign_large(size=9 * 1024 * 1024):
     payload = {"field": field_token(AvatarForm), "name": "big.bin", "size": size,
                "type": "application/x"}  # fmt: skip
     return call(views.sign, payload)
-
-
-def send_parts(answer, body):
-    """PUT each part of ``body`` to its URL, as the widget does: ``[[number, ETag]...]``."""
-    size = answer["part_size"]
-    return [
-        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
-    ]
 
 
 def keys(server, bucket):

@@ -34,7 +34,7 @@ from django.urls import include, path
 from sigv4_storage.drf import DirectUploadSerializerField, upload_urls
 from sigv4_storage.tokens import Upload
 from tests.servers import KINDS, connect, use_bucket
-from tests.util import post, put
+from tests.util import post, send_parts
 
 MB = 1024 * 1024
 USERS = {
@@ -203,10 +203,7 @@ def test_a_multipart_upload(api):
     body = os.urandom(9 * MB)
     status, answer = sign(name="scan.pdf", size=len(body))
     assert status == 200 and answer["mode"] == "multipart"
-    size = answer["part_size"]
-    parts = [
-        [n, put(url, body[(n - 1) * size : n * size])[1]] for n, url in enumerate(answer["urls"], 1)
-    ]
+    parts = send_parts(answer, body)
     done = client().post(
         "/api/papers/uploads/complete/", {"upload": answer["upload"], "parts": parts}, format="json"
     )

@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 
 from sigv4_storage import SigV4S3Storage
 from tests.servers import connect, use_bucket
-from tests.util import SECRET_KEY, post, put
+from tests.util import SECRET_KEY, post, put, send_parts
 
 CASES = [
     ("uploads/", dict(max_size=10 * 1024 * 1024)),
@@ -217,11 +217,7 @@ def test_a_30_mb_file_in_parts_then_completed(weed):
     storage = SigV4S3Storage(location="media")
     body = os.urandom(30 * 1024**2)
     started = storage.start_multipart_upload("films/긴 영화.bin", size=len(body))
-    size = started["part_size"]
-    parts = [
-        (n, put(url, body[(n - 1) * size : n * size])[1])
-        for n, url in enumerate(started["urls"], 1)
-    ]
+    parts = send_parts(started, body)
     assert len(parts) == 6
 
     name = storage.complete_multipart_upload(started["name"], started["upload_id"], parts)
@@ -284,11 +280,7 @@ def test_a_completion_never_replaces_a_file_with_file_overwrite_off(weed):
     storage = SigV4S3Storage(file_overwrite=False)
     storage.save("taken.bin", ContentFile(b"first"))
     started = storage.start_multipart_upload("taken.bin", size=6 * 1024**2)
-    body, size = os.urandom(6 * 1024**2), started["part_size"]
-    parts = [
-        (n, put(url, body[(n - 1) * size : n * size])[1])
-        for n, url in enumerate(started["urls"], 1)
-    ]
+    parts = send_parts(started, os.urandom(6 * 1024**2))
 
     with pytest.raises(FileExistsError, match="taken.bin"):
         storage.complete_multipart_upload(started["name"], started["upload_id"], parts)

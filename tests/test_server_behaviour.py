@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile, File
 from sigv4_storage import SigV4S3Storage
 from sigv4_storage.creates import WRITE_ID, SourceChanged
 from tests.servers import SERVERS
-from tests.util import OneShot, fetch, post, put
+from tests.util import OneShot, fetch, post, put, send_parts
 
 MB = 1024 * 1024
 #: The conftest's ``server`` fixture on each server once (by endpoint URL).
@@ -134,11 +134,7 @@ def test_a_completion_asked_again_answers_as_the_first(server, overwrite):
     storage = SigV4S3Storage(file_overwrite=overwrite)
     data = os.urandom(6 * MB)
     started = storage.start_multipart_upload("up/twice.bin", size=len(data))
-    size = started["part_size"]
-    parts = [
-        (n, put(url, data[(n - 1) * size : n * size])[1])
-        for n, url in enumerate(started["urls"], 1)
-    ]
+    parts = send_parts(started, data)
     assert len(parts) == 2
     name = storage.complete_multipart_upload(started["name"], started["upload_id"], parts)
     assert storage.complete_multipart_upload(started["name"], started["upload_id"], parts) == name
@@ -147,10 +143,7 @@ def test_a_completion_asked_again_answers_as_the_first(server, overwrite):
         return
     # Another upload of the same parts' sizes onto the name is still refused.
     other = storage.start_multipart_upload(name, size=len(data))
-    others = [
-        (n, put(url, os.urandom(size if n == 1 else len(data) - size))[1])
-        for n, url in enumerate(other["urls"], 1)
-    ]
+    others = send_parts(other, os.urandom(len(data)))
     with pytest.raises(FileExistsError):
         storage.complete_multipart_upload(other["name"], other["upload_id"], others)
     storage.abort_multipart_upload(other["name"], other["upload_id"])

@@ -24,7 +24,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.urls import path
 
 from sigv4_storage import SigV4S3Storage, content, serving
-from tests.servers import KINDS, connect, use_bucket
+from tests.servers import KINDS, in_bucket
 from tests.util import fetch, opened, scripted, verify_presigned_url
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
@@ -114,10 +114,8 @@ def test_what_a_presigned_get_signs(name, asked, signed):
 # -- on the servers ---------------------------------------------------------------------
 @pytest.fixture(params=KINDS)
 def s3(request, settings):
-    server = connect(request, request.param)
-    with server.bucket("serving") as bucket:
-        use_bucket(settings, server, bucket)
-        yield server, bucket
+    with in_bucket(request, settings, request.param, "serving") as found:
+        yield found
 
 
 @pytest.fixture
@@ -304,9 +302,7 @@ def test_chromium_runs_no_script_through_stream_or_redirect(
     settings, request, beacon, browser, site
 ):
     beacon_url, hits = beacon
-    server = connect(request, "seaweedfs")
-    with server.bucket("serving") as bucket:
-        use_bucket(settings, server, bucket)
+    with in_bucket(request, settings, "seaweedfs", "serving") as (server, bucket):
         STORAGES["media"] = SigV4S3Storage(location="media")
         STORAGES["inline"] = SigV4S3Storage(location="inline", active_content="inline")
         for kind in ("html", "svg", "xhtml"):

@@ -445,6 +445,17 @@ def put(url: str, body: bytes) -> tuple[int, str]:
         return response.status, response.headers["ETag"]
 
 
+def send_parts(started: dict[str, Any], body: bytes) -> list[list[Any]]:
+    """PUT each part of ``body`` to its URL in ``started`` (the answer of
+    ``start_multipart_upload`` or of the sign view), as the widget does:
+    ``[[number, ETag]...]``, for ``complete_multipart_upload`` or the complete view."""
+    size = started["part_size"]
+    return [
+        [n, put(url, body[(n - 1) * size : n * size])[1]]
+        for n, url in enumerate(started["urls"], 1)
+    ]
+
+
 def self_signed_certificate(folder: Any) -> tuple[str, str]:
     """A certificate for 127.0.0.1 and its key, as PEM files in ``folder``."""
     from cryptography import x509
