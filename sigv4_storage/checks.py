@@ -159,13 +159,13 @@ def _collectstatic_is_ours(storages: list[Configured]) -> list[CheckMessage]:
 def check_storage_security(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for storage in configured_storages():
-        layers, _ = storage.cls.offline_view(storage.options)
+        layers, defaults = storage.cls.offline_view(storage.options)
         try:
             s3 = resolve(layers)
         except SettingError:
             continue  # reported by check_storages
         messages.extend(_plain_http(storage, s3))
-        messages.extend(_hazards(storage, s3))
+        messages.extend(_hazards(storage, s3, effective(layers, defaults)))
     messages.extend(_credentials_in_settings())
     return messages
 
@@ -178,10 +178,9 @@ def _silence(check: Any) -> str:
     return f"If it is deliberate, SILENCED_SYSTEM_CHECKS = ['{check}']."
 
 
-def _hazards(storage: Configured, s3: S3Config) -> list[CheckMessage]:
-    """W007-W010: settings that work, and expose files or credentials."""
-    layers, defaults = storage.cls.offline_view(storage.options)
-    value = effective(layers, defaults)
+def _hazards(storage: Configured, s3: S3Config, value: Any) -> list[CheckMessage]:
+    """W007-W010: settings that work, and expose files or credentials (``value``:
+    the storage's options as an instance reads them, ``effective``)."""
     found: list[CheckMessage] = []
 
     def warn(check: Any, message: str, fix: str) -> None:

@@ -454,16 +454,16 @@ class AtomicCreatesMixin:
         new_name: str,
         *,
         head: dict[str, Any],
-        disposition: str | None = None,
         parameters: dict[str, Any] | None = None,
     ) -> None:
         """Copy the file ``name`` to the new name ``new_name`` on the server.
 
         ``head`` is ``name``'s ``HeadObject`` answer, as the caller checked it:
-        the copy keeps its type, disposition (``disposition`` replaces it) and
-        metadata, each replaced by ``parameters`` where given (a write's, as
-        ``write_parameters`` builds them; by default ``default_acl`` only), and
-        is refused if ``name`` changed or was deleted since
+        the copy keeps its type, disposition and metadata, each replaced by
+        ``parameters`` where given (a write's, as ``write_parameters`` builds
+        them, or a few: ``{"ContentDisposition": "attachment"}``), with
+        ``default_acl`` unless they name an ``ACL``, and is refused if ``name``
+        changed or was deleted since
         (``SourceChanged``). It never replaces a file (``FileExistsError``) on
         servers with conditional writes: the new name is claimed first
         (``claim``); a copy refused after its claim leaves nothing behind.
@@ -487,21 +487,11 @@ class AtomicCreatesMixin:
                 target,
                 head,
                 write_id,
-                self._copy_parameters(parameters, disposition),
+                {"ACL": self.default_acl, **(parameters or {})} if self.default_acl else parameters,
             )
         except BaseException:
             release(client, self.bucket_name, target, write_id)
             raise
-
-    def _copy_parameters(
-        self, parameters: dict[str, Any] | None, disposition: str | None
-    ) -> dict[str, Any]:
-        given = dict(parameters) if parameters is not None else {}
-        if self.default_acl:
-            given.setdefault("ACL", self.default_acl)
-        if disposition:
-            given["ContentDisposition"] = disposition
-        return given
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()  # type: ignore[assignment]

@@ -216,15 +216,15 @@ class DirectUploadsMixin:
                 UploadId=upload_id,
                 MultipartUpload={"Parts": ordered},
             )
-        except ClientError as error:
+        except BaseException as error:
             if claimed:
                 creates.release(client, self.bucket_name, key, write_id)
-            if error_status(error) == 404 and self._completed(client, key, upload_id, ordered):
-                return self._name_of(key)
-            raise
-        except BaseException:
-            if claimed:
-                creates.release(client, self.bucket_name, key, write_id)
+            if (
+                isinstance(error, ClientError)
+                and error_status(error) == 404
+                and self._completed(client, key, upload_id, ordered)
+            ):
+                return self._name_of(key)  # NoSuchUpload: completed by an earlier attempt
             raise
         return self._name_of(key)
 

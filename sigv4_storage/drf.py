@@ -108,11 +108,8 @@ class BoundedJSONParser(JSONParser):  # type: ignore[misc]
     parser lets ``1e400`` through and a body nested 200,000 deep is a 500)."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        body = stream.read(uploads.MAX_BODY + 1)
         try:
-            if len(body) > uploads.MAX_BODY:
-                raise tokens.UploadRefused("The request is too large.", status=413)
-            return uploads.read_json(body)
+            return uploads.read_json(stream)
         except tokens.UploadRefused as refused:
             raise _Refused(refused) from None
 

@@ -8,7 +8,7 @@ cleaned file name — and answers with a presigned POST (S3 enforces the size
 and type) or, above the storage's multipart threshold, presigned part URLs,
 plus an upload token (``tokens.Upload``). Multipart uploads are joined by
 the complete step or dropped by the abort step. Requests are read here too
-(``check_body``, ``read_json``): hostile input is a refusal, never a 500.
+(``check_content_type``, ``read_json``): hostile input is a refusal, never a 500.
 What happens when the form is submitted is ``accept``'s.
 """
 
@@ -84,22 +84,21 @@ MAX_BODY = 1024 * 1024
 MAX_PARTS = 10_000
 
 
-def check_body(content_type: str, length: Any) -> None:
-    """Refuse a request the views should not read: not JSON (a form's body would
-    be parsed by the CSRF check first), or a body over ``MAX_BODY``."""
+def check_content_type(content_type: str) -> None:
+    """Refuse a request the views should not read: one that is not JSON (a form's
+    body would be parsed by the CSRF check first)."""
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         raise UploadRefused("Send JSON (Content-Type: application/json).", status=415)
-    try:
-        size = int(length or 0)
-    except ValueError:
-        raise UploadRefused("The request's Content-Length is not a number.") from None
-    if size > MAX_BODY:
+
+
+def read_json(stream: Any) -> Any:
+    """The JSON a request's body holds (``stream``: the request, or DRF's stream),
+    read once and bounded: at most ``MAX_BODY`` bytes, numbers finite
+    (``NaN``, ``Infinity`` and ``1e400`` refused), nesting within Python's own
+    recursion limit."""
+    body = stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
         raise UploadRefused("The request is too large.", status=413)
-
-
-def read_json(body: bytes) -> Any:
-    """The JSON ``body`` holds: numbers finite (``NaN``, ``Infinity`` and
-    ``1e400`` refused), nesting bounded by Python's own recursion limit."""
     try:
         data = json.loads(body or b"{}", parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:

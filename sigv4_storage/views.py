@@ -42,7 +42,7 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
             answer["Allow"] = "POST"
             return answer
         try:  # before the CSRF check, which would parse a form's body
-            uploads.check_body(request.content_type or "", request.META.get("CONTENT_LENGTH"))
+            uploads.check_content_type(request.content_type or "")
         except tokens.UploadRefused as refusal:
             return refused(str(refusal), refusal.status, refusal.code)
         if "CSRF_COOKIE" not in request.META:  # no CsrfViewMiddleware in MIDDLEWARE
@@ -52,7 +52,7 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
                 "This page's security token is missing or old: reload the page.", 403, "csrf"
             )
         try:
-            data = uploads.read_json(request.body)
+            data = uploads.read_json(request)
         except tokens.UploadRefused as refusal:
             return refused(str(refusal), refusal.status, refusal.code)
         status, body = uploads.run(work, request, data)

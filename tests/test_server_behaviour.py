@@ -58,7 +58,9 @@ def test_copy_new_copies_what_was_checked_with_the_write_id(server):
     storage.save("source.svg", ContentFile(b"<svg/>"))
     client = server.client()
     head = client.head_object(Bucket=storage.bucket_name, Key="source.svg")
-    storage.copy_new("source.svg", "copy.svg", head=head, disposition="attachment")
+    storage.copy_new(
+        "source.svg", "copy.svg", head=head, parameters={"ContentDisposition": "attachment"}
+    )
     copied = client.head_object(Bucket=storage.bucket_name, Key="copy.svg")
     assert body(server, storage.bucket_name, "copy.svg") == b"<svg/>"
     assert copied["ContentDisposition"] == "attachment"
