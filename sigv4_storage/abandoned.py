@@ -60,7 +60,7 @@ def list_open(client: Any, bucket: str, prefix: str) -> Listing:
         Bucket=bucket, Prefix=prefix
     ):
         if now is None:
-            now = _server_time(page)
+            now = server_time(page)
         for item in page.get("Uploads") or ():
             initiated = item["Initiated"]
             if initiated.tzinfo is None:
@@ -89,7 +89,7 @@ def lifecycle_configuration() -> str:
     return json.dumps({"Rules": [LIFECYCLE_RULE]})
 
 
-def _server_time(page: dict[str, Any]) -> dt.datetime | None:
+def server_time(page: dict[str, Any]) -> dt.datetime | None:
     date = page.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:
         moment = parsedate_to_datetime(date) if date else None

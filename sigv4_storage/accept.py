@@ -5,10 +5,12 @@ carries). On ``clean()`` the server checks the token (genuine, young, made
 for this form field, in this session: ``tokens``) and the object with one
 ``HeadObject``, then *accepts* it: a server-side copy to a name derived from
 the upload key that no policy or part URL ever covered, claimed first with a
-conditional ``PutObject`` (``creates.claim``), and the upload key is deleted.
-The model's ``FileField`` stores that name. A second use of the token meets
-the claim (412) and is refused, in any process and on every server: the
-state is S3's own.
+conditional ``PutObject`` (``creates.claim``), and the upload key is deleted
+(its slot freed: ``pending``). The model's ``FileField`` stores that name. A
+second use of the token meets the claim (412) and is refused, in any process
+and on every server: the state is S3's own. The token of the accepted file
+(for a form shown again) stands for that file as it is: submitted again, it
+is the same name, with no copy.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from django.utils.crypto import salted_hmac
 
+from . import pending
 from .creates import SourceChanged
 from .errors import error_status
+from .pending import PENDING
 from .storage import SigV4S3Storage
 from .tokens import NOT_YOURS, Limits, Submitted, Upload, UploadRefused, owns, storage_for
 from .uploads import size_text
@@ -32,9 +36,10 @@ _ACCEPTED_SALT = "sigv4_storage.uploads.accepted"
 
 
 def accepted_name(name: str, upload_to: str) -> str:
-    """The name a file is accepted under: its folder replaced by one derived from
-    it (an HMAC), which no policy or part URL was ever signed for."""
-    folder, _, filename = name[len(upload_to) :].partition("/")
+    """The name an upload is accepted under: out of the pending folder, in
+    ``upload_to``, its folders replaced by one derived from them (an HMAC), which
+    no policy or part URL was ever signed for."""
+    folder, _, filename = name[len(PENDING + upload_to) :].rpartition("/")
     derived = salted_hmac(_ACCEPTED_SALT, folder, algorithm="sha256").hexdigest()[:32]
     return f"{upload_to}{derived}/{filename}"
 
@@ -56,18 +61,20 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
     model stores and a token standing for it (for a form shown again with errors).
 
     The token must be genuine, young, made for this form field and signed in this
-    browser session. The accepted name must be free (a ``HeadObject``), and the
-    upload, with a second one, must exist, within ``max_size``, of an allowed type
-    (an upload key over the limits is deleted; an accepted file never is). Then
-    the object is copied to ``accepted_name()``, which the copy claims first
-    (``creates.claim``), and the upload key deleted: no outstanding policy or
-    part URL can change the accepted file, and a second use of the token is
-    refused (the name is taken; two at once: one claim wins), on every server.
+    browser session. An accepted file's token gives its name back if the file
+    is still stored (one ``HeadObject``). An upload must exist (a ``HeadObject``),
+    within ``max_size``, of an allowed type (an upload key over the limits is
+    deleted). Then the object is copied to ``accepted_name()``, which the copy
+    claims first (``creates.claim``), and the upload key deleted: no outstanding
+    policy or part URL can change the accepted file, and a second use of the
+    token is refused (the name is taken; two at once: one claim wins), on every
+    server.
     """
     upload = Upload.from_token(submitted.token)
     if upload.limits != replace(limits, field=submitted.field):
         raise UploadRefused("This upload was made for another field.", code="invalid")
-    if not upload.name.startswith(limits.upload_to):
+    folder = limits.upload_to if upload.accepted else PENDING + limits.upload_to
+    if not upload.name.startswith(folder):
         raise UploadRefused("This upload is outside the field's folder.", code="invalid")
     if not owns(upload, submitted.session, submitted.user):
         if not submitted.session and submitted.user is None:
@@ -77,6 +84,10 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
             )
         raise UploadRefused(NOT_YOURS + " Choose the file again.", 403, "not_yours")
     storage = storage_for(limits.storage)
+    if upload.accepted:  # a form shown again: the file it accepted, as it is
+        if not storage.exists(upload.name):
+            raise UploadRefused("The file is no longer stored: choose it again.", code="missing")
+        return upload.name, submitted.token
     final = accepted_name(upload.name, limits.upload_to)
     head = _head(storage, upload.name)
     if head is None:  # deleted when it was accepted, or never sent
@@ -91,15 +102,15 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
     try:
         storage.copy_new(upload.name, final, head=head, parameters=parameters)
     except FileExistsError:
-        if not upload.accepted:
-            storage.delete(upload.name)  # used once already: nothing may reach it now
+        # Used already, or being used by a simultaneous submission, whose copy may
+        # still need the upload key: it deletes the key; a replayed POST's object
+        # left there is removed with the pending folder (``pending``).
         raise UploadRefused("This upload has been used already.", code="used") from None
     except SourceChanged:
         raise UploadRefused(
             "The file changed while it was checked: choose it again.", code="invalid"
         ) from None
-    if not upload.accepted:
-        storage.delete(upload.name)
+    _drop(storage, upload.name)
     return final, replace(upload, name=final, upload_id=None, accepted=True).token()
 
 
@@ -110,8 +121,7 @@ def _check_stored(
     key = storage.s3_key(upload.name)
     size, content_type = int(head.get("ContentLength", 0)), str(head.get("ContentType", ""))
     if size > limits.max_size or not limits.allows_type(content_type):
-        if not upload.accepted:
-            storage.delete(upload.name)
+        _drop(storage, upload.name)
         logger.warning(
             "Refused %r: %d bytes of type %r, over the field's limits (%d bytes, %s).",
             key,
@@ -125,3 +135,8 @@ def _check_stored(
             f"allowed here: at most {size_text(limits.max_size)}.",
             code="too_large" if size > limits.max_size else "wrong_type",
         )
+
+
+def _drop(storage: SigV4S3Storage, name: str) -> None:
+    """Delete an upload key, and free its slot (one request)."""
+    pending.release(storage, name, delete=True)

@@ -2,11 +2,11 @@
 
 When a file is chosen, the browser sends its field token (``tokens.Limits``),
 the file's name, size and type to the sign step; if the permission hook
-allows the request for those limits, the server picks the *upload key* —
-``upload_to`` + a folder (8 characters of the uploader, 24 random) + the
-cleaned file name — and answers with a presigned POST (S3 enforces the size
-and type) or, above the storage's multipart threshold, presigned part URLs,
-plus an upload token (``tokens.Upload``). Multipart uploads are joined by
+allows the request for those limits and the uploader has a free slot, the
+server picks the *upload key* in the uploader's pending folder (``pending``)
+and answers with a presigned POST (S3 enforces the size and type) or, above
+the storage's multipart threshold, presigned part URLs, plus an upload token
+(``tokens.Upload``). Multipart uploads are joined by
 the complete step or dropped by the abort step. Requests are read here too
 (``check_content_type``, ``read_json``): hostile input is a refusal, never a 500.
 What happens when the form is submitted is ``accept``'s.
@@ -19,8 +19,6 @@ import json
 import logging
 import math
 import re
-import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -29,10 +27,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.template.defaultfilters import filesizeformat
-from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
 from . import content as active
+from . import pending
 from .checkids import E008, PREFIX, SettingError
 from .storage import SigV4S3Storage
 from .tokens import (
@@ -45,9 +43,7 @@ from .tokens import (
     identities,
     owns,
     refusal,
-    request_secret,
     storage_for,
-    user_key,
 )
 
 logger = logging.getLogger("sigv4_storage")
@@ -55,11 +51,10 @@ logger = logging.getLogger("sigv4_storage")
 #: ``settings.SIGV4_STORAGE_UPLOAD_PERMISSION``: a dotted path to
 #: ``f(request, limits) -> bool``.
 PERMISSION_SETTING = "SIGV4_STORAGE_UPLOAD_PERMISSION"
-#: ``settings.SIGV4_STORAGE_UPLOAD_MAX_OPEN``: unfinished multipart uploads a user
-#: may have in one field's folder.
+#: ``settings.SIGV4_STORAGE_UPLOAD_MAX_OPEN``: uploads (POST or multipart) one user
+#: may have in progress in one field's folder (``pending``).
 MAX_OPEN_SETTING = "SIGV4_STORAGE_UPLOAD_MAX_OPEN"
 MAX_OPEN_DEFAULT = 10
-_OWNER_SALT = "sigv4_storage.uploads.owner"
 
 
 def run(step: Any, request: Any, data: Any) -> tuple[int, dict[str, Any]]:
@@ -182,47 +177,12 @@ def max_open() -> int:
     value = getattr(settings, MAX_OPEN_SETTING, MAX_OPEN_DEFAULT)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingError(
-            f"{MAX_OPEN_SETTING}={value!r} must be a whole number ≥ 1 (unfinished "
-            f"multipart uploads one user may have in a field's folder).",
+            f"{MAX_OPEN_SETTING}={value!r} must be a whole number ≥ 1 (uploads one "
+            f"user may have in progress in a field's folder).",
             f"Set it to a number such as {MAX_OPEN_DEFAULT} (the default), or remove it.",
             E008,
         )
     return value
-
-
-def _owner(request: Any) -> str:
-    """8 characters of the uploader in the upload key's folder: the user, or the
-    browser session; their unfinished multipart uploads are listed by it."""
-    who = user_key(request) or "session:" + request_secret(request)
-    return salted_hmac(_OWNER_SALT, who, algorithm="sha256").hexdigest()[:8]
-
-
-def _check_open_uploads(storage: SigV4S3Storage, prefix: str) -> None:
-    """Refuse a new multipart upload when the user has ``max_open()`` unfinished
-    ones under ``prefix``; those whose part URLs have expired are aborted first."""
-    limit = max_open()
-    client = storage.connection.meta.client
-    listed = client.list_multipart_uploads(
-        Bucket=storage.bucket_name, Prefix=storage.s3_key(prefix)
-    ).get("Uploads", [])
-    if len(listed) < limit:
-        return
-    dead = time.time() - storage.querystring_expire - 3600  # its URLs expired an hour ago
-    open_ = len(listed)
-    for found in listed:
-        if found["Initiated"].timestamp() < dead:
-            client.abort_multipart_upload(
-                Bucket=storage.bucket_name, Key=found["Key"], UploadId=found["UploadId"]
-            )
-            open_ -= 1
-    if open_ >= limit:
-        logger.warning("Refused a multipart upload under %r: %d unfinished.", prefix, open_)
-        raise UploadRefused(
-            f"You have {open_} unfinished uploads here: let them finish, or cancel "
-            f"one, before starting another.",
-            status=429,
-            code="too_many",
-        )
 
 
 def start(request: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -244,17 +204,16 @@ def sign(request: Any, limits: Limits, data: dict[str, Any]) -> dict[str, Any]:
     size, content_type = _described(data, limits)
     storage = storage_for(limits.storage)
     filename = _file_name(storage, str(data["name"]), content_type)
-    owner = limits.upload_to + _owner(request)
-    name = f"{owner}{uuid.uuid4().hex[:24]}/{filename}"
+    folder = pending.Folder.of(storage, limits.upload_to, request)
     try:
-        storage.s3_key(name)
+        storage.s3_key(folder.upload_name("0-0", filename))
     except SuspiciousOperation as error:
         raise UploadRefused(f"This file name cannot be stored: {error}") from None
+    name = folder.upload_name(folder.claim_slot(max_open()), filename)
     upload = Upload(limits, name, session=session, user=user)
     if size <= storage.transfer_config.multipart_threshold:
         form = storage.presigned_post(name, max_size=size, content_type=content_type)
         return {"mode": "post", **form, "upload": upload.token()}
-    _check_open_uploads(storage, owner)
     started = storage.start_multipart_upload(name, size=size, content_type=content_type)
     upload = replace(upload, upload_id=started["upload_id"])
     return {
@@ -376,6 +335,7 @@ def _part(entry: Any) -> tuple[int, str]:
 def abort(request: Any, data: dict[str, Any]) -> dict[str, Any]:
     upload, storage = _upload(request, data)
     storage.abort_multipart_upload(upload.name, str(upload.upload_id))
+    pending.release(storage, upload.name)
     return {"aborted": True}
 
 

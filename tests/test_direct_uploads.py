@@ -22,7 +22,7 @@ from django.urls import include, path
 from sigv4_storage import views
 from sigv4_storage.forms import DirectUploadField
 from tests.servers import KINDS, connect, use_bucket
-from tests.util import post, put, send_parts
+from tests.util import keys, post, put, send_parts
 
 urlpatterns = [path("s3/", include("sigv4_storage.urls"))]
 SIGNED_IN = SimpleNamespace(is_authenticated=True, pk=1)
@@ -116,12 +116,6 @@ def sign_large(size=9 * 1024 * 1024):
     payload = {"field": field_token(AvatarForm), "name": "big.bin", "size": size,
                "type": "application/x"}  # fmt: skip
     return call(views.sign, payload)
-
-
-def keys(server, bucket):
-    return sorted(
-        i["Key"] for i in server.client().list_objects_v2(Bucket=bucket).get("Contents") or []
-    )
 
 
 # -- the sign view refuses ----------------------------------------------------------------

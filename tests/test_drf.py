@@ -34,7 +34,7 @@ from django.urls import include, path
 from sigv4_storage.drf import DirectUploadSerializerField, upload_urls
 from sigv4_storage.tokens import Upload
 from tests.servers import KINDS, connect, use_bucket
-from tests.util import post, send_parts
+from tests.util import keys, post, send_parts
 
 MB = 1024 * 1024
 USERS = {
@@ -155,11 +155,6 @@ def fetch(url: str) -> bytes:
 
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read()
-
-
-def keys(server, bucket):
-    listed = server.client().list_objects_v2(Bucket=bucket).get("Contents") or []
-    return sorted(item["Key"] for item in listed)
 
 
 # -- create, read, partial updates ---------------------------------------------------------------

@@ -543,3 +543,19 @@ class OneShot(io.RawIOBase):
 
     def seekable(self) -> bool:
         return False
+
+
+def keys(server, bucket):
+    """The objects stored in ``bucket``, sorted, without the claims on upload slots
+    (``sigv4_storage.pending``: ``slot_claims``)."""
+    return [key for key in all_keys(server, bucket) if "/.slots/" not in key]
+
+
+def slot_claims(server, bucket):
+    """The claims on upload slots in ``bucket``."""
+    return [key for key in all_keys(server, bucket) if "/.slots/" in key]
+
+
+def all_keys(server, bucket):
+    pages = server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents") or ())
