@@ -6,6 +6,7 @@ moto accepts any signature, so refusals are tested on SeaweedFS (marked
 
 import io
 import json
+import re
 import time
 
 import django
@@ -560,6 +561,42 @@ def test_uploads_open_for_over_a_day_are_reported_with_the_lifecycle_rule(server
             )
     found, data = statuses(doctor("--json")[1])
     assert found["open uploads"] == OK
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS + MOTO + RGW, indirect=True)
+def test_direct_uploads_never_submitted_need_a_lifecycle_rule(server, fresh_storages):
+    """Once a direct upload waits in the pending folder, the doctor checks that a
+    lifecycle rule removes those never submitted, and prints the rule; the rule
+    it prints is one each server takes, and then passes the check."""
+    storage = fresh_storages["default"]
+    client, bucket = server.client(), storage.bucket_name
+    assert statuses(doctor("--json")[1])[0]["pending folder"] == OK  # nothing waits
+    client.put_object(Bucket=bucket, Key="media/_pending/docs/ab12cd34/1-0-x/a.png", Body=b"x")
+    check = next(
+        c for c in statuses(doctor("--json")[1])[1]["checks"] if c["name"] == "pending folder"
+    )
+    assert check["status"] == WARN and "no lifecycle rule removes" in check["detail"]
+    printed = json.loads(re.search(r"configuration: (\{.*\}) \(put", check["fix"]).group(1))
+    assert printed["Filter"] == {"Prefix": "media/_pending/"}
+    assert printed["Expiration"] == {"Days": 2}  # an hour's URLs and a day to submit
+    # A rule that removes them before their tokens expire is not enough.
+    early = {**printed, "ID": "early", "Filter": {"Prefix": "media/"}, "Expiration": {"Days": 1}}
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": [early]}
+    )
+    found, data = statuses(doctor("--json")[1])
+    assert found["pending folder"] == WARN
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": [early, printed]}
+    )
+    check = next(
+        c for c in statuses(doctor("--json")[1])[1]["checks"] if c["name"] == "pending folder"
+    )
+    assert check["status"] == OK, check
+    assert (
+        "'remove-unsubmitted-uploads' removes what stays under 'media/_pending/'" in check["detail"]
+    )
+    client.delete_bucket_lifecycle(Bucket=bucket)
 
 
 # -- what the server honours, per capability (``behaviour``) ---------------------------

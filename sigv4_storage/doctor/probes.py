@@ -5,7 +5,8 @@ source of each value, then one ``Finding`` per probe. First what every other
 probe needs (credentials, region, a signed request, the bucket, the clock),
 then the rows of ``PROBES``, each saying what it needs (the bucket to exist,
 ``--write``) and when it applies: a presigned URL fetched over HTTP (or a
-public read), multipart uploads left open for over a day, CORS, and with
+public read), multipart uploads left open for over a day, the lifecycle
+rule that removes direct uploads never submitted, CORS, and with
 ``write`` a probe object put, read and deleted, then what the server honours
 (``capabilities``). It never reports a secret: the access key id appears
 masked, botocore's messages carry no credential.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -26,11 +28,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
-from .. import abandoned, privacy
+from .. import abandoned, pending, privacy
 from ..errors import CREDENTIAL_SOURCES, HINTS, error_code, failure_name
 from ..names import location_prefix
 from ..signer import BucketURL
-from ..storage import SigV4S3Storage
+from ..storage import SigV4S3Storage, SigV4StaticStorage
 from . import capabilities, cors, region
 from .fixes import origin_error, public_read_policy
 from .network import fetch, headers_of, post_form, xml_code
@@ -310,6 +312,54 @@ class Doctor:
             "those under its own location.",
         )
 
+    def unsubmitted_uploads(self) -> Finding:
+        """Direct uploads wait in the pending folder (``pending``); once some do,
+        a lifecycle rule should remove those never submitted."""
+        storage, name = self.storage, "pending folder"
+        client, bucket = storage.connection.meta.client, storage.bucket_name
+        where = pending.prefix(storage)
+        try:
+            waiting = client.list_objects_v2(Bucket=bucket, Prefix=where, MaxKeys=1)
+            if not waiting.get("Contents"):
+                return Finding(name, OK, f"no direct upload waits under {where!r}")
+            rules = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
+        except ClientError as error:
+            if error_code(error) != "NoSuchLifecycleConfiguration":
+                why = f"cannot read the bucket's lifecycle rules ({failure_name(error)})"
+                return Finding(name, SKIP, why)
+            rules = []
+        except BotoCoreError as error:
+            return Finding(name, SKIP, f"cannot read the bucket's lifecycle rules ({error})")
+        days = pending.keep_days(storage)
+        found = list(pending.covering_rules(rules, storage))
+        if any(rule["Expiration"]["Days"] >= days for rule in found):
+            rule = next(rule for rule in found if rule["Expiration"]["Days"] >= days)
+            return Finding(
+                name,
+                OK,
+                f"the lifecycle rule {rule.get('ID', '')!r} removes what stays under "
+                f"{where!r} after {rule['Expiration']['Days']} days",
+            )
+        if found:
+            detail = (
+                f"a lifecycle rule removes uploads under {where!r} after "
+                f"{found[0]['Expiration']['Days']} days, before their tokens expire "
+                f"(submitted later, they are refused as missing)"
+            )
+        else:
+            detail = (
+                f"no lifecycle rule removes direct uploads never submitted under "
+                f"{where!r}: each is removed only when its uploader uploads again"
+            )
+        return Finding(
+            name,
+            WARN,
+            detail,
+            f"Add this rule to the bucket's lifecycle configuration: "
+            f"{json.dumps(pending.rule(storage))} (put-bucket-lifecycle-configuration "
+            f"replaces every rule: send the bucket's existing rules with it).",
+        )
+
     def _one_key(self, name: str, then: str) -> tuple[str | None, Finding]:
         """One key under the location to fetch, or None and the SKIP finding ``name``."""
         storage, prefix = self.storage, self.location_prefix
@@ -506,6 +556,11 @@ PROBES: tuple[Probe, ...] = (
     Probe("presigned URL", Doctor.presigned_url, applies=lambda d: d.presigned),
     Probe("public read", Doctor.public_read, applies=lambda d: not d.presigned),
     Probe("open uploads", Doctor.open_uploads),
+    Probe(
+        "pending folder",
+        Doctor.unsubmitted_uploads,
+        applies=lambda d: not isinstance(d.storage, SigV4StaticStorage),
+    ),
     Probe(
         "CORS",
         lambda d: cors.cors(d.storage, str(d.origin), d.storage.s3_key(d.probe_name)),
