@@ -10,10 +10,21 @@ fast signer does not cover, no credentials (botocore raises its own
 
 A ``Presigner`` is built for one settled configuration
 (``SigV4S3Storage.presigner()``), so it can only sign for the bucket's region.
+
+Every URL and form it signs lives no longer than the credentials that sign
+it: temporary credentials (an assumed role, SSO, a container or instance
+role) expire, and a URL signed by them is refused from then on, whatever its
+``X-Amz-Expires`` says (a part URL of an hour on a key with 15 minutes left
+fails mid-upload). So the lifetime asked for is clamped to the seconds the
+credentials have left (``lifetime``). Credentials are read frozen, once per
+URL or form: one consistent key, secret and token, never a mix of two
+rotations.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,22 +47,32 @@ class Presigner:
         self.root = BucketURL(s3.public_bucket_url)
         self._shared = shared
 
-    def keys(self) -> Keys | None:
+    def signing(self, expire: int) -> tuple[Keys | None, int]:
         """The credentials the fast signer signs with, frozen (refreshed when due),
-        or None when botocore must sign (see the module docstring)."""
-        if not self.s3.fast_signing:
-            return None
+        or None when botocore must sign (see the module docstring); and
+        ``expire`` clamped to the seconds those credentials have left."""
         credentials = self._shared(signed=True).credentials
         if credentials is None:
-            return None
+            return None, expire
+        ends = expiry(credentials)
         frozen = credentials.get_frozen_credentials()
+        # Read again: a refresh between the two reads gives a later expiry than the
+        # frozen keys have; the earlier one is theirs, or sooner (safe).
+        expire = lifetime(expire, ends, expiry(credentials))
         if not (
-            isinstance(frozen.access_key, str)
+            self.s3.fast_signing
+            and isinstance(frozen.access_key, str)
             and isinstance(frozen.secret_key, str)
             and isinstance(frozen.token, str | None)
         ):
-            return None
-        return Keys.of(frozen)
+            return None, expire
+        return Keys.of(frozen), expire
+
+    def lifetime(self, expire: int) -> int:
+        """``expire`` clamped to the seconds the storage's credentials have left
+        (for a URL that django-storages signs)."""
+        credentials = self._shared(signed=True).credentials
+        return lifetime(expire, expiry(credentials)) if credentials is not None else expire
 
     def _botocore(self, signed: bool = True) -> Any:
         """botocore's client signing for the host browsers use."""
@@ -71,7 +92,10 @@ class Presigner:
         if not signed and not parameters:
             return self.root.public(key)
         query = _fast_query(parameters) if signed else None
-        keys = self.keys() if query is not None else None
+        keys = None
+        if signed:
+            keys, expire = self.signing(expire)
+            keys = keys if query is not None else None
         if keys is not None:
             return self.root.presign(
                 key,
@@ -97,7 +121,7 @@ class Presigner:
     ) -> dict[str, Any]:
         """boto3's ``generate_presigned_post(Bucket, key, fields, conditions, expire)``."""
         bucket = self.s3.bucket_name
-        keys = self.keys()
+        keys, expire = self.signing(expire)
         if keys is None:
             if self._shared(signed=True).credentials is None:
                 raise NoCredentialsError()  # botocore's presigner fails on None.access_key
@@ -123,7 +147,7 @@ class Presigner:
         """One presigned ``UploadPart`` URL per part, each signing its part's
         ``Content-Length``: S3 refuses a body of any other size, so the parts add
         up to the declared size."""
-        keys = self.keys()  # once for every part
+        keys, expire = self.signing(expire)  # once for every part
         return [
             self._part_url(key, upload_id, number, length, expire, keys)
             for number, length in enumerate(sizes, 1)
@@ -165,3 +189,23 @@ def _fast_query(parameters: dict[str, Any]) -> list[tuple[str, str]] | None:
             return None
         query.append((QUERY_PARAMETERS[param], str(value)))
     return query
+
+
+def expiry(credentials: Any) -> float | None:
+    """When temporary credentials expire (a POSIX time), or None: they do not.
+
+    botocore's ``RefreshableCredentials`` (roles, SSO, container and instance
+    credentials) keep it in ``_expiry_time``, with no public accessor; it is
+    read, never changed. ``tests/test_presign_lifetime.py`` holds this to
+    botocore's behaviour, so a botocore that stores it elsewhere fails there.
+    """
+    moment = getattr(credentials, "_expiry_time", None)
+    return moment.timestamp() if isinstance(moment, dt.datetime) else None
+
+
+def lifetime(expire: int, *ends: float | None) -> int:
+    """``expire`` seconds, or fewer: until the earliest of ``ends`` (at least 1)."""
+    known = [end for end in ends if end is not None]
+    if not known:
+        return expire
+    return max(1, min(expire, int(min(known) - time.time())))

@@ -354,6 +354,9 @@ class SigV4S3Storage(
             )
             if built is not None:
                 return built
+            if self.querystring_auth:  # django-storages signs: as briefly as ours
+                asked = self.querystring_expire if expire is None else expire
+                expire = self.presigner().lifetime(asked)
         check_no_parent(name)
         result: str = super().url(
             name, parameters=parameters, expire=expire, http_method=http_method

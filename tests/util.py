@@ -77,10 +77,13 @@ def verify_presigned_url(
     secret_key: str,
     method: str = "GET",
     now: dt.datetime | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Verified:
     """Recompute a SigV4 query-string signature; raise unless it matches.
 
     Also checks the URL is still valid at ``now`` and uses AWS4-HMAC-SHA256.
+    ``headers``: the signed headers besides ``host`` (a part URL's
+    ``content-length``), lower-case, as the request will send them.
     """
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
@@ -92,20 +95,20 @@ def verify_presigned_url(
     assert (service, terminator) == ("s3", "aws4_request"), params["X-Amz-Credential"]
     amz_date = params["X-Amz-Date"]
     signed_headers = params["X-Amz-SignedHeaders"].split(";")
-    assert signed_headers == ["host"], signed_headers
+    values = {"host": parts.netloc, **(headers or {})}  # a non-default port, as Host has
+    assert signed_headers == sorted(values), signed_headers
 
     canonical_query = "&".join(
         f"{_uri_encode(k)}={_uri_encode(v)}"
         for k, v in sorted((k, v) for k, v in query if k != "X-Amz-Signature")
     )
-    host = parts.netloc  # includes a non-default port, as the Host header does
     canonical_request = "\n".join(
         [
             method,
             parts.path or "/",
             canonical_query,
-            f"host:{host}\n",
-            "host",
+            "".join(f"{name}:{values[name]}\n" for name in signed_headers),
+            ";".join(signed_headers),
             "UNSIGNED-PAYLOAD",
         ]
     )
