@@ -159,7 +159,7 @@ def test_no_url_is_signed_with_a_torn_read_of_rotating_credentials(on_aws):
 
     def sign_many():
         barrier.wait()
-        for n in range(60):
+        for n in range(150):
             if n % 3 == 0:
                 signed.append(("url", storage.url(f"f/{n}.txt")))
             elif n % 3 == 1:
@@ -173,7 +173,7 @@ def test_no_url_is_signed_with_a_torn_read_of_rotating_credentials(on_aws):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(signed) == 32 * (20 + 20 + 2 * 20)
+    assert len(signed) == 32 * (50 + 50 + 2 * 50)
     torn, keys = 0, set()
     for kind, what in signed:
         try:
