@@ -298,7 +298,7 @@ def classify(error: ClientError, name: str) -> Exception:
         return ConditionalWritesUnsupported(code or str(status))
     if status == 400 and ("if-none-match" in message or "conditional" in message):
         return ConditionalWritesUnsupported(code or str(status))
-    return error  # type: ignore[no-any-return]  # botocore is untyped here
+    return error
 
 
 def supported(endpoint: str) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, path
@@ -32,8 +32,13 @@ from rest_framework.views import APIView
 from . import accept, tokens, uploads
 from .checkids import PREFIX
 
+if TYPE_CHECKING:  # generic in the stubs only
+    _Field = serializers.Field[Any, Any, Any, Any]
+else:
+    _Field = serializers.Field
 
-class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
+
+class DirectUploadSerializerField(_Field):
     """An upload token in, the stored name out to the model; the file's URL in
     the representation.
 
@@ -78,7 +83,7 @@ class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
                 "serializer's context (DRF's generic views pass it; otherwise "
                 "Serializer(data=..., context={'request': request}))."
             )
-        submitted = tokens.Submitted.from_request(data, request, self.field_name)
+        submitted = tokens.Submitted.from_request(data, request, self.field_name or "")
         try:
             name, _ = accept.accept(submitted, self.limits)
         except tokens.UploadRefused as refused:
@@ -93,7 +98,7 @@ class DirectUploadSerializerField(serializers.Field):  # type: ignore[misc]
         return tokens.storage_for(self.base_limits.storage).url(str(value))
 
 
-class _Refused(exceptions.APIException):  # type: ignore[misc]
+class _Refused(exceptions.APIException):
     """An ``tokens.UploadRefused`` raised while DRF parses the request."""
 
     def __init__(self, refused: tokens.UploadRefused) -> None:
@@ -102,7 +107,7 @@ class _Refused(exceptions.APIException):  # type: ignore[misc]
         self.refusal = tokens.refusal(str(refused), refused.code)
 
 
-class BoundedJSONParser(JSONParser):  # type: ignore[misc]
+class BoundedJSONParser(JSONParser):
     """JSON read as the form views read it (``uploads.read_json``): at most
     ``uploads.MAX_BODY`` bytes, finite numbers, nesting bounded (DRF's own
     parser lets ``1e400`` through and a body nested 200,000 deep is a 500)."""
@@ -127,7 +132,7 @@ _CODES = {
 }
 
 
-class DirectUploadView(APIView):  # type: ignore[misc]
+class DirectUploadView(APIView):
     """One of the three upload steps (``action``: ``"sign"``, ``"complete"``,
     ``"abort"``) for the ``DirectUploadSerializerField``s of ``serializer_class``.
 
@@ -136,7 +141,7 @@ class DirectUploadView(APIView):  # type: ignore[misc]
     ``{"upload"}``. POST, JSON in and out.
     """
 
-    serializer_class: type[serializers.Serializer] | None = None
+    serializer_class: type[serializers.Serializer[Any]] | None = None
     action = "sign"
     #: JSON only, whatever the project's defaults: no browsable page for these.
     parser_classes = [BoundedJSONParser]
@@ -178,7 +183,10 @@ class DirectUploadView(APIView):  # type: ignore[misc]
 
 
 def upload_urls(
-    serializer_class: type[serializers.Serializer], *, name: str | None = None, **view_options: Any
+    serializer_class: type[serializers.Serializer[Any]],
+    *,
+    name: str | None = None,
+    **view_options: Any,
 ) -> list[URLPattern]:
     """``sign/``, ``complete/`` and ``abort/`` for ``serializer_class``'s upload
     fields: ``path("api/documents/uploads/", include(upload_urls(DocumentSerializer)))``.

@@ -18,7 +18,7 @@ hint names settings, not values.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from botocore.exceptions import (
@@ -95,7 +95,7 @@ HINTS: dict[str, str] = {
 }
 
 
-class S3RequestRefused(ClientError):  # type: ignore[misc]
+class S3RequestRefused(ClientError):
     """S3 refused a request for a reason the settings can fix; see ``hint``."""
 
     def __init__(
@@ -105,7 +105,7 @@ class S3RequestRefused(ClientError):  # type: ignore[misc]
         where: str = "",
         hint: str = "",
     ) -> None:
-        super().__init__(error_response, operation_name)
+        super().__init__(cast(Any, error_response), operation_name)
         self.where = where
         self.hint = hint
         if hint:
@@ -142,43 +142,43 @@ NO_CREDENTIALS_HINT = (
 )
 
 
-class S3EndpointUnreachable(EndpointConnectionError):  # type: ignore[misc]
+class S3EndpointUnreachable(EndpointConnectionError):
     """No connection to the endpoint, after botocore's retries."""
 
     fmt = EndpointConnectionError.fmt + _WHERE
 
 
-class S3ConnectTimeout(ConnectTimeoutError):  # type: ignore[misc]
+class S3ConnectTimeout(ConnectTimeoutError):
     fmt = ConnectTimeoutError.fmt + _WHERE
 
 
-class S3ReadTimeout(ReadTimeoutError):  # type: ignore[misc]
+class S3ReadTimeout(ReadTimeoutError):
     fmt = ReadTimeoutError.fmt + _WHERE
 
 
-class S3TLSFailed(SSLError):  # type: ignore[misc]
+class S3TLSFailed(SSLError):
     """TLS failed: often https spoken to a plain-http port, or an untrusted certificate."""
 
     fmt = SSLError.fmt + _WHERE
 
 
-class S3ConnectionClosed(ConnectionClosedError):  # type: ignore[misc]
+class S3ConnectionClosed(ConnectionClosedError):
     """The server closed the connection without an answer (http to a TLS port, a proxy)."""
 
     fmt = ConnectionClosedError.fmt + _WHERE
 
 
-class S3ProxyUnreachable(ProxyConnectionError):  # type: ignore[misc]
+class S3ProxyUnreachable(ProxyConnectionError):
     fmt = ProxyConnectionError.fmt + _WHERE
 
 
-class S3HTTPClientFailed(HTTPClientError):  # type: ignore[misc]
+class S3HTTPClientFailed(HTTPClientError):
     """Any other failure of the HTTP client (botocore's catch-all)."""
 
     fmt = HTTPClientError.fmt + _WHERE
 
 
-class S3NoCredentials(NoCredentialsError):  # type: ignore[misc]
+class S3NoCredentials(NoCredentialsError):
     """No credentials to sign with: where they were looked for, and the fix."""
 
     fmt = NoCredentialsError.fmt + _WHERE

@@ -68,7 +68,11 @@ class DirectUploadWidget(forms.Widget):
                 'include("sigv4_storage.urls")) to your URLconf.'
             ) from None
         limits = self.limits
-        assert limits is not None, "DirectUploadWidget is given its limits by DirectUploadField"
+        if limits is None:
+            raise ImproperlyConfigured(
+                f"{PREFIX}: DirectUploadWidget is rendered by a DirectUploadField, which "
+                "gives it the field's limits: use the field, not the widget alone."
+            )
         token = ""  # the hidden input: an upload waiting to be submitted, else nothing
         current = None  # the stored file: (name, url)
         if isinstance(value, tokens.Submitted):  # shown again: only if clean() accepted it

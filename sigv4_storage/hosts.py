@@ -53,7 +53,8 @@ class AwsHost:
     accelerate: bool = False
 
 
-def _split(value: str, *, scheme_required: bool) -> tuple[str | None, SplitResult]:
+def _split(value: str, *, scheme_required: bool) -> tuple[str | None, SplitResult, str]:
+    """The scheme (None: not given), the parts, and the host name (never empty)."""
     if "://" in value:
         parts = urlsplit(value)
         scheme: str | None = parts.scheme.lower()
@@ -66,7 +67,8 @@ def _split(value: str, *, scheme_required: bool) -> tuple[str | None, SplitResul
         raise HostError(f"its scheme {scheme!r} is neither http nor https")
     if parts.username is not None or parts.password is not None:
         raise HostError("it contains credentials (user:password@); remove them")
-    if not parts.hostname:
+    hostname = parts.hostname
+    if not hostname:
         raise HostError("it has no host name")
     if parts.query or parts.fragment:
         raise HostError("it has a query string or fragment")
@@ -76,14 +78,15 @@ def _split(value: str, *, scheme_required: bool) -> tuple[str | None, SplitResul
         raise HostError("its port is not a number from 1 to 65535") from None
     if parts.port == 0:
         raise HostError("its port is not a number from 1 to 65535")
-    return scheme, parts
+    return scheme, parts, hostname
 
 
 def parse_endpoint_url(value: str) -> Endpoint:
     """``scheme://host[:port][/path]``, as botocore's ``endpoint_url``."""
-    scheme, parts = _split(value.strip(), scheme_required=True)
-    assert scheme is not None and parts.hostname is not None
-    return Endpoint(scheme, parts.hostname.lower(), parts.port, parts.path.rstrip("/"))
+    scheme, parts, hostname = _split(value.strip(), scheme_required=True)
+    if scheme is None:  # not reached: _split requires one
+        raise HostError("it has no scheme (http:// or https://)")
+    return Endpoint(scheme, hostname.lower(), parts.port, parts.path.rstrip("/"))
 
 
 def parse_host(value: str, *, default_scheme: str) -> tuple[Endpoint, bool]:
@@ -92,11 +95,10 @@ def parse_host(value: str, *, default_scheme: str) -> tuple[Endpoint, bool]:
     Returns the endpoint and whether the value named its own scheme. A path
     cannot be honoured (boto-era hosts had none): that is an error.
     """
-    scheme, parts = _split(value.strip(), scheme_required=False)
-    assert parts.hostname is not None
+    scheme, parts, hostname = _split(value.strip(), scheme_required=False)
     if parts.path.rstrip("/"):
         raise HostError(f"it has a path ({parts.path!r}) and a host setting is host[:port] only")
-    endpoint = Endpoint(scheme or default_scheme, parts.hostname.lower(), parts.port, "")
+    endpoint = Endpoint(scheme or default_scheme, hostname.lower(), parts.port, "")
     return endpoint, scheme is not None
 
 

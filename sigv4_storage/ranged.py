@@ -51,6 +51,10 @@ class PartIncomplete(OSError):
     """A part's bytes did not all arrive, after every attempt."""
 
 
+#: What a ranged GET retries: s3transfer's retryable download errors, and a short body.
+_RETRIED: tuple[type[BaseException], ...] = (*S3_RETRYABLE_DOWNLOAD_ERRORS, PartIncomplete)
+
+
 class RangedReader(io.RawIOBase):
     def __init__(
         self,
@@ -234,7 +238,7 @@ class RangedReader(io.RawIOBase):
                 if error_status(error) in (404, 412):
                     raise self._changed() from None
                 raise
-            except (*S3_RETRYABLE_DOWNLOAD_ERRORS, PartIncomplete) as error:
+            except _RETRIED as error:
                 if attempt == self.attempts:
                     raise PartIncomplete(
                         prefixed(

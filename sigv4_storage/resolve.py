@@ -790,14 +790,15 @@ def build_client_config(
         proxies = layers.first(row("proxies"))
         base = Config(proxies=proxies.value if proxies else None)
     user_s3 = dict(getattr(base, "s3", None) or {})
-    forced = Config(
+    s3: Any = {
+        **user_s3,
+        "addressing_style": style,
+        "use_accelerate_endpoint": flags.accelerate.value,
+        "us_east_1_regional_endpoint": "regional" if urls.regional_us_east_1 else "legacy",
+    }
+    forced = Config(  # type: ignore[call-arg]  # botocore-stubs lack ignore_configured_endpoint_urls
         signature_version=urls.signature_version,
-        s3={
-            **user_s3,
-            "addressing_style": style,
-            "use_accelerate_endpoint": flags.accelerate.value,
-            "us_east_1_regional_endpoint": "regional" if urls.regional_us_east_1 else "legacy",
-        },
+        s3=s3,
         use_dualstack_endpoint=flags.dualstack.value,
         use_fips_endpoint=flags.fips.value,
         # Only what was resolved here counts: no AWS_ENDPOINT_URL* behind our back.

@@ -292,6 +292,16 @@ def test_an_object_over_the_limit_is_refused_and_deleted(s3):
     assert keys(server, bucket) == []
 
 
+def test_the_widget_alone_says_to_use_the_field(s3):
+    """Before, an ``assert`` (gone under ``python -O``: then an AttributeError)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from sigv4_storage.forms import DirectUploadWidget
+
+    with pytest.raises(ImproperlyConfigured, match="use the field, not the widget alone"):
+        DirectUploadWidget().render("file", None)
+
+
 def test_the_widget_renders_its_urls_and_limits(s3):
     html = str(DocumentForm()["file"])
     assert 'data-sign-url="/s3/uploads/sign/"' in html

@@ -11,6 +11,7 @@ holds it as a plain value (``signer.Keys`` masks it).
 import logging
 import sys
 
+import django
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
@@ -39,7 +40,9 @@ def storage(settings, moto_aws):
     settings.AWS_STORAGE_BUCKET_NAME = "reports"
     settings.AWS_S3_REGION_NAME = "eu-west-1"
     settings.AWS_SESSION_TOKEN = TOKEN
-    settings.ADMINS = [("Admin", "admin@example.com")]
+    # Django 6.0 takes addresses and deprecates (name, address) pairs; before, pairs only.
+    pairs = django.VERSION < (6, 0)
+    settings.ADMINS = [("Admin", "admin@example.com")] if pairs else ["admin@example.com"]
     settings.ROOT_URLCONF = "tests.urls_without_uploads"
     create_bucket("reports", "eu-west-1")
     signer.clear_cache()

@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 from ..errors import speaks_plain_http, use_http, use_https
 
 
-def headers_of(response: dict[str, Any]) -> dict[str, str]:
-    """A botocore answer's HTTP headers."""
-    return response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+def headers_of(response: Any) -> dict[str, str]:
+    """A botocore answer's HTTP headers (an answer, or a ``ClientError``'s ``response``)."""
+    headers: dict[str, str] = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    return headers
 
 
 def fetch(url: str, timeout: float = 15) -> tuple[int, bytes]:
