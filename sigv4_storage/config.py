@@ -11,6 +11,8 @@ from botocore.config import Config
 from .conf import Source, Sourced, default
 from .options import OPTIONS
 
+__all__ = ["S3Config"]
+
 #: The fields the ``options`` rows fill, in the table's order (``describe()``).
 FIELDS = tuple(row.field for row in OPTIONS if row.field)
 

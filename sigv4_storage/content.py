@@ -30,6 +30,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+__all__ = ["shown_inline", "signed_get"]
+
 #: Types a browser shows without running script, whatever the bytes.
 INLINE_TYPES = frozenset(
     {

@@ -56,6 +56,8 @@ from .behaviour import CONDITIONAL_PUT, PINNED_COPY
 from .checkids import PREFIX
 from .errors import error_code, error_message, error_status, retry_attempts
 
+__all__ = ["SourceChanged"]
+
 logger = logging.getLogger("sigv4_storage")
 
 #: Writes of one save before giving up: each refused name is replaced by a random one.

@@ -31,6 +31,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import behaviour, endpoints
 from .config import S3Config
 
+__all__ = ["verdict"]
+
 logger = logging.getLogger("sigv4_storage")
 
 #: One quick question: no minute-long hang when the endpoint is unreachable.

@@ -32,6 +32,8 @@ from rest_framework.views import APIView
 from . import accept, tokens, uploads
 from .checkids import PREFIX
 
+__all__ = ["DirectUploadSerializerField", "DirectUploadView", "upload_urls"]
+
 if TYPE_CHECKING:  # generic in the stubs only
     _Field = serializers.Field[Any, Any, Any, Any]
 else:

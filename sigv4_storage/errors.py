@@ -33,6 +33,18 @@ from botocore.exceptions import (
     SSLError,
 )
 
+__all__ = [
+    "S3ConnectTimeout",
+    "S3ConnectionClosed",
+    "S3EndpointUnreachable",
+    "S3HTTPClientFailed",
+    "S3NoCredentials",
+    "S3ProxyUnreachable",
+    "S3ReadTimeout",
+    "S3RequestRefused",
+    "S3TLSFailed",
+]
+
 _CREDENTIALS = (
     "AWS_S3_ACCESS_KEY_ID / AWS_S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID / "
     "AWS_SECRET_ACCESS_KEY, the access_key / secret_key OPTIONS, or the environment)"

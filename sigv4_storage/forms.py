@@ -26,6 +26,8 @@ from django.urls import NoReverseMatch, reverse
 from . import accept, tokens, uploads
 from .checkids import PREFIX
 
+__all__ = ["DirectUploadField", "DirectUploadWidget"]
+
 
 def _app_installed() -> None:
     """The widget's template and script live in the app: without it, say so now."""

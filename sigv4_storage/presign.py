@@ -35,6 +35,8 @@ from .clients import Shared
 from .config import S3Config
 from .signer import QUERY_PARAMETERS, BucketURL, Keys, presign_post
 
+__all__ = ["Presigner"]
+
 #: ``shared(signed, public)``: the storage's shared client for that use.
 SharedClients = Callable[..., Shared]
 

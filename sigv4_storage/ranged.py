@@ -39,6 +39,8 @@ from s3transfer.utils import S3_RETRYABLE_DOWNLOAD_ERRORS
 from .checkids import prefixed
 from .errors import error_status
 
+__all__ = ["ObjectChanged", "PartIncomplete"]
+
 #: Each part's body is read in pieces of this size into its buffer.
 PIECE = 1024 * 1024
 

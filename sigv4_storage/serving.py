@@ -38,6 +38,8 @@ from django.utils.http import content_disposition_header
 
 from . import content as active
 
+__all__ = ["redirect", "stream"]
+
 #: One range of bytes: ``bytes=0-99``, ``bytes=100-``, ``bytes=-100`` (ASCII digits,
 #: at most 19: beyond any object's size; RFC 9110 lets a server ignore the rest).
 _RANGE = re.compile(r"bytes=([0-9]{0,19})-([0-9]{0,19})", re.ASCII)

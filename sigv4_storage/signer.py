@@ -30,6 +30,8 @@ from urllib.parse import urlsplit
 
 from django.views.decorators.debug import sensitive_variables
 
+__all__ = ["Keys"]
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 SAFE = "-_.~"  # botocore.utils.SAFE_CHARS
 

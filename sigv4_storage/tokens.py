@@ -27,6 +27,8 @@ from . import content as active
 from .checkids import PREFIX
 from .storage import SigV4S3Storage
 
+__all__ = ["Limits"]
+
 FIELD_SALT = "sigv4_storage.uploads.field"
 UPLOAD_SALT = "sigv4_storage.uploads.upload"
 #: Seconds an upload token stays good after its URLs expire: time to submit the form.

@@ -4,7 +4,12 @@ from django.urls import path
 
 from . import views
 
+__all__ = ["app_name", "urlpatterns"]
+
+#: The URL namespace: ``reverse("sigv4_storage:upload-sign")``.
 app_name = "sigv4_storage"
+#: The sign, complete and abort views of ``DirectUploadField`` (named
+#: ``upload-sign``, ``upload-complete``, ``upload-abort``).
 urlpatterns = [
     path("uploads/sign/", views.sign, name="upload-sign"),
     path("uploads/complete/", views.complete, name="upload-complete"),

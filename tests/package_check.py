@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """The package as users get it (tox env ``package``).
 
-Builds the sdist and the wheel (``python -m build``), checks them
-(``twine check``), installs the wheel into a new virtual environment with no
-access to this checkout, and runs ``manage.py check``, ``s3doctor --help``,
-``collectstatic --help`` (ours) and ``findstatic`` of the direct-upload script
-there against a small settings module. Fails on the first step that fails.
+Builds the sdist and the wheel with the oldest setuptools ``pyproject.toml``
+admits (its build floor, without build isolation), checks them (``twine
+check``; the license in both, named in the metadata; the wheel holds the
+package only; the sdist the whole source), installs the wheel into a new
+virtual environment with no access to this checkout, and runs ``manage.py
+check``, ``s3doctor --help``, ``collectstatic --help`` (ours) and
+``findstatic`` of the direct-upload script there against a small settings
+module. Then it unpacks the sdist and runs the unit suite from it, in that
+environment with the test extras. Fails on the first step that fails.
 
     python tests/package_check.py WORKDIR
 """
@@ -13,9 +17,12 @@ there against a small settings module. Fails on the first step that fails.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import tarfile
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,16 +55,70 @@ def run(*command: str, cwd: Path | None = None, env: dict[str, str] | None = Non
     return done.stdout
 
 
+#: Files the sdist must hold beyond the package: a whole source release.
+SDIST_MUST_HOLD = (
+    "LICENSE",
+    "CHANGELOG.md",
+    "SECURITY.md",
+    "CONTRIBUTING.md",
+    "tox.ini",
+    "tests/conftest.py",
+    "tests/settings.py",
+    "tests/util.py",
+    "tests/servers.py",
+    "docs/conf.py",
+    "docs/index.md",
+    "example_project/run.py",
+)
+
+
+def build_floor() -> str:
+    """``setuptools>=N`` from ``[build-system] requires``, pinned: ``setuptools==N``."""
+    text = (ROOT / "pyproject.toml").read_text()
+    found = re.search(r'^requires = \["setuptools>=([\d.]+)"\]$', text, re.M)
+    if not found:
+        sys.exit("package: [build-system] requires is not ['setuptools>=N']")
+    return f"setuptools=={found.group(1)}"
+
+
+def check_license(wheel: Path, sdist: Path) -> None:
+    with zipfile.ZipFile(wheel) as built:
+        names = built.namelist()
+        metadata = built.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+    if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
+        sys.exit("package: the wheel lacks LICENSE")
+    if (
+        b"License-File: LICENSE" not in metadata
+        or b"License-Expression: BSD-3-Clause" not in metadata
+    ):
+        sys.exit("package: the wheel's METADATA names no License-File or expression")
+    outside = sorted({n.split("/")[0] for n in names} - {"sigv4_storage"})
+    if any(not n.endswith(".dist-info") for n in outside):
+        sys.exit(f"package: the wheel holds more than the package: {outside}")
+    with tarfile.open(sdist) as source:
+        held = {name.split("/", 1)[1] for name in source.getnames() if "/" in name}
+    missing = [name for name in SDIST_MUST_HOLD if name not in held]
+    if missing:
+        sys.exit(f"package: the sdist lacks {missing}")
+
+
 def main(workdir: str) -> int:
     work = Path(workdir).resolve()
     dist = work / "dist"
-    run(sys.executable, "-m", "build", "--outdir", str(dist), str(ROOT))
+    # The oldest setuptools pyproject.toml admits must build it (69 could not read
+    # the license expression): built without isolation, in an env with exactly that.
+    builder = work / "build-floor"
+    venv.EnvBuilder(with_pip=True, clear=True).create(builder)
+    builder_python = str(builder / "bin" / "python")
+    run(builder_python, "-m", "pip", "install", "--quiet", build_floor(), "build", "wheel")
+    run(builder_python, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT))
     built = sorted(p.name for p in dist.iterdir())
     wheels = [p for p in dist.iterdir() if p.suffix == ".whl"]
     sdists = [p for p in dist.iterdir() if p.name.endswith(".tar.gz")]
     if len(wheels) != 1 or len(sdists) != 1:
         sys.exit(f"package: expected one wheel and one sdist, got {built}")
     run(sys.executable, "-m", "twine", "check", "--strict", *(str(p) for p in dist.iterdir()))
+    check_license(wheels[0], sdists[0])
 
     env_dir = work / "venv"
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
@@ -101,7 +162,18 @@ def main(workdir: str) -> int:
     )
     if "direct_upload_widget.html" not in rendered:
         sys.exit("package: the wheel lacks the direct-upload widget's template")
-    print(f"package: OK ({', '.join(built)})")
+    # The sdist tests itself: unpacked, its unit suite run with the test extras.
+    run(python, "-m", "pip", "install", "--quiet", f"{wheels[0]}[test,drf]")
+    with tarfile.open(sdists[0]) as source:
+        source.extractall(work / "sdist", filter="data")
+    (unpacked,) = (work / "sdist").iterdir()
+    env.pop("DJANGO_SETTINGS_MODULE")
+    env["PYTHONPATH"] = str(unpacked)
+    run(
+        python, "-m", "pytest", "-q", "-x", "-m", "not integration and not differential",
+        cwd=unpacked, env=env,
+    )  # fmt: skip
+    print(f"package: OK ({', '.join(built)}; the sdist's unit suite passed)")
     return 0
 
 
