@@ -90,6 +90,22 @@ def test_a_healthy_storage_passes_every_check(server, fresh_storages):
 
 
 @pytest.mark.parametrize("server", MOTO, indirect=True)
+def test_a_run_without_write_never_says_all_passed(server, fresh_storages):
+    """Before, a read-only run said "all checks passed" and the first save() of a
+    read-only key failed with AccessDenied."""
+    code, output = doctor()
+    assert code == 0, output
+    assert "all checks passed" not in output
+    assert output.rstrip().endswith(
+        "s3doctor: no check failed; not tested: writes and what the server honours "
+        "(run s3doctor --write: it puts, reads and deletes a probe object)"
+    )
+    found, data = statuses(doctor("--json")[1])
+    assert data["ok"] is True and data["untested"] and "--write" in data["untested"][0]
+    assert statuses(doctor("--json", "--write")[1])[1]["untested"] == []
+
+
+@pytest.mark.parametrize("server", MOTO, indirect=True)
 def test_json_output_with_sources(server, fresh_storages):
     code, output = doctor("--json")
     found, data = statuses(output)

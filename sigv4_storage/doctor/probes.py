@@ -83,6 +83,11 @@ class Doctor:
         )
         if self._reachable(report):
             self._probes(report)
+        if not self.write:
+            report.untested.append(
+                "writes and what the server honours (run s3doctor --write: it puts, "
+                "reads and deletes a probe object)"
+            )
         return report
 
     def _reachable(self, report: Report) -> bool:

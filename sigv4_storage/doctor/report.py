@@ -24,6 +24,8 @@ class Report:
     configuration: dict[str, dict[str, Any]]
     notes: list[str]
     findings: list[Finding] = field(default_factory=list)
+    #: What this run did not test, and how to test it ("writes (run with --write)").
+    untested: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -37,6 +39,7 @@ class Report:
             "configuration": self.configuration,
             "notes": self.notes,
             "checks": [asdict(f) for f in self.findings],
+            "untested": self.untested,
         }
 
     def as_text(self) -> str:
@@ -52,9 +55,17 @@ class Report:
             lines.append(f"  {f.status:<4}  {f.name:<{width}}  {f.detail}")
             if f.fix:
                 lines.append(f"        {'':<{width}}  fix: {f.fix}")
-        failed = sum(f.status == FAIL for f in self.findings)
-        lines += ["", "s3doctor: all checks passed" if self.ok else f"s3doctor: {failed} failed"]
+        lines += ["", self.summary()]
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line: how many failed, or that all passed; never "all passed" for a
+        run that left something untested (a read-only probe is not a write)."""
+        if not self.ok:
+            return f"s3doctor: {sum(f.status == FAIL for f in self.findings)} failed"
+        if self.untested:
+            return f"s3doctor: no check failed; not tested: {'; '.join(self.untested)}"
+        return "s3doctor: all checks passed"
 
 
 def mask(access_key: str | None) -> str:
