@@ -9,6 +9,7 @@ wrong, its hint how to fix it.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import botocore
 import django
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -35,11 +37,13 @@ from .checkids import (
     W008,
     W009,
     W010,
+    W011,
     SettingError,
     prefixed,
 )
 from .conf import Layers, refuse_unknown_options
 from .config import S3Config
+from .endpoints import known_regions, unknown_region
 from .privacy import Exposure
 from .resolve import resolve
 from .storage import SigV4S3Storage, refuse_presigned_static
@@ -265,6 +269,7 @@ def _check_storage(storage: Configured) -> list[CheckMessage]:
         for message in s3.warnings
     ]
     messages.extend(_region_settings_disagree(storage, s3))
+    messages.extend(_unknown_region(storage, s3))
 
     value = effective(layers, defaults)
     querystring_auth = value("querystring_auth")
@@ -342,6 +347,28 @@ def _region_settings_disagree(storage: Configured, s3: S3Config) -> list[CheckMe
             hint="Keep one region setting (AWS_S3_REGION_NAME), or make them agree.",
             obj=storage.label,
             id=W003.id,
+        )
+    ]
+
+
+def _unknown_region(storage: Configured, s3: S3Config) -> list[CheckMessage]:
+    if not unknown_region(s3.region, s3.endpoint_url):
+        return []
+    close = difflib.get_close_matches(s3.region, known_regions(), n=3)
+    return [
+        Warning(
+            prefixed(
+                f"{storage.label}: region {s3.region!r} ({s3.source('region')}) is not one "
+                f"botocore {botocore.__version__} knows"
+                + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
+                + f": requests will go to {s3.endpoint_url}, which may not exist."
+            ),
+            hint="Check the bucket's region (the S3 console, or aws s3api get-bucket-location "
+            "--bucket BUCKET). A region newer than botocore works once botocore knows it "
+            "(pip install -U botocore); to use it before, silence this check with "
+            f"SILENCED_SYSTEM_CHECKS = ['{W011}'].",
+            obj=storage.label,
+            id=W011.id,
         )
     ]
 

@@ -12,6 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.endpoint_provider import EndpointProvider
 from botocore.loaders import create_loader
@@ -69,6 +70,15 @@ def known_regions() -> list[str]:
         for region in partition.regions
         if not region.endswith("-global")
     )
+
+
+def unknown_region(region: str, endpoint_url: str) -> bool:
+    """Whether ``region`` is one botocore does not list, for an endpoint on AWS
+    (a custom endpoint names regions of its own)."""
+    host = urlsplit(endpoint_url).hostname or ""
+    on_aws = any(host == s or host.endswith("." + s) for s in dns_suffixes())
+    listed = {name for partition in partitions() for name in partition.regions}
+    return bool(region) and on_aws and region not in listed
 
 
 def dns_suffixes() -> list[str]:

@@ -33,6 +33,8 @@ from botocore.exceptions import (
     SSLError,
 )
 
+from .endpoints import unknown_region
+
 __all__ = [
     "S3ConnectTimeout",
     "S3ConnectionClosed",
@@ -318,6 +320,11 @@ class RefusalHints:
 
     def __init__(self, bucket: str, endpoint: str, region: str) -> None:
         self.where = f"bucket {bucket!r} at {endpoint} (region {region})"
+        if unknown_region(region, endpoint):  # the likely cause of "cannot reach"
+            self.where += (
+                f"; botocore does not know the region {region!r}: check its spelling "
+                f"(manage.py check names close matches)"
+            )
 
     def __call__(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         if http_response.status_code < 300:

@@ -66,6 +66,7 @@ def test_warnings_reach_the_check_command_output(project):
         ({"AWS_S3_SIGNATURE_VERSION": "s3"}, "W001", "Signature Version 2"),
         ({"AWS_S3_CUSTOM_DOMAIN": "cdn.example.com"}, "W002", "unsigned URLs"),
         ({"AWS_REGION": "eu-west-1"}, "W003", "region settings disagree"),
+        ({"AWS_S3_REGION_NAME": "ap-northeast-22"}, "W011", "did you mean 'ap-northeast-2'"),
         ({"AWS_S3_COLLECTSTATIC_WORKERS": 0}, "E001", "a whole number from 1 to 64, not 0"),
     ],
 )
@@ -78,6 +79,31 @@ def test_each_setting_check(project, change, expected, words):
         assert words in message.msg
         assert message.hint
         assert message.hint not in message.msg  # the fix is said once, in the hint
+
+
+def test_an_unknown_region_is_named_at_check_and_when_unreachable(project):
+    """Before, a well-formed region botocore does not know passed ``check``, and
+    save() said only "cannot reach https://s3.ap-northeast-22.amazonaws.com"."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from sigv4_storage.errors import RefusalHints, with_context
+
+    project.AWS_S3_REGION_NAME = "ap-northeast-22"
+    (message, *_) = ours(run_checks())
+    assert message.id == "sigv4_storage.W011"
+    assert "get-bucket-location" in message.hint and "SILENCED_SYSTEM_CHECKS" in message.hint
+    endpoint = "https://s3.ap-northeast-22.amazonaws.com"
+    where = RefusalHints("media-bucket", endpoint, "ap-northeast-22").where
+    failure = with_context(EndpointConnectionError(endpoint_url=endpoint), where)
+    assert "botocore does not know the region 'ap-northeast-22'" in str(failure)
+    known = RefusalHints(
+        "media-bucket", "https://s3.ap-northeast-2.amazonaws.com", "ap-northeast-2"
+    )
+    assert "does not know" not in known.where
+    # A server of your own names regions of its own: no warning.
+    project.AWS_S3_ENDPOINT_URL = "https://garage.example.com"
+    project.AWS_S3_REGION_NAME = "garage"
+    assert "sigv4_storage.W011" not in ids()
 
 
 def test_custom_domain_is_fine_when_signed_by_cloudfront_or_public(project):
