@@ -81,6 +81,32 @@ class SigV4S3Storage(
     one behaviour, in the module that owns it (the code map in docs/development.md).
     """
 
+    def __new__(cls, *args: Any, **options: Any) -> Any:
+        # Built while Django loads its apps (a framework's models touching
+        # default_storage at import), a storage whose settings cannot work would
+        # stop django.setup(), and with it `check`, which says what to fix. Then
+        # it stands in as an UnusableStorage: `check` reports the error, and the
+        # first use raises it.
+        if not apps.ready and (refused := cls.refusal(options)) is not None:
+            return UnusableStorage(cls.__name__, refused)
+        return super().__new__(cls, *args, **options)
+
+    @classmethod
+    def refusal(cls, options: dict[str, Any]) -> SettingError | None:
+        """What ``__init__`` would raise for ``options`` (an unknown option, a
+        setting that cannot work, a presigned manifest storage), offline."""
+        layers, defaults = cls.offline_view(options)
+        unknown = refuse_unknown_options(cls, options, defaults)
+        if unknown is not None:
+            return unknown
+        try:
+            resolve(layers)
+        except SettingError as error:
+            return error
+        found = layers.option("querystring_auth")
+        querystring_auth = found.value if found is not None else defaults.get("querystring_auth")
+        return refuse_presigned_static(cls, querystring_auth)
+
     def __init__(self, **options: Any) -> None:
         _warn_if_app_missing()
         # Resolve first: a bad setting fails here, before anything is built.
@@ -110,7 +136,8 @@ class SigV4S3Storage(
         For system checks: nothing is built, no manifest is read, no request
         is sent.
         """
-        defaults: dict[str, Any] = cls.get_default_settings(cls.__new__(cls))
+        # object.__new__: no __new__ of ours (it calls this) and no constructor record.
+        defaults: dict[str, Any] = cls.get_default_settings(object.__new__(cls))
         return Layers.for_storage(cls, options, defaults), defaults
 
     def _use(self, s3: S3Config) -> None:
@@ -475,3 +502,20 @@ def refuse_presigned_static(cls: type, querystring_auth: Any) -> SettingError | 
         "storages default to False) and grant public read on the static prefix.",
         E006,
     )
+
+
+class UnusableStorage:
+    """Stands for a storage whose settings cannot work, built before Django's
+    apps were ready: the error it holds is raised by any use of it (an
+    attribute, a method), and ``manage.py check`` reports the same error with
+    its check id and fix. Not a ``Storage``: nothing can be done with it."""
+
+    def __init__(self, class_name: str, error: SettingError) -> None:
+        self._class_name = class_name
+        self._error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self._error
+
+    def __repr__(self) -> str:
+        return f"<{self._class_name}, unusable: {self._error}>"

@@ -176,3 +176,48 @@ def test_an_options_typo_fails_check_in_a_fresh_process(tmp_path):
     assert "STORAGES['default']: (sigv4_storage.E001)" in done.stderr
     assert "OPTIONS has the key 'regoin_name'" in done.stderr
     assert "Did you mean 'region_name'?" in done.stderr
+
+
+#: An app whose models build the default storage while Django loads its apps,
+#: as Wagtail's do.
+IMPORT_TIME_APP = {
+    "import_time_app/__init__.py": "",
+    "import_time_app/models.py": (
+        "from django.core.files.storage import default_storage\n"
+        "STORED_WITH = default_storage._setup() or default_storage._wrapped\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ('"OPTIONS": {"locaton": "media"}', "OPTIONS has the key 'locaton'"),
+        ('"OPTIONS": {"querystring_expire": 8 * 86400}', "querystring_expire"),
+        ('"OPTIONS": {"region_name": "us_east_1"}', "us_east_1"),
+    ],
+    ids=["typo", "expiry", "region"],
+)
+def test_a_storage_built_at_import_leaves_the_error_to_check(tmp_path, setting, words):
+    """Before, a storage built while models import (Wagtail) raised in
+    django.setup(): `check`, `migrate`, `s3doctor` all died with ~40 lines of
+    traceback. Now `check` reports the same error with its id and fix, and the
+    storage raises it at its first use."""
+    for name, text in IMPORT_TIME_APP.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    storages = (
+        'STORAGES = {"default": {"BACKEND": "sigv4_storage.SigV4S3Storage", ' + setting + "},"
+        ' "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}\n'
+    )
+    project = 'INSTALLED_APPS = ["sigv4_storage", "import_time_app"]\n'
+    project += 'AWS_STORAGE_BUCKET_NAME = "media"\n' + storages
+    done = manage(tmp_path, project, "check")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "STORAGES['default']: (sigv4_storage.E00" in done.stderr and words in done.stderr
+    used = manage(tmp_path, project, "shell", "-c", "from import_time_app import models\n"
+                  "models.STORED_WITH.url('a.txt')")  # fmt: skip
+    assert used.returncode == 1
+    last = used.stderr.strip().splitlines()[-1]  # the error, as check words it
+    assert last.startswith("sigv4_storage.checkids.SettingError: ") and words in last
