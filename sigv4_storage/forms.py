@@ -30,8 +30,10 @@ __all__ = ["DirectUploadField", "DirectUploadWidget"]
 
 
 def _app_installed() -> None:
-    """The widget's template and script live in the app: without it, say so now."""
-    if apps.ready and not apps.is_installed("sigv4_storage"):
+    """The widget's template and script live in the app: without it, say so now
+    (from the moment the app list is known: a form defined while models import,
+    or in an admin module, too)."""
+    if apps.apps_ready and not apps.is_installed("sigv4_storage"):
         raise ImproperlyConfigured(
             f"{PREFIX}: DirectUploadField needs 'sigv4_storage' in INSTALLED_APPS: "
             "its widget's template and upload script live in the app. Add it (before "

@@ -53,9 +53,11 @@ _app_checked = False
 
 
 def _warn_if_app_missing() -> None:
-    """Once per process: the storages work without the app, but nothing checks them."""
+    """Once per process: the storages work without the app, but nothing checks them.
+    Said as soon as the app list is known (a storage built while models import,
+    as Wagtail's are, too); before that, by the next storage built."""
     global _app_checked
-    if _app_checked or not apps.ready:
+    if _app_checked or not apps.apps_ready:
         return
     _app_checked = True
     if not apps.is_installed("sigv4_storage"):

@@ -221,3 +221,28 @@ def test_a_storage_built_at_import_leaves_the_error_to_check(tmp_path, setting, 
     assert used.returncode == 1
     last = used.stderr.strip().splitlines()[-1]  # the error, as check words it
     assert last.startswith("sigv4_storage.checkids.SettingError: ") and words in last
+
+
+def test_without_the_app_a_storage_or_field_built_at_import_says_so(tmp_path):
+    """Before, a storage built while models import never warned (the app registry
+    was not ready, and nothing warned later), and a DirectUploadField defined there
+    failed only when its form rendered, as a 500."""
+    for name, text in IMPORT_TIME_APP.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    project = (
+        'INSTALLED_APPS = ["import_time_app"]\nAWS_STORAGE_BUCKET_NAME = "media"\n'
+        'STORAGES = {"default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},'
+        ' "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}\n'
+    )
+    done = manage(tmp_path, project, "check")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("sigv4_storage is used but not in INSTALLED_APPS") == 1
+    (tmp_path / "import_time_app/models.py").write_text(
+        "from django import forms\nfrom sigv4_storage.forms import DirectUploadField\n\n"
+        "class AvatarForm(forms.Form):\n"
+        "    avatar = DirectUploadField(max_size=1000, upload_to='a/')\n"
+    )
+    done = manage(tmp_path, project, "check")
+    assert done.returncode == 1
+    assert "DirectUploadField needs 'sigv4_storage' in INSTALLED_APPS" in done.stderr
