@@ -60,10 +60,13 @@ CREDENTIAL_SETTINGS = (
 class Configured:
     """One storage that uses our classes: where it is configured and how."""
 
-    label: str  # "STORAGES['default']" or "DEFAULT_FILE_STORAGE"
+    label: str  # "STORAGES['default']", or "settings.DEFAULT_FILE_STORAGE" (legacy)
     cls: type[SigV4S3Storage]
     options: dict[str, Any]
     alias: str = ""  # the STORAGES key
+    #: Configured by DEFAULT_FILE_STORAGE or STATICFILES_STORAGE (Django < 5.1 copies
+    #: them into STORAGES): its fixes are said in those settings' words.
+    legacy: bool = False
 
 
 def configured_storages() -> Iterator[Configured]:
@@ -76,7 +79,13 @@ def configured_storages() -> Iterator[Configured]:
     for alias, entry in storages.items():
         if isinstance(entry, dict) and (cls := our_class(entry.get("BACKEND"))):
             options = dict(entry.get("OPTIONS") or {})
-            yield Configured(f"STORAGES[{alias!r}]", cls, options, alias)
+            name = LEGACY_STORAGE_SETTINGS.get(alias, "")
+            # Django < 5.1 copied the legacy setting in (it refuses both at once).
+            legacy = name and getattr(settings, name, None) == entry.get("BACKEND")
+            if django.VERSION < (5, 1) and legacy:
+                yield Configured(f"settings.{name}", cls, options, alias, legacy=True)
+            else:
+                yield Configured(f"STORAGES[{alias!r}]", cls, options, alias)
 
 
 def effective(layers: Layers, defaults: dict[str, Any]) -> Any:
@@ -101,7 +110,9 @@ def exposures(storages: list[Configured] | None = None) -> list[Exposure]:
             s3 = resolve(layers)
         except SettingError:
             continue
-        found.append(Exposure.of(storage.label, s3, effective(layers, defaults)))
+        found.append(
+            Exposure.of(storage.label, s3, effective(layers, defaults), legacy=storage.legacy)
+        )
     return found
 
 
@@ -111,8 +122,15 @@ def check_storages(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     storages = list(configured_storages())
     for storage in storages:
         messages.extend(_check_storage(storage))
-    messages.extend(_public_overlaps_private(storages))
     return messages
+
+
+@register(Tags.staticfiles)
+def check_public_private(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E007, tagged ``staticfiles`` too: collectstatic (ours and Django's) runs the
+    checks with that tag first, so it refuses to upload public files where a
+    private storage keeps its own (``--skip-checks`` to do it anyway)."""
+    return _public_overlaps_private(list(configured_storages()))
 
 
 @register(Tags.staticfiles)

@@ -32,9 +32,10 @@ class Exposure:
     prefix: str  # "media/", or "" for the bucket's root
     public: bool
     why: str  # why it is public, or private, in a few words
+    legacy: bool = False  # configured by DEFAULT_FILE_STORAGE / STATICFILES_STORAGE
 
     @classmethod
-    def of(cls, label: str, s3: S3Config, values: Any) -> Exposure:
+    def of(cls, label: str, s3: S3Config, values: Any, *, legacy: bool = False) -> Exposure:
         """``values(name)``: the storage's effective option ``name``."""
         where = s3.endpoint_url if s3.custom_endpoint else str(s3.partition)
         prefix = location_prefix(str(values("location") or "")) or ""
@@ -45,7 +46,7 @@ class Exposure:
             public, why = True, "unsigned URLs: querystring_auth is False"
         else:
             public, why = False, "presigned URLs"
-        return cls(label, (where, s3.bucket_name), prefix, public, why)
+        return cls(label, (where, s3.bucket_name), prefix, public, why, legacy)
 
     @property
     def location(self) -> str:
@@ -77,7 +78,16 @@ def describe(public: Exposure, private: Exposure) -> str:
 
 
 def separate(public: Exposure, private: Exposure) -> str:
-    """The fix: separate locations (or buckets)."""
+    """The fix: separate locations (or buckets), in the words of the settings used."""
+    if public.legacy or private.legacy:
+        return (
+            f"Give each its own location, neither inside the other. {public.label} "
+            f"and {private.label} both read AWS_LOCATION (and take no OPTIONS): keep "
+            f"AWS_LOCATION for one, and name a class with a location of its own in the "
+            f"other's setting, e.g. in your project `class StaticStorage(SigV4StaticStorage): "
+            f"location = 'static'` and STATICFILES_STORAGE = 'yourproject.storage."
+            f"StaticStorage'; or put them in separate buckets."
+        )
     return (
         f"Give each its own location, neither inside the other: e.g. OPTIONS "
         f"{{'location': 'static'}} for {public.label} and {{'location': 'media'}} for "

@@ -33,7 +33,9 @@ def tox_command() -> list[str]:
             venv.EnvBuilder(with_pip=True, clear=True).create(BOOTSTRAP)
         check = subprocess.run([str(python), "-c", "import tox"], capture_output=True)
         if check.returncode != 0:
-            subprocess.run([str(python), "-m", "pip", "install", "--quiet", "tox>=4.14"], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "--quiet", "tox>=4.14"], check=True
+            )
         return [str(python), "-m", "tox"]
     return [sys.executable, "-m", "tox"]
 

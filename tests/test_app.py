@@ -246,3 +246,22 @@ def test_without_the_app_a_storage_or_field_built_at_import_says_so(tmp_path):
     done = manage(tmp_path, project, "check")
     assert done.returncode == 1
     assert "DirectUploadField needs 'sigv4_storage' in INSTALLED_APPS" in done.stderr
+
+
+@pytest.mark.skipif(django.VERSION >= (5, 1), reason="Django 5.1 no longer reads the settings")
+def test_a_legacy_layout_is_fixed_in_legacy_words(tmp_path):
+    """Django 4.2, DEFAULT_FILE_STORAGE and STATICFILES_STORAGE in one bucket, both
+    under AWS_LOCATION: before, E007 named STORAGES['staticfiles'] and told a
+    project with no STORAGES to edit its OPTIONS."""
+    done = manage(
+        tmp_path,
+        'INSTALLED_APPS = ["sigv4_storage", "django.contrib.staticfiles"]\n'
+        'AWS_STORAGE_BUCKET_NAME = "media"\nAWS_LOCATION = "media42"\n'
+        'DEFAULT_FILE_STORAGE = "sigv4_storage.SigV4S3Storage"\n'
+        'STATICFILES_STORAGE = "sigv4_storage.SigV4StaticStorage"\n',
+        "check",
+    )
+    assert done.returncode == 1, done.stderr
+    assert "settings.STATICFILES_STORAGE: (sigv4_storage.E007)" in done.stderr
+    assert "class StaticStorage(SigV4StaticStorage)" in done.stderr
+    assert "STORAGES[" not in done.stderr

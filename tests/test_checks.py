@@ -334,6 +334,21 @@ def test_overlap_is_a_prefix_relation_within_one_bucket(
     assert bool(found) is overlap
 
 
+def test_collectstatic_refuses_to_upload_where_private_files_are(project, settings):
+    """E007 is a staticfiles check too: collectstatic (ours, and Django's) runs those
+    first. Before, it uploaded 127 public files into the media location without a
+    word; now it stops before any request, and --skip-checks overrides it."""
+    from django.core.management.base import SystemCheckError
+
+    project.STORAGES = {
+        "default": {**MEDIA, "OPTIONS": {"location": "site"}},
+        "staticfiles": {"BACKEND": "sigv4_storage.SigV4StaticStorage",
+                        "OPTIONS": {"location": "site"}},
+    }  # fmt: skip
+    with pytest.raises(SystemCheckError, match=r"sigv4_storage\.E007"):
+        call_command("collectstatic", interactive=False, skip_checks=False, stdout=io.StringIO())
+
+
 def test_a_public_acl_makes_a_media_storage_public(project):
     project.STORAGES = {
         "default": {**MEDIA, "OPTIONS": {"location": "media"}},
