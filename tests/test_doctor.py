@@ -11,6 +11,7 @@ import time
 
 import django
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import StorageHandler
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -364,6 +365,28 @@ def test_every_class_passes_once_its_objects_are_readable(
     warned = [row[8:] for row in output.splitlines() if row.startswith("  WARN  ")]
     capability_rows = tuple(name for name, _, _ in capabilities.PROBES)
     assert [row for row in warned if not row.startswith(capability_rows)] == []
+
+
+@pytest.mark.parametrize("server", SEAWEEDFS, indirect=True)
+def test_a_public_media_storage_is_not_called_static(server, settings):
+    """Before, its public-read failure spoke of "every static file" and printed a
+    policy with Sid "PublicReadStaticFiles"."""
+    settings.STORAGES = {
+        "default": {
+            "BACKEND": "sigv4_storage.SigV4S3Storage",
+            "OPTIONS": {"location": "avatars", "querystring_auth": False},
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    from django.core.files.storage import storages
+
+    storages["default"].save("a.png", ContentFile(b"\x89PNG"))
+    code, output = doctor("default", "--json")
+    found, data = statuses(output)
+    check = next(c for c in data["checks"] if c["name"] == "public read")
+    assert check["status"] == FAIL, check
+    assert "every file of this storage" in check["detail"] and "static" not in check["detail"]
+    assert '"Sid": "PublicReadFiles"' in check["fix"]
 
 
 @pytest.mark.parametrize("server", SEAWEEDFS, indirect=True)

@@ -50,10 +50,11 @@ def origin_error(origin: str) -> str | None:
     return None
 
 
-def public_read_policy(partition: str, bucket: str, prefix: str) -> str:
-    """The bucket policy that lets anyone read objects under ``prefix``."""
+def public_read_policy(partition: str, bucket: str, prefix: str, *, static: bool = True) -> str:
+    """The bucket policy that lets anyone read objects under ``prefix`` (of a
+    static storage, or of a public media storage)."""
     statement = {
-        "Sid": "PublicReadStaticFiles",
+        "Sid": "PublicReadStaticFiles" if static else "PublicReadFiles",
         "Effect": "Allow",
         "Principal": "*",
         "Action": "s3:GetObject",

@@ -402,7 +402,11 @@ class Doctor:
             name,
             FAIL,
             f"{key!r} refused without a signature: HTTP {status} {xml_code(body)}".rstrip()
-            + "; browsers get the same for every static file",
+            + (
+                "; browsers get the same for every static file"
+                if isinstance(storage, SigV4StaticStorage)
+                else "; browsers get the same for every file of this storage"
+            ),
             self.public_read_fix(),
         )
 
@@ -418,7 +422,8 @@ class Doctor:
                 + " "
                 + privacy.separate(mine, private[0])
             )
-        policy = public_read_policy(s3.partition or "aws", s3.bucket_name, prefix)
+        static = isinstance(self.storage, SigV4StaticStorage)
+        policy = public_read_policy(s3.partition or "aws", s3.bucket_name, prefix, static=static)
         return (
             "This storage's URLs carry no signature, so its objects must be publicly "
             f"readable. Grant anonymous s3:GetObject on {prefix or 'the bucket'!r} with a "
