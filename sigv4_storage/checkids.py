@@ -47,11 +47,12 @@ W008 = CheckId("W008", "a public default_acl on a presigned storage")
 W009 = CheckId("W009", "the default storage serves unsigned URLs")
 W010 = CheckId("W010", "presigned URLs handed out over plain http")
 W011 = CheckId("W011", "a region botocore does not know (a typo, or newer than botocore)")
+W012 = CheckId("W012", "a Content Security Policy that blocks direct uploads to the bucket")
 
 #: Every id in use. Retired ids (never reuse them): none yet.
 CHECKS = (
     *(E001, E002, E003, E004, E005, E006, E007, E008),
-    *(W001, W002, W003, W004, W005, W006, W007, W008, W009, W010, W011),
+    *(W001, W002, W003, W004, W005, W006, W007, W008, W009, W010, W011, W012),
 )
 
 

@@ -22,7 +22,7 @@ import django
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from . import privacy
+from . import csp, privacy
 from .backends import LEGACY_STORAGE_SETTINGS, our_class
 from .checkids import (
     E005,
@@ -38,6 +38,7 @@ from .checkids import (
     W009,
     W010,
     W011,
+    W012,
     SettingError,
     prefixed,
 )
@@ -46,7 +47,7 @@ from .config import S3Config
 from .endpoints import known_regions, unknown_region
 from .privacy import Exposure
 from .resolve import resolve
-from .storage import SigV4S3Storage, refuse_presigned_static
+from .storage import SigV4S3Storage, SigV4StaticStorage, refuse_presigned_static
 
 CREDENTIAL_SETTINGS = (
     "AWS_S3_SECRET_ACCESS_KEY",
@@ -262,6 +263,63 @@ def check_upload_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         except SettingError as error:
             messages.append(Error(prefixed(error.problem), hint=error.fix, id=error.check.id))
     return messages
+
+
+@register(Tags.security)
+def check_content_security_policy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W012: Django's Content Security Policy (6.0+) must let browsers reach the
+    bucket, where the direct-upload widget sends files (``connect-src``)."""
+    policies = {
+        name: policy
+        for name in ("SECURE_CSP", "SECURE_CSP_REPORT_ONLY")
+        if isinstance(policy := getattr(settings, name, None), dict) and policy
+    }
+    if not policies or not _upload_views_wired():
+        return []
+    messages: list[CheckMessage] = []
+    hosts = [h for h in settings.ALLOWED_HOSTS if h not in ("*", "")]
+    for storage in configured_storages():
+        if issubclass(storage.cls, SigV4StaticStorage):
+            continue  # not a storage direct uploads write to
+        try:
+            s3 = resolve(storage.cls.offline_view(storage.options)[0])
+        except SettingError:
+            continue  # reported by check_storages
+        target = csp.origin(s3.post_url)
+        for name, policy in policies.items():
+            sources = csp.directive(policy, "connect-src")
+            if sources is None or csp.allows(sources, s3.post_url, hosts):
+                continue
+            messages.append(
+                Warning(
+                    prefixed(
+                        f"settings.{name} does not let browsers connect to {target}: "
+                        f"direct uploads to {storage.label}'s bucket are blocked "
+                        f"(connect-src{'' if 'connect-src' in policy else ', from default-src'}"
+                        f": {' '.join(sources) or 'nothing'})."
+                    ),
+                    hint=f"Add {target!r} to {name}['connect-src'] (for example "
+                    f'"connect-src": [CSP.SELF, {target!r}]). If the site has no direct '
+                    f"upload for this storage, silence this check with "
+                    f"SILENCED_SYSTEM_CHECKS = ['{W012}'].",
+                    obj=storage.label,
+                    id=W012.id,
+                )
+            )
+    return messages
+
+
+def _upload_views_wired() -> bool:
+    """Whether the URLconf includes ``sigv4_storage.urls`` (the widget's views)."""
+    from django.urls import NoReverseMatch, reverse
+
+    if not getattr(settings, "ROOT_URLCONF", None):
+        return False
+    try:
+        reverse("sigv4_storage:upload-sign")
+    except (NoReverseMatch, ImportError):  # a URLconf that fails: Django's checks say why
+        return False
+    return True
 
 
 def _error(error: SettingError, storage: Configured) -> Error:

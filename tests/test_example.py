@@ -17,6 +17,7 @@ import urllib.request
 import zlib
 from pathlib import Path
 
+import django
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -242,6 +243,12 @@ def test_browser_direct_upload_to_s3(demo_server, browser, tmp_path):
     body = ("직접 업로드 " * 20000).encode()  # about 320 KB
     path = tmp_path / "큰 파일 보고서.txt"
     path.write_bytes(body)
+    if django.VERSION >= (6, 0):  # under Django's own Content Security Policy middleware
+        with urllib.request.urlopen(demo_server + "direct/", timeout=10) as page:
+            policy = page.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "script-src 'self' http://127.0.0.1:" in policy
+        assert "'unsafe-inline'" not in policy
+        assert re.search(r"connect-src 'self' http://127\.0\.0\.1:\d+;", policy), policy
     browser.get(demo_server + "direct/")
     browser.find_element(By.CSS_SELECTOR, "[data-sigv4-upload] input[type=file]").send_keys(
         str(path)
