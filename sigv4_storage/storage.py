@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError
 from django.apps import apps
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import Storage
 from storages.backends.s3 import S3ManifestStaticStorage, S3StaticStorage, S3Storage
 from storages.utils import clean_name, setting
 
@@ -506,18 +507,24 @@ def refuse_presigned_static(cls: type, querystring_auth: Any) -> SettingError | 
     )
 
 
-class UnusableStorage:
+class UnusableStorage(Storage):
     """Stands for a storage whose settings cannot work, built before Django's
     apps were ready: the error it holds is raised by any use of it (an
     attribute, a method), and ``manage.py check`` reports the same error with
-    its check id and fix. Not a ``Storage``: nothing can be done with it."""
+    its check id and fix. A ``Storage`` only so that a model field handed it
+    at import (Wagtail's renditions: ``FileField(storage=callable)``) accepts
+    it; nothing can be done with it."""
+
+    _OWN = frozenset({"_error", "_class_name", "_constructor_args", "__class__", "__dict__"})
 
     def __init__(self, class_name: str, error: SettingError) -> None:
-        self._class_name = class_name
-        self._error = error
+        object.__setattr__(self, "_class_name", class_name)
+        object.__setattr__(self, "_error", error)
 
-    def __getattr__(self, name: str) -> Any:
-        raise self._error
+    def __getattribute__(self, name: str) -> Any:
+        if name in UnusableStorage._OWN:
+            return object.__getattribute__(self, name)
+        raise object.__getattribute__(self, "_error")
 
     def __repr__(self) -> str:
         return f"<{self._class_name}, unusable: {self._error}>"

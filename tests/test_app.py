@@ -184,7 +184,12 @@ IMPORT_TIME_APP = {
     "import_time_app/__init__.py": "",
     "import_time_app/models.py": (
         "from django.core.files.storage import default_storage\n"
-        "STORED_WITH = default_storage._setup() or default_storage._wrapped\n"
+        "from django.db import models\n\n"
+        "def rendition_storage():  # as Wagtail's renditions name theirs\n"
+        "    return default_storage\n\n"
+        "class Rendition(models.Model):  # FileField checks the storage is a Storage\n"
+        "    file = models.FileField(storage=rendition_storage)\n\n"
+        "STORED_WITH = default_storage._wrapped\n"
     ),
 }
 
