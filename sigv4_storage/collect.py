@@ -128,9 +128,17 @@ class Summary:
         left = ""
         if aborted:
             left = f", {aborted} abandoned upload{'' if aborted == 1 else 's'} aborted"
+        written = len(self.uploaded) + len(self.unchanged)
+        what = (
+            f"of the {written} file{'' if written == 1 else 's'} Django wrote, "
+            f"{len(self.uploaded)} uploaded, {len(self.unchanged)} already stored with the "
+            f"same bytes"
+            if written
+            else "nothing to upload: Django wrote no file (its count of unmodified files "
+            "is above)"
+        )
         return (
-            f"{PREFIX}: {len(self.uploaded)} uploaded, {len(self.unchanged)} "
-            f"already stored, {len(self.deleted)} deleted{left}; {self.requests} S3 "
+            f"{PREFIX}: {what}; {len(self.deleted)} deleted{left}; {self.requests} S3 "
             f"request{'' if self.requests == 1 else 's'} (listings, uploads, deletes)."
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,6 +211,11 @@ def test_verbosity(site):
     site.fresh_checkout()
     quiet = site.collectstatic(verbosity=1)
     assert "files settled" in quiet and "S3 request" in quiet and "Skipping" not in quiet
+    assert re.search(r"of the \d+ files Django wrote, 0 uploaded, \d+ already stored", quiet)
+    # Nothing to post-process, nothing changed: Django writes nothing, and our line
+    # says so (before: "0 uploaded, 0 already stored" beside Django's "30 unmodified").
+    again = site.collectstatic("--no-post-process", verbosity=1)
+    assert "nothing to upload: Django wrote no file" in again and "30 unmodified" in again
     loud = site.collectstatic(verbosity=2)
     assert "Skipping 'css/base.css' (not modified)" in loud
 
