@@ -134,8 +134,7 @@ class Summary:
             f"{len(self.uploaded)} uploaded, {len(self.unchanged)} already stored with the "
             f"same bytes"
             if written
-            else "nothing to upload: Django wrote no file (its count of unmodified files "
-            "is above)"
+            else "nothing to upload: Django wrote no file (its count of unmodified files is above)"
         )
         return (
             f"{PREFIX}: {what}; {len(self.deleted)} deleted{left}; {self.requests} S3 "

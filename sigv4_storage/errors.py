@@ -18,6 +18,7 @@ hint names settings, not values.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -247,20 +248,30 @@ def _netloc(url: str) -> str:
     return parts.netloc or url
 
 
+@dataclass(frozen=True)
+class WrongScheme:
+    """A server that speaks the other scheme than its URL says: what, and the fix."""
+
+    netloc: str
+    tls: bool  # the server speaks https (and was spoken plain http)
+
+    @property
+    def what(self) -> str:
+        spoken = "https, not plain http" if self.tls else "plain http, not https"
+        return f"the server at {self.netloc} speaks {spoken}"
+
+    @property
+    def fix(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"use {scheme}://{self.netloc} (AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = {self.tls})"
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.fix}"
+
+
 def use_http(netloc: str) -> str:
-    """The fix when https was spoken to a plain-http server (here and in s3doctor)."""
-    return (
-        f"the server at {netloc} speaks plain http, not https: use http://{netloc} "
-        f"(AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = False)"
-    )
-
-
-def use_https(netloc: str) -> str:
-    """The fix when plain http was spoken to a TLS server."""
-    return (
-        f"the server at {netloc} speaks https, not plain http: use https://{netloc} "
-        f"(AWS_S3_ENDPOINT_URL, or AWS_S3_USE_SSL = True)"
-    )
+    """The fix when https was spoken to a plain-http server."""
+    return str(WrongScheme(netloc, tls=False))
 
 
 def tls_hint(exception: Any) -> str:

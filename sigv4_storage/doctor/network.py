@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import speaks_plain_http, use_http, use_https
+from ..errors import WrongScheme, speaks_plain_http
 
 
 def headers_of(response: Any) -> dict[str, str]:
@@ -57,7 +57,7 @@ def post_form(url: str, fields: dict[str, Any], body: bytes, timeout: float = 15
         return int(refused.code)
 
 
-def connection_cause(endpoint_url: str, timeout: float = 5) -> str | None:
+def connection_cause(endpoint_url: str, timeout: float = 5) -> str | WrongScheme | None:
     """Why nothing usable answers at ``endpoint_url``'s host and port, or None if a
     server there speaks the URL's scheme. Names the mismatch when the server speaks
     the other one (TLS on an http:// URL, plain http on an https:// URL)."""
@@ -75,9 +75,9 @@ def connection_cause(endpoint_url: str, timeout: float = 5) -> str | None:
         failed = _tls_handshake(host, port, timeout)
         if failed is None:
             return None
-        return (
-            use_http(netloc) if speaks_plain_http(failed) else f"TLS failed at {netloc}: {failed}"
-        )
+        if speaks_plain_http(failed):
+            return WrongScheme(netloc, tls=False)
+        return f"TLS failed at {netloc}: {failed}"
     with sock:
         try:
             request = f"HEAD / HTTP/1.1\r\nHost: {netloc}\r\nConnection: close\r\n\r\n"
@@ -88,7 +88,7 @@ def connection_cause(endpoint_url: str, timeout: float = 5) -> str | None:
     if answer.startswith(b"HTTP/"):
         return None
     if _tls_handshake(host, port, timeout) is None:
-        return use_https(netloc)
+        return WrongScheme(netloc, tls=True)
     return f"the server at {netloc} does not answer HTTP"
 
 

@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import discovery
 from ..config import S3Config
+from ..errors import WrongScheme
 from ..storage import SigV4S3Storage
 from .network import connection_cause
 from .report import FAIL, OK, SKIP, WARN, Finding
@@ -35,9 +36,18 @@ def region(storage: SigV4S3Storage, asked: bool = True) -> tuple[Finding, bool]:
     return answer(s3, found), True
 
 
-def unreachable(s3: S3Config, cause: str) -> Finding:
+def unreachable(s3: S3Config, cause: str | WrongScheme) -> Finding:
+    """The endpoint finding when nothing usable answers: a server speaking the
+    other scheme gets its exact fix, anything else where to look."""
+    if isinstance(cause, WrongScheme):
+        return Finding(
+            "endpoint",
+            FAIL,
+            f"cannot reach {s3.endpoint_url}: {cause.what}",
+            cause.fix[0].upper() + cause.fix[1:] + ".",
+        )
     return Finding(
-        "region",
+        "endpoint",
         FAIL,
         f"cannot reach {s3.endpoint_url} (region {s3.region}): {cause}",
         "Check the endpoint (AWS_S3_ENDPOINT_URL / AWS_S3_HOST), the network "
