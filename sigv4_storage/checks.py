@@ -81,12 +81,18 @@ def configured_storages() -> Iterator[Configured]:
         if isinstance(entry, dict) and (cls := our_class(entry.get("BACKEND"))):
             options = dict(entry.get("OPTIONS") or {})
             name = LEGACY_STORAGE_SETTINGS.get(alias, "")
-            # Django < 5.1 copied the legacy setting in (it refuses both at once).
-            legacy = name and getattr(settings, name, None) == entry.get("BACKEND")
-            if django.VERSION < (5, 1) and legacy:
+            if django.VERSION < (5, 1) and name and _legacy(name):
                 yield Configured(f"settings.{name}", cls, options, alias, legacy=True)
             else:
                 yield Configured(f"STORAGES[{alias!r}]", cls, options, alias)
+
+
+def _legacy(name: str) -> bool:
+    """Whether Django < 5.1 built this STORAGES entry from the legacy setting ``name``
+    (set by the project, STORAGES not: Django refuses both, and fills the legacy
+    settings in from STORAGES when STORAGES is the one set)."""
+    overridden = settings.is_overridden  # type: ignore[misc]  # not in django-stubs
+    return bool(overridden(name) and not overridden("STORAGES"))
 
 
 def effective(layers: Layers, defaults: dict[str, Any]) -> Any:
