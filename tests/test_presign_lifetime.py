@@ -17,13 +17,12 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import botocore.session
 import pytest
-from botocore.credentials import CredentialProvider, RefreshableCredentials
+from botocore.credentials import RefreshableCredentials
 
 from sigv4_storage import SigV4S3Storage, presign
-from tests.util import verify_presigned_url
+from tests.util import on_role, verify_presigned_url
 
 DAY_KEY = "secret-for-"
 
@@ -49,24 +48,6 @@ def rotating(seconds_left: float):
         }
 
     return RefreshableCredentials.create_from_metadata(refresh(), refresh, "sts-assume-role")
-
-
-def on_role(credentials):
-    """A storage whose session finds ``credentials`` first (as from a role)."""
-
-    class Role(CredentialProvider):
-        METHOD = "sts-assume-role"
-
-        def load(self):
-            return credentials
-
-    class OnARole(SigV4S3Storage):
-        def _create_session(self):  # django-storages' hook for the boto3 session
-            session = botocore.session.Session()
-            session.get_component("credential_provider").insert_before("env", Role())
-            return boto3.Session(botocore_session=session)
-
-    return OnARole()
 
 
 @pytest.fixture

@@ -12,10 +12,8 @@ import datetime as dt
 import itertools
 from unittest import mock
 
-import boto3
-import botocore.session
 import pytest
-from botocore.credentials import CredentialProvider, RefreshableCredentials
+from botocore.credentials import RefreshableCredentials
 from django.core.exceptions import SuspiciousOperation
 from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hsettings
@@ -24,7 +22,7 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from sigv4_storage import SigV4S3Storage, SigV4StaticStorage, signer
-from tests.util import SECRET_KEY, SIGNER_NAMES, asked, verify_presigned_url
+from tests.util import SECRET_KEY, SIGNER_NAMES, asked, on_role, verify_presigned_url
 
 
 def botocore_url(storage, name, parameters=None, expire=None, http_method=None, signed=True):
@@ -162,19 +160,7 @@ def test_credentials_are_read_on_every_call(settings, credentials, no_network):
 
     rotating = RefreshableCredentials.create_from_metadata(refresh(), refresh, "sts-assume-role")
 
-    class Role(CredentialProvider):  # as botocore's AssumeRoleProvider hands them out
-        METHOD = "sts-assume-role"
-
-        def load(self):
-            return rotating
-
-    class OnARole(SigV4S3Storage):
-        def _create_session(self):  # django-storages' hook for the boto3 session
-            session = botocore.session.Session()
-            session.get_component("credential_provider").insert_before("env", Role())
-            return boto3.Session(botocore_session=session)
-
-    storage = OnARole()
+    storage = on_role(rotating)
 
     first = verify_presigned_url(storage.url("a"), secret_key=SECRET_KEY)
     second = verify_presigned_url(storage.url("a"), secret_key=SECRET_KEY)

@@ -562,3 +562,27 @@ def slot_claims(server, bucket):
 def all_keys(server, bucket):
     pages = server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
     return sorted(item["Key"] for page in pages for item in page.get("Contents") or ())
+
+
+def on_role(credentials):
+    """A storage whose session finds ``credentials`` first, as botocore's
+    AssumeRoleProvider hands them out (through django-storages' session hook)."""
+    import boto3
+    import botocore.session
+    from botocore.credentials import CredentialProvider
+
+    from sigv4_storage import SigV4S3Storage
+
+    class Role(CredentialProvider):
+        METHOD = "sts-assume-role"
+
+        def load(self):
+            return credentials
+
+    class OnARole(SigV4S3Storage):
+        def _create_session(self):  # django-storages' hook for the boto3 session
+            session = botocore.session.Session()
+            session.get_component("credential_provider").insert_before("env", Role())
+            return boto3.Session(botocore_session=session)
+
+    return OnARole()
