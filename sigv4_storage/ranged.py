@@ -14,7 +14,8 @@ one ``GetObject`` with ``Range`` and ``If-Match: <ETag>``:
   are fetched in parallel ahead of the reader (a ``seek()`` elsewhere stops
   it until reads are sequential again), as s3transfer's downloads
   are, into ``depth + 1`` buffers reused from part to part, so memory stays
-  within about ``(depth + 1) × part_size`` whatever the object's size;
+  within about ``(depth + 1) × part_size`` whatever the object's size (and
+  ``read()`` of the whole object adds one buffer of its size, filled in place);
 - an object replaced or deleted while it is read answers 412 (or 404):
   ``ObjectChanged`` is raised rather than bytes of two versions mixed;
 - a stream broken mid-part (s3transfer's retryable download errors) is
@@ -140,15 +141,27 @@ class RangedReader(io.RawIOBase):
         return count
 
     def readall(self) -> bytes:
+        """The rest of the object, in one buffer filled in place from the parts:
+        its size in memory, not twice it (parts copied, then joined)."""
         self._check_open()
         self._streaming = True
-        pieces = []  # copies: a part's buffer is reused once the reader moves on
-        while self._pos < self.size:
-            index, offset = divmod(self._pos, self.part_size)
-            part = self._part(index)
-            pieces.append(bytes(part[offset:]))
-            self._pos += len(part) - offset
-        return b"".join(pieces)
+        left = self.size - self._pos
+        if left <= 0:
+            return b""
+        # A BytesIO made on a zeroed bytes object it alone holds lends that very
+        # object to getbuffer() and gives it back from getvalue(): no copy in
+        # CPython (another Python copies once more, and is still right).
+        result = io.BytesIO(bytes(left))
+        filled = 0
+        with result.getbuffer() as out:
+            while self._pos < self.size:
+                index, offset = divmod(self._pos, self.part_size)
+                part = self._part(index)
+                count = len(part) - offset
+                out[filled : filled + count] = part[offset:]
+                filled += count
+                self._pos += count
+        return result.getvalue()
 
     def close(self) -> None:
         if not self.closed:

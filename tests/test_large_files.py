@@ -149,6 +149,10 @@ def test_whole_reads_fetch_each_part_once_and_ahead(server, settings, body):
     )
     with storage.open("video.bin") as f:  # read() in one call, and lines
         assert f.read() == body
+    with storage.open("video.bin") as f:  # the rest, after a read within a part
+        assert f.read(PART + 100)[-100:] == body[PART : PART + 100]
+        assert f.read() == body[PART + 100 :]
+        assert f.read() == b""
     with storage.open("video.bin") as f:
         assert b"".join(f) == body
 
@@ -450,6 +454,13 @@ def test_large_files_in_bounded_memory(probe):
         assert read["sha256"] == whole
         assert read["growth_mib"] <= 128, read  # (10 + 1) parts of 8 MiB, and buffers
         assert read["requests"] == 1 + size // (8 * MB)
+
+    # read() of the whole object: one buffer of its size, filled in place (not
+    # its parts copied, then joined: twice its size).
+    whole_read = probe("readall", "sigv4_storage", "big.bin", size)
+    assert whole_read["sha256"] == whole
+    assert whole_read["growth_mib"] <= size / MB + 112, whole_read  # + the parts read ahead
+    assert whole_read["requests"] == 1 + size // (8 * MB)
 
     # save() of a stream: s3transfer's parts in memory, as raw boto3's upload_fileobj.
     ours = probe("save", "sigv4_storage", "saved.bin", size)
