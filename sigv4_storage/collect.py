@@ -34,7 +34,9 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import io
+import itertools
 import logging
+import os
 import re
 import threading
 import time
@@ -98,6 +100,20 @@ class Pending:
         with self.open() as f:
             return bytes(f.read())
 
+    def size(self) -> int:
+        return os.path.getsize(self.path) if self.path is not None else len(self.data or b"")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What django-storages' ``_save`` sends for a file: its bytes (gzipped when
+    the storage gzips them, then sent as a stream of unknown size) and the
+    write parameters."""
+
+    body: bytes
+    streamed: bool
+    params: dict[str, Any]
+
 
 def _pending(content: Any) -> Pending:
     """A local file stays a path (read when it is sent); anything else is read now."""
@@ -146,7 +162,10 @@ class Run:
     """One ``collectstatic`` run on one storage (``CollectstaticMixin.collecting``).
 
     ``key`` is the storage's name-to-key function (with its name checks);
-    ``write`` stores a file now, bypassing the run.
+    ``write`` stores a file now, bypassing the run; ``put``, when given, stores
+    a file smaller than the multipart threshold in one ``PutObject`` of the
+    bytes and parameters ``write`` would send (``Outgoing``), without
+    s3transfer's manager, threads and boto3 resource per file.
     """
 
     def __init__(
@@ -155,11 +174,14 @@ class Run:
         *,
         key: Callable[[str], str],
         write: Callable[[str, Any], str],
+        put: Callable[[str, Outgoing], None] | None = None,
         clear: bool = False,
     ) -> None:
         self.storage = storage
         self.key = key
         self.write = write
+        self.put = put
+        self.threshold: int = storage.transfer_config.multipart_threshold
         self.clear = clear
         self.prefix = location_prefix(storage.location) or ""
         self.listing: dict[str, Listed] = {}
@@ -264,42 +286,51 @@ class Run:
         return True
 
     # -- comparing bytes ----------------------------------------------------------------
-    def stored(self, name: str, pending: Pending, listed: Listed) -> bool:
+    def stored(
+        self, name: str, pending: Pending, listed: Listed, outgoing: Outgoing | None = None
+    ) -> bool:
         if name in self.hashed:
             return True  # a hashed name's bytes are in its name
         if not _CONTENT_ETAG.fullmatch(listed.etag) or not self.etags_are_hashes(name):
             return False
-        return listed.etag == self.etag(name, pending)
+        return listed.etag == self.etag(outgoing or self.outgoing(name, pending))
 
     def etags_are_hashes(self, name: str) -> bool:
         """S3's ETag is the MD5 of the bytes, except with SSE-KMS and SSE-C."""
         params = self.storage.get_object_parameters(self.key(name))
         return params.get("ServerSideEncryption") != "aws:kms" and "SSECustomerKey" not in params
 
-    def etag(self, name: str, pending: Pending) -> str:
-        """The ETag S3 gives the bytes this storage sends for ``pending``."""
-        body, streamed = self.sent_bytes(name, pending)
+    def etag(self, outgoing: Outgoing) -> str:
+        """The ETag S3 gives the bytes this storage sends (``outgoing``)."""
+        body = outgoing.body
         config = self.storage.transfer_config
         if len(body) < config.multipart_threshold:
             return hashlib.md5(body, usedforsecurity=False).hexdigest()
         size = ChunksizeAdjuster().adjust_chunksize(
-            config.multipart_chunksize, None if streamed else len(body)
+            config.multipart_chunksize, None if outgoing.streamed else len(body)
         )
-        parts = [body[i : i + size] for i in range(0, len(body), size)]
-        digests = b"".join(hashlib.md5(p, usedforsecurity=False).digest() for p in parts)
-        return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
+        view = memoryview(body)
+        digests = b"".join(
+            hashlib.md5(view[i : i + size], usedforsecurity=False).digest()
+            for i in range(0, len(body), size)
+        )
+        parts = -(-len(body) // size)
+        return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{parts}"
 
-    def sent_bytes(self, name: str, pending: Pending) -> tuple[bytes, bool]:
-        """The bytes django-storages' ``_save`` sends (gzipped by its own rules and
-        function), and whether they go as a stream of unknown size."""
+    def outgoing(self, name: str, pending: Pending) -> Outgoing:
+        """The bytes and parameters django-storages' ``_save`` sends for ``pending``
+        (gzipped by its own rules and function; a stream of unknown size then)."""
         storage = self.storage
         raw = pending.read()
-        if not storage.gzip:
-            return raw, False
         params = storage._get_write_parameters(self.key(name), ContentFile(raw))
-        if params["ContentType"] not in storage.gzip_content_types or "ContentEncoding" in params:
-            return raw, False
-        return storage._compress_content(io.BytesIO(raw)).read(), True
+        if (
+            storage.gzip
+            and params["ContentType"] in storage.gzip_content_types
+            and "ContentEncoding" not in params
+        ):
+            params["ContentEncoding"] = "gzip"
+            return Outgoing(storage._compress_content(io.BytesIO(raw)).read(), True, params)
+        return Outgoing(raw, False, params)
 
     # -- the end ------------------------------------------------------------------------
     def finish(
@@ -320,13 +351,25 @@ class Run:
         summary.aborted = abandoned.abort(client, self.storage.bucket_name, self.abandoned)
         manifest = clean_name(manifest) if manifest else None
         names = sorted(name for name in self.written if name != manifest)
+        waiting = iter(names)
+        #: At most two per worker in flight: a future per file would cost memory per file.
+        in_flight: dict[concurrent.futures.Future[bool], str] = {}
+        done = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(self._settle, name): name for name in names}
             try:
-                for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                    sent = future.result()
-                    (summary.uploaded if sent else summary.unchanged).append(futures[future])
-                    progress(done, len(names), summary)
+                while True:
+                    for name in itertools.islice(waiting, 2 * workers - len(in_flight)):
+                        in_flight[pool.submit(self._settle, name)] = name
+                    if not in_flight:
+                        break
+                    finished, _ = concurrent.futures.wait(
+                        in_flight, return_when=concurrent.futures.FIRST_COMPLETED
+                    )
+                    for future in finished:
+                        name = in_flight.pop(future)
+                        (summary.uploaded if future.result() else summary.unchanged).append(name)
+                        done += 1
+                        progress(done, len(names), summary)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -342,10 +385,19 @@ class Run:
         pending = self.written[name]
         listed = self.listing.get(name)
         try:
-            if listed is not None and not self.clear and self.stored(name, pending, listed):
+            put = self.put if pending.size() < self.threshold else None
+            outgoing = self.outgoing(name, pending) if put or listed is not None else None
+            if (
+                listed is not None
+                and not self.clear
+                and self.stored(name, pending, listed, outgoing)
+            ):
                 return False
-            with pending.open() as content:
-                self.write(name, content)
+            if put is not None and outgoing is not None and len(outgoing.body) < self.threshold:
+                put(self.key(name), outgoing)
+            else:
+                with pending.open() as content:
+                    self.write(name, content)
         except (ClientError, BotoCoreError, OSError) as error:
             raise UploadFailed(name, error) from error
         return True
@@ -391,6 +443,7 @@ class CollectstaticMixin:
 
     if TYPE_CHECKING:
         connection: Any
+        bucket_name: str
 
         def s3_key(self, name: Any) -> str: ...
 
@@ -404,7 +457,8 @@ class CollectstaticMixin:
         """A collectstatic run: ``exists``/``open``/``_save``/``delete`` answer from one
         listing and the run's record until ``run.finish()`` settles it with S3."""
         write = super()._save  # type: ignore[misc]  # the write that bypasses the run
-        run = Run(self, key=self.s3_key, write=write, clear=clear)
+        put = self._put if self._saves_plainly() else None
+        run = Run(self, key=self.s3_key, write=write, put=put, clear=clear)
         with run.counting_requests():
             run.load_listing()
             self._run = run
@@ -412,6 +466,16 @@ class CollectstaticMixin:
                 yield run
             finally:
                 self._run = None
+
+    def _saves_plainly(self) -> bool:
+        """Whether ``_save`` is the package's own (no subclass changed how files are
+        written): then a run sends small files with one ``PutObject`` (``_put``)."""
+        return False
+
+    def _put(self, key: str, outgoing: Outgoing) -> None:
+        self.connection.meta.client.put_object(
+            Bucket=self.bucket_name, Key=key, Body=outgoing.body, **outgoing.params
+        )
 
     def exists(self, name: str) -> bool:
         if self._run is not None:

@@ -38,6 +38,7 @@ from .creates import AtomicCreatesMixin
 from .direct import DirectUploadsMixin
 from .errors import RefusalHints, with_context
 from .files import LazyFilesMixin
+from .hashing import LinearPostProcessMixin
 from .names import check_key, check_no_parent, check_not_empty, location_prefix, plain_key
 from .options import NEW_OPTIONS
 from .presign import Presigner
@@ -234,6 +235,9 @@ class SigV4S3Storage(
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
         check_no_parent(content.name if name is None else name)
         return str(super().save(name, content, max_length))
+
+    def _saves_plainly(self) -> bool:
+        return type(self)._save is SigV4S3Storage._save
 
     def _creates_atomically(self) -> bool:
         # A collectstatic run records writes and sends them at its end: none now.
@@ -484,8 +488,14 @@ class SigV4StaticStorage(SigV4S3Storage, S3StaticStorage):  # type: ignore[misc]
     active_content = "inline"
 
 
-class SigV4ManifestStaticStorage(S3ManifestStaticStorage, SigV4StaticStorage):  # type: ignore[misc]
+class SigV4ManifestStaticStorage(
+    LinearPostProcessMixin,
+    S3ManifestStaticStorage,  # type: ignore[misc]
+    SigV4StaticStorage,
+):
     """Static files with Django's ``ManifestFilesMixin`` (hashed names).
+
+    Its ``post_process`` is Django's, in time linear in the files (``hashing``).
 
     The mixin comes first in the method order, as Django requires, so its
     ``url()`` maps names to hashed names before ours signs or builds them.

@@ -291,7 +291,7 @@ def test_etags_that_are_no_content_hash_count_as_changed(
     run = collect.Run(storage, key=storage.s3_key, write=storage._save)
     pending = collect.Pending(data=b"body{}")
     md5 = "bd1f4bba96d2a4c2b0e5e2a2f6a5e0f4"  # not it
-    right = run.etag("a.css", pending)
+    right = run.etag(run.outgoing("a.css", pending))
     assert run.stored("a.css", pending, collect.Listed(right, 6)) is comparable
     assert run.stored("a.css", pending, collect.Listed(md5, 6)) is False
     assert run.stored("a.css", pending, collect.Listed("opaque-etag", 6)) is False
@@ -310,12 +310,8 @@ def test_multipart_etags_are_computed_with_the_part_size_uploads_use(settings, n
     parts = [body[:size], body[size : 2 * size], body[2 * size :]]
     joined = b"".join(hashlib.md5(p).digest() for p in parts)
     expected = hashlib.md5(joined).hexdigest() + "-3"
-    assert (
-        collect.Run(storage, key=storage.s3_key, write=storage._save).etag(
-            "big.bin", collect.Pending(data=body)
-        )
-        == expected
-    )
+    run = collect.Run(storage, key=storage.s3_key, write=storage._save)
+    assert run.etag(run.outgoing("big.bin", collect.Pending(data=body))) == expected
 
 
 # -- the check -----------------------------------------------------------------------------
@@ -442,3 +438,77 @@ def test_a_policy_that_cannot_list_uploads_costs_a_warning_not_the_deploy(site, 
     (warning,) = [r.getMessage() for r in caplog.records if "multipart" in r.getMessage()]
     assert "could not list the multipart uploads under 'static/' (AccessDenied)" in warning
     assert "s3:ListBucketMultipartUploads" in warning
+
+
+# -- time linear in the files: comparisons counted, not seconds ------------------------------
+class Counted(str):
+    """A name that counts how often it is compared for equality: a list search
+    compares with every element before the match; a set or dict lookup with none
+    (distinct names) or the one match."""
+
+    compared = 0
+
+    def __eq__(self, other: object) -> bool:
+        Counted.compared += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_the_commands_lists_of_names_answer_in_without_a_search():
+    from sigv4_storage.management.commands.collectstatic import Command, Names
+
+    command = Command()
+    for attribute in ("copied_files", "unmodified_files", "symlinked_files"):
+        assert isinstance(getattr(command, attribute), Names)
+    names = Names()
+    Counted.compared = 0
+    for n in range(2000):
+        name = Counted(f"css/page {n}.css")
+        assert name not in names  # Django's copy_file asks this of every file
+        names.append(name)
+    assert Counted.compared < 100  # a list: about 2,000,000
+    assert names == [f"css/page {n}.css" for n in range(2000)]  # still Django's list
+    assert names + ["x"] == [*names, "x"]
+    with pytest.raises(TypeError, match="only grow"):
+        names.remove("css/page 1.css")
+
+
+def test_post_processing_compares_no_name_per_file_and_writes_djangos_names(
+    settings, moto_aws, tmp_path
+):
+    import boto3
+    from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
+    from django.core.files.storage import FileSystemStorage
+
+    from sigv4_storage import SigV4ManifestStaticStorage
+
+    source = static_tree(tmp_path / "src", files=600)
+    found = FileSystemStorage(location=str(source))
+    names = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.is_file())
+
+    def paths() -> dict[str, tuple[Any, str]]:
+        return {Counted(name): (found, name) for name in names}
+
+    stock = ManifestStaticFilesStorage(location=str(tmp_path / "stock"))
+    Counted.compared = 0
+    stock_yielded = [(o, h) for o, h, _ in stock.post_process(paths())]
+    djangos_comparisons = Counted.compared
+
+    settings.AWS_STORAGE_BUCKET_NAME = "static"
+    settings.AWS_S3_REGION_NAME = "eu-central-1"
+    boto3.client("s3", region_name="eu-central-1").create_bucket(
+        Bucket="static", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    ours = SigV4ManifestStaticStorage()
+    with ours.collecting() as run:
+        Counted.compared = 0
+        our_yielded = [(o, h) for o, h, _ in ours.post_process(paths())]
+        our_comparisons = Counted.compared
+        run.finish(2, lambda *_: None, manifest=ours.manifest_name)
+    assert djangos_comparisons > 50_000  # what this replaces: a list search per file
+    assert our_comparisons < len(names)
+    assert our_yielded == stock_yielded  # the same files, names and order
+    assert ours.hashed_files == stock.hashed_files
+    manifest = boto3.client("s3").get_object(Bucket="static", Key="staticfiles.json")
+    assert manifest["Body"].read() == (tmp_path / "stock" / "staticfiles.json").read_bytes()

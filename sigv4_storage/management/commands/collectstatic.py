@@ -12,6 +12,7 @@ last.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django.contrib.staticfiles.management.commands import collectstatic
@@ -22,11 +23,55 @@ from sigv4_storage.collect import DEFAULT_WORKERS, MAX_WORKERS, Run, Summary, Up
 from sigv4_storage.storage import SigV4S3Storage
 
 
+class Names(list[str]):
+    """Django's lists of the names a run copied, skipped and post-processed, with
+    the ``in`` of a set.
+
+    Django's command asks ``prefixed_path in self.copied_files`` (and
+    ``unmodified_files``) for every file it finds: a list search per file,
+    minutes at 100,000 files. These stay lists (Django returns them, in order)
+    and append-only, as Django uses them.
+    """
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        super().__init__(names)
+        self._seen = set(self)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._seen
+
+    def append(self, name: str) -> None:
+        super().append(name)
+        self._seen.add(name)
+
+    def extend(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.append(name)
+
+    def __iadd__(self, names: Iterable[str]) -> Names:  # type: ignore[override,misc]
+        self.extend(names)
+        return self
+
+    def _append_only(self, *_: Any, **__: Any) -> Any:
+        raise TypeError("collectstatic's lists of names only grow (append, extend)")
+
+    insert = remove = pop = clear = __setitem__ = __delitem__ = _append_only
+
+
+#: The lists Django searches per file (its ``skipped_files``, newer, is only appended to).
+NAME_LISTS = ("copied_files", "symlinked_files", "unmodified_files", "post_processed_files")
+
+
 class Command(collectstatic.Command):
     help = (
         collectstatic.Command.help + " On sigv4_storage's storages: one listing of the "
         "location, only changed files uploaded, in parallel, the manifest last."
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for attribute in NAME_LISTS:
+            setattr(self, attribute, Names(getattr(self, attribute)))
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
