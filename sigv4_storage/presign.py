@@ -31,6 +31,7 @@ from typing import Any
 from botocore.exceptions import NoCredentialsError
 from django.views.decorators.debug import sensitive_variables
 
+from . import clients
 from .clients import Shared
 from .config import S3Config
 from .signer import QUERY_PARAMETERS, BucketURL, Keys, presign_post
@@ -48,32 +49,53 @@ class Presigner:
         self.s3 = s3
         self.root = BucketURL(s3.public_bucket_url)
         self._shared = shared
+        #: The signing client's credentials, for the clients' cache generation.
+        self._credentials_of: tuple[int, Any] | None = None
+        #: The last frozen credentials seen, and what signs with them (Keys, or None).
+        self._last: tuple[Any, Keys | None] = (None, None)
+
+    def credentials(self) -> Any:
+        """botocore's credentials object of the signing client (refreshable ones
+        refresh themselves), or None; looked up again after ``clients.clear_cache()``."""
+        generation = clients.generation()
+        found = self._credentials_of
+        if found is None or found[0] != generation:
+            found = self._credentials_of = (generation, self._shared(signed=True).credentials)
+        return found[1]
 
     def signing(self, expire: int) -> tuple[Keys | None, int]:
         """The credentials the fast signer signs with, frozen (refreshed when due),
         or None when botocore must sign (see the module docstring); and
         ``expire`` clamped to the seconds those credentials have left."""
-        credentials = self._shared(signed=True).credentials
+        credentials = self.credentials()
         if credentials is None:
             return None, expire
         ends = expiry(credentials)
         frozen = credentials.get_frozen_credentials()
-        # Read again: a refresh between the two reads gives a later expiry than the
-        # frozen keys have; the earlier one is theirs, or sooner (safe).
-        expire = lifetime(expire, ends, expiry(credentials))
-        if not (
+        if ends is not None:
+            # Read again: a refresh between the two reads gives a later expiry than the
+            # frozen keys have; the earlier one is theirs, or sooner (safe).
+            expire = lifetime(expire, ends, expiry(credentials))
+        seen, keys = self._last
+        if frozen != seen:  # new credentials (a rotation): checked once
+            keys = Keys.of(frozen) if self._fast(frozen) else None
+            self._last = (frozen, keys)
+        return keys, expire
+
+    def _fast(self, frozen: Any) -> bool:
+        """Whether the fast signer signs with these: string credentials (not a
+        test's mocks), and ``fast_signing`` on."""
+        return bool(
             self.s3.fast_signing
             and isinstance(frozen.access_key, str)
             and isinstance(frozen.secret_key, str)
             and isinstance(frozen.token, str | None)
-        ):
-            return None, expire
-        return Keys.of(frozen), expire
+        )
 
     def lifetime(self, expire: int) -> int:
         """``expire`` clamped to the seconds the storage's credentials have left
         (for a URL that django-storages signs)."""
-        credentials = self._shared(signed=True).credentials
+        credentials = self.credentials()
         return lifetime(expire, expiry(credentials)) if credentials is not None else expire
 
     def _botocore(self, signed: bool = True) -> Any:
@@ -125,7 +147,7 @@ class Presigner:
         bucket = self.s3.bucket_name
         keys, expire = self.signing(expire)
         if keys is None:
-            if self._shared(signed=True).credentials is None:
+            if self.credentials() is None:
                 raise NoCredentialsError()  # botocore's presigner fails on None.access_key
             post: dict[str, Any] = self._botocore().generate_presigned_post(
                 bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=expire

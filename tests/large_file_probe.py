@@ -14,7 +14,8 @@ assert on memory and requests; ``benchmarks/run.py`` prints all of it.
 
 Operations: ``read1k`` (``open().read(1024)``), ``chunks`` (the whole object
 through ``chunks()``), ``response`` (``FileResponse(storage.open(name))``
-streamed), ``readall`` (``open().read()``, the whole object in memory), ``write`` (``open(name, "wb")`` in 1 MiB writes) and ``save``
+streamed), ``readall`` (``open().read()``, the whole object in memory),
+``write`` (``open(name, "wb")`` in 1 MiB writes) and ``save``
 (``save()`` of a stream that cannot seek) and ``savefile`` (``save()`` of a
 file on disk, as Django's ``TemporaryUploadedFile``). Written bytes are SIZE bytes of
 ``pattern()``, so the caller knows their hash.

@@ -92,11 +92,11 @@ def test_reset_forgets_regions_failed_asks_and_signing_keys(storage, monkeypatch
     s3 = storage.s3_config
     discovery._regions[discovery.cache_key(s3)] = "eu-central-1"
     discovery._failed[("aws", "other")] = discovery.clock()
-    signer.signing_key(signer.Keys("AKIA", SECRET_KEY), "20261129", "eu-central-1")
+    signer.day_key(signer.Keys("AKIA", SECRET_KEY), "20261129", "eu-central-1")
     storage.url("a")
     assert clients.count() == 1
     reset()
     assert discovery.cached_region(s3) is None
     assert discovery._failed == {}
-    assert signer._signing_keys == {}
+    assert signer._day_keys == {}
     assert clients.count() == 0
