@@ -1,7 +1,7 @@
 """How costs grow with the work: django-storages and sigv4_storage side by side.
 
     python benchmarks/growth.py                      # the sizes below
-    python benchmarks/growth.py --quick              # small sizes, a minute or two
+    python benchmarks/growth.py --quick              # small sizes, about two minutes
     python benchmarks/growth.py --plot docs/_static/growth.svg
 
 - ``collectstatic`` of generated trees (``tests.util.static_tree``) of each
@@ -288,7 +288,7 @@ def main() -> int:
         server.client().create_bucket(Bucket="bench-bucket")
         print(f"\ncollectstatic ({server.kind}, a fresh process per run, requests at a proxy)")
         collected = collectstatic_growth(
-            server, sizes(args.files, "1000,5000,20000", "200,1000"), args.theirs_up_to
+            server, sizes(args.files, "1000,5000,20000", "100,300"), args.theirs_up_to
         )
         if args.plot:
             svg(collected, args.plot)

@@ -380,7 +380,7 @@ def main() -> int:
     print(f"  {'':<18}{header[0]:>16}{header[1]:>15}{header[2]:>14}{header[3]:>10}")
     for label, ds, sv4, raw in bench_urls(quick):
         print(f"  {label:<18}{ds:>16.1f}{sv4:>15.1f}{raw:>14.1f}{ds / sv4:>9.1f}×")
-        goal = {"public url()": 30, "presigned url()": 12}.get(label, 5)
+        goal = {"public url()": 30, "presigned url()": 20}.get(label, 5)
         targets.append((f"{label} ≥ {goal}× faster than django-storages", ds / sv4 >= goal))
 
     server = Server()

@@ -457,8 +457,9 @@ class CollectstaticMixin:
         """A collectstatic run: ``exists``/``open``/``_save``/``delete`` answer from one
         listing and the run's record until ``run.finish()`` settles it with S3."""
         write = super()._save  # type: ignore[misc]  # the write that bypasses the run
-        put = self._put if self._saves_plainly() else None
-        run = Run(self, key=self.s3_key, write=write, put=put, clear=clear)
+        # A subclass's _save ran when the file was recorded (it comes before this
+        # mixin); what the run sends it sends as django-storages' _save would.
+        run = Run(self, key=self.s3_key, write=write, put=self._put, clear=clear)
         with run.counting_requests():
             run.load_listing()
             self._run = run
@@ -466,11 +467,6 @@ class CollectstaticMixin:
                 yield run
             finally:
                 self._run = None
-
-    def _saves_plainly(self) -> bool:
-        """Whether ``_save`` is the package's own (no subclass changed how files are
-        written): then a run sends small files with one ``PutObject`` (``_put``)."""
-        return False
 
     def _put(self, key: str, outgoing: Outgoing) -> None:
         self.connection.meta.client.put_object(

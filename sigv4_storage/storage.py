@@ -236,9 +236,6 @@ class SigV4S3Storage(
         check_no_parent(content.name if name is None else name)
         return str(super().save(name, content, max_length))
 
-    def _saves_plainly(self) -> bool:
-        return type(self)._save is SigV4S3Storage._save
-
     def _creates_atomically(self) -> bool:
         # A collectstatic run records writes and sends them at its end: none now.
         return not self.collecting_now and super()._creates_atomically()

@@ -512,3 +512,34 @@ def test_post_processing_compares_no_name_per_file_and_writes_djangos_names(
     assert ours.hashed_files == stock.hashed_files
     manifest = boto3.client("s3").get_object(Bucket="static", Key="staticfiles.json")
     assert manifest["Body"].read() == (tmp_path / "stock" / "staticfiles.json").read_bytes()
+
+
+def test_what_a_subclass_save_changes_is_what_a_run_uploads(settings, moto_aws):
+    """A run sends small files itself (one PutObject each): a subclass's ``_save``
+    comes before the run in the method order, so its changes are recorded."""
+    import mimetypes
+
+    import boto3
+    from django.core.files.base import ContentFile
+
+    from sigv4_storage import SigV4StaticStorage
+
+    class Shouting(SigV4StaticStorage):
+        def _save(self, name: str, content: Any) -> str:
+            return super()._save(name, ContentFile(content.read().upper()))
+
+    settings.AWS_STORAGE_BUCKET_NAME = "static"
+    settings.AWS_S3_REGION_NAME = "eu-central-1"
+    client = boto3.client("s3", region_name="eu-central-1")
+    client.create_bucket(
+        Bucket="static", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    storage = Shouting(object_parameters={"CacheControl": "max-age=60"})
+    with storage.collecting() as run:
+        storage.save("app.js", ContentFile(b"let quiet = 1;"))
+        summary = run.finish(2, lambda *_: None)
+    assert summary.uploaded == ["app.js"]
+    stored = client.get_object(Bucket="static", Key="app.js")
+    assert stored["Body"].read() == b"LET QUIET = 1;"
+    assert stored["CacheControl"] == "max-age=60"
+    assert stored["ContentType"] == mimetypes.guess_type("app.js")[0]  # as save() sets it
