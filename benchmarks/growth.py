@@ -280,7 +280,7 @@ def main() -> int:
     def sizes(given: str | None, full: str, quick: str) -> list[int]:
         return [int(n) for n in (given or (quick if args.quick else full)).split(",") if n]
 
-    from benchmarks.run import Server, configure_django
+    from benchmarks.common import Server, configure_django
 
     configure_django()
     server = Server()
@@ -298,7 +298,7 @@ def main() -> int:
         object_growth(server, sizes(args.objects, "1,64,1024", "1,16"))
         if not args.no_per_call:
             from benchmarks import per_call
-            from benchmarks.run import print_targets
+            from benchmarks.common import print_targets
 
             print_targets(per_call.report(server, args.quick))
     finally:

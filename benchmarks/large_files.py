@@ -131,7 +131,7 @@ def report(server: Any, quick: bool) -> list[tuple[str, bool]]:
 
 
 def main() -> int:
-    from benchmarks.run import run_alone
+    from benchmarks.common import run_alone
 
     return run_alone(report, __doc__, "a 128 MiB object")
 

@@ -9,7 +9,7 @@ deploy's first requests meet them), the packages interleaved round by round:
 the first call (building the session, client and connection) and the mean of
 the calls after it, and the requests each call sent, counted on the client.
 Against SeaweedFS when ``weed`` is installed, else moto in server mode.
-Also called by ``benchmarks/run.py``.
+Also called by ``benchmarks/growth.py``.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def main() -> int:
         package, operation, calls = sys.argv[2], sys.argv[3], int(sys.argv[4])
         print(json.dumps(child(package, operation, calls)))
         return 0
-    from benchmarks.run import run_alone
+    from benchmarks.common import run_alone
 
     return run_alone(report, __doc__, "200 calls and 2 rounds instead of 1,000 and 3")
 
