@@ -78,13 +78,13 @@ class UploadFailed(Exception):
         self.error = error
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listed:
     etag: str
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pending:
     """What a run will store under one name: a local file or bytes."""
 
@@ -104,7 +104,7 @@ class Pending:
         return os.path.getsize(self.path) if self.path is not None else len(self.data or b"")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """What django-storages' ``_save`` sends for a file: its bytes (gzipped when
     the storage gzips them, then sent as a stream of unknown size) and the
