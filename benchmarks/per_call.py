@@ -1,6 +1,6 @@
 """Per-call costs of the request paths: django-storages' ``S3Storage`` and ours.
 
-    python benchmarks/per_call.py            # 1,000 calls, 3 rounds
+    python benchmarks/per_call.py            # 1,000 calls, 5 rounds
     python benchmarks/per_call.py --quick    # 200 calls, 2 rounds
 
 ``exists()``, ``size()``, ``get_modified_time()``, ``delete()`` and ``open()``
@@ -79,7 +79,7 @@ def child(package: str, operation: str, calls: int) -> dict[str, float]:
 
 def measure(server: Any, quick: bool) -> dict[str, dict[str, dict[str, list[float]]]]:
     """{operation: {package: {"first": [...], "per_call": [...], "requests": [...]}}}."""
-    calls, rounds = (200, 2) if quick else (1000, 3)
+    calls, rounds = (200, 2) if quick else (1000, 5)
     client = server.client()
     bucket = f"per-call-{os.getpid()}"
     client.create_bucket(Bucket=bucket)
@@ -162,7 +162,7 @@ def main() -> int:
         return 0
     from benchmarks.common import run_alone
 
-    return run_alone(report, __doc__, "200 calls and 2 rounds instead of 1,000 and 3")
+    return run_alone(report, __doc__, "200 calls and 2 rounds instead of 1,000 and 5")
 
 
 if __name__ == "__main__":
