@@ -167,3 +167,48 @@ def test_credentials_are_read_on_every_call(settings, credentials, no_network):
     assert first.access_key.startswith("ASIAROTATION")
     assert second.access_key > first.access_key  # rotated between the two calls
     assert "X-Amz-Security-Token=session-token" in storage.url("a")
+
+
+def test_urls_signed_in_one_second_each_sign_their_own_query(frozen_clock):
+    """The X-Amz-* query is built once per second and credentials: URLs of the same
+    second with another lifetime, token or key, or with a parameter sorting before
+    the X-Amz-* names, still verify, each with its own values."""
+    root = signer.BucketURL("https://media.s3.eu-west-2.amazonaws.com")
+    plain = signer.Keys("AKIDEXAMPLE", SECRET_KEY)
+    with_token = signer.Keys("ASIAEXAMPLE", SECRET_KEY, "token/with+chars")
+    urls = [
+        root.presign("a b.txt", keys=plain, region="eu-west-2", expires=60),
+        root.presign("a b.txt", keys=plain, region="eu-west-2", expires=3600),
+        root.presign("a b.txt", keys=with_token, region="eu-west-2", expires=3600),
+        root.presign(
+            "a b.txt",
+            keys=plain,
+            region="eu-west-2",
+            expires=3600,
+            query=[("response-content-type", "text/plain"), ("A-first", "x")],
+        ),
+        root.presign(
+            "a b.txt",
+            keys=plain,
+            region="eu-west-2",
+            expires=3600,
+            method="PUT",
+            query=[("partNumber", "2"), ("uploadId", "u/1")],
+            headers={"content-length": "5"},
+        ),
+    ]
+    now = dt.datetime.fromtimestamp(signer.clock(), dt.timezone.utc)  # the frozen second
+    verified = [verify_presigned_url(url, secret_key=SECRET_KEY, now=now) for url in urls[:4]]
+    verified.append(
+        verify_presigned_url(
+            urls[4], secret_key=SECRET_KEY, now=now, method="PUT", headers={"content-length": "5"}
+        )
+    )
+    assert [v.access_key for v in verified] == ["AKIDEXAMPLE", "AKIDEXAMPLE", "ASIAEXAMPLE"] + [
+        "AKIDEXAMPLE"
+    ] * 2
+    assert "X-Amz-Expires=60&" in urls[0] and "X-Amz-Expires=3600&" in urls[1]
+    assert "X-Amz-Security-Token=token%2Fwith%2Bchars" in urls[2]
+    assert "Security-Token" not in urls[3]
+    assert urls[3].split("?")[1].startswith("response-content-type=text%2Fplain&A-first=x&")
+    assert "X-Amz-SignedHeaders=content-length%3Bhost" in urls[4]
