@@ -244,6 +244,7 @@ class BucketURL:
         query: list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
         now: dt.datetime | None = None,
+        _hiding: bool = False,
     ) -> str:
         """The presigned URL of ``key``: query in botocore's order and encoding.
 
@@ -252,32 +253,20 @@ class BucketURL:
         beside ``host``, so the request must carry them with these values
         (``content-length`` for a part: no other size is accepted).
         """
-        # With a session token, the query and canonical request hold it: signed in a
-        # frame whose locals error reports hide. Without one they hold nothing secret.
-        sign = self._sign if keys.token is None else self._sign_hiding_the_token
-        return sign(
-            key,
-            keys=keys,
-            region=region,
-            expires=expires,
-            method=method,
-            query=query,
-            headers=headers,
-            now=now,
-        )
-
-    def _sign(
-        self,
-        key: str,
-        *,
-        keys: Keys,
-        region: str,
-        expires: int,
-        method: str = "GET",
-        query: list[tuple[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
-        now: dt.datetime | None = None,
-    ) -> str:
+        if keys.token is not None and not _hiding:
+            # The query and canonical request will hold the session token: sign in a
+            # frame whose locals error reports hide. Without one they hold nothing secret.
+            return self._presign_hiding_the_token(
+                key,
+                keys=keys,
+                region=region,
+                expires=expires,
+                method=method,
+                query=query,
+                headers=headers,
+                now=now,
+                _hiding=True,
+            )
         signed_at = amz_date(now)
         if headers:
             canonical_headers = {**headers, "host": self.host}
@@ -307,9 +296,9 @@ class BucketURL:
         signature = day_key(keys, signed_at[:8], region).sign(string_to_sign)
         return f"{self.origin}{path}?{query_string}&X-Amz-Signature={signature}"
 
-    _sign_hiding_the_token = sensitive_variables(
+    _presign_hiding_the_token = sensitive_variables(
         "pairs", "canonical_query", "canonical_request", "query_string"
-    )(_sign)
+    )(presign)
 
 
 @sensitive_variables("fields", "conditions", "policy")
