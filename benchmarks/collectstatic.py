@@ -52,10 +52,11 @@ BACKENDS = {
 }
 
 
-def collectstatic(
+def command_env(
     work: Path, backend: str, bucket: str, endpoint: str, keys: tuple[str, str]
-) -> float:
-    env = {
+) -> dict[str, str]:
+    """The environment of a ``collectstatic`` process on ``SETTINGS`` in ``work``."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "PYTHONPATH": os.pathsep.join([str(work), str(ROOT)]),
@@ -66,6 +67,12 @@ def collectstatic(
         "BENCH_ACCESS_KEY": keys[0],
         "BENCH_SECRET_KEY": keys[1],
     }
+
+
+def collectstatic(
+    work: Path, backend: str, bucket: str, endpoint: str, keys: tuple[str, str]
+) -> float:
+    env = command_env(work, backend, bucket, endpoint, keys)
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "django", "collectstatic", "--noinput", "-v", "0"],

@@ -106,17 +106,9 @@ def collectstatic_growth(server: Any, sizes: list[int], theirs_up_to: int) -> li
 def _collectstatic(
     work: Path, backend: str, bucket: str, proxy: Any, server: Any
 ) -> tuple[float, float]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench_settings",
-        "PYTHONPATH": os.pathsep.join([str(work), str(ROOT)]),
-        "BENCH_STATIC": str(work / "static"),
-        "BENCH_BACKEND": backend,
-        "BENCH_BUCKET": bucket,
-        "BENCH_ENDPOINT": f"http://{proxy.endpoint}",
-        "BENCH_ACCESS_KEY": server.keys[0],
-        "BENCH_SECRET_KEY": server.keys[1],
-    }
+    from benchmarks.collectstatic import command_env
+
+    env = command_env(work, backend, bucket, f"http://{proxy.endpoint}", server.keys)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", RUN_AND_PEAK],
