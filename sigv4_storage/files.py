@@ -92,6 +92,21 @@ class SigV4S3File(S3File):  # type: ignore[misc]
             return io.TextIOWrapper(stream, encoding="utf-8")
         return stream
 
+    def read_through(self) -> None:
+        """Say the rest will be read in order (a whole file sent or copied): reads
+        fetch parts, and ahead, from here on, without first windows that grow."""
+        self._get_file()
+        if self._reader is not None:
+            self._reader.stream()
+
+    def chunks(self, chunk_size: int | None = None) -> Any:
+        """Django's ``chunks()``: the whole file from its start, in parts fetched ahead."""
+        self._get_file()
+        if self._reader is not None:
+            self.seek(0)
+            self.read_through()
+        yield from super().chunks(chunk_size)
+
     def read_range(self, start: int, count: int) -> bytes:
         """``count`` bytes from ``start``, in one ranged ``GetObject`` of just those
         bytes (``RangedReader.window``): for small ranges, which ``read()``

@@ -5,12 +5,17 @@ as a ``HeadObject`` saw it (its size and ETag). The object is read in
 *parts* of ``part_size`` bytes, aligned on multiples of it, each fetched by
 one ``GetObject`` with ``Range`` and ``If-Match: <ETag>``:
 
-- a read fetches only the part it falls in, so ``read(1024)`` of a 5 GB
-  object costs one request of one part (8 MiB with the default transfer
-  configuration), and ``seek()`` costs nothing until the next read;
-- once a read begins where the one before it ended, or ``read()`` asks for
-  the rest of the file (sequential reading: ``chunks()``, ``FileResponse``,
-  ``read()`` of the whole file), the part read and the next ``depth`` parts
+- a read fetches a *window* of its part, first of ``FIRST_WINDOW`` (64 KiB)
+  from where it reads: ``read(1024)`` of a 5 GB object costs one request of
+  64 KiB, and a file's header (an image's size, a type's signature) costs
+  no more than it needs. A read that goes on where the one before it ended
+  fetches a window ``GROWTH`` times larger (never past its part's end), so a
+  header that is longer costs a few requests, not many; once a window would
+  be a whole part, reads fetch parts. ``seek()`` costs nothing until the
+  next read;
+- once a read of parts begins where the one before it ended, or the reader
+  is told to stream (``read()`` of the rest, ``chunks()``: ``stream()``),
+  the part read and the next ``depth`` parts
   are fetched in parallel ahead of the reader (a ``seek()`` elsewhere stops
   it until reads are sequential again), as s3transfer's downloads
   are, into ``depth + 1`` buffers reused from part to part, so memory stays
@@ -44,6 +49,10 @@ __all__ = ["ObjectChanged", "PartIncomplete"]
 
 #: Each part's body is read in pieces of this size into its buffer.
 PIECE = 1024 * 1024
+#: The first window a read fetches, and how much larger each next one is while
+#: reads go on where the last one ended (until a window would be a whole part).
+FIRST_WINDOW = 64 * 1024
+GROWTH = 4
 
 
 class ObjectChanged(OSError):
@@ -94,6 +103,10 @@ class RangedReader(io.RawIOBase):
         self._read_end: int | None = None  # where the last read ended
         #: A read began where the one before it ended (or ``readall``): fetch ahead.
         self._streaming = False
+        #: The bytes of the last window fetched: (where they start, the bytes).
+        self._window: tuple[int, memoryview] | None = None
+        #: The size of the next window; parts once it reaches ``part_size``.
+        self._span = min(FIRST_WINDOW, part_size)
         self._pool: ThreadPoolExecutor | None = None
         #: Requests sent (GetObject calls), for tests and benchmarks.
         self.requests = 0
@@ -132,10 +145,9 @@ class RangedReader(io.RawIOBase):
         if self._pos >= self.size or not len(view):
             return 0
         self._streaming = self._streaming or self._pos == self._read_end
-        index, offset = divmod(self._pos, self.part_size)
-        part = self._part(index)
-        count = min(len(view), len(part) - offset)
-        view[:count] = part[offset : offset + count]
+        data = self._at(self._pos)
+        count = min(len(view), len(data))
+        view[:count] = data[:count]
         self._pos += count
         self._read_end = self._pos
         return count
@@ -155,13 +167,18 @@ class RangedReader(io.RawIOBase):
         filled = 0
         with result.getbuffer() as out:
             while self._pos < self.size:
-                index, offset = divmod(self._pos, self.part_size)
-                part = self._part(index)
-                count = len(part) - offset
-                out[filled : filled + count] = part[offset:]
+                data = self._at(self._pos, rest=True)
+                count = len(data)
+                out[filled : filled + count] = data
                 filled += count
                 self._pos += count
         return result.getvalue()
+
+    def stream(self) -> None:
+        """Reads from here on go through the rest of the object in order (``chunks()``,
+        a whole file served): fetch parts, and ahead, at once, without windows."""
+        self._span = self.part_size
+        self._streaming = True
 
     def close(self) -> None:
         if not self.closed:
@@ -170,9 +187,35 @@ class RangedReader(io.RawIOBase):
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
             self._free.clear()
+            self._window = None
         super().close()
 
-    # -- parts ---------------------------------------------------------------------
+    # -- windows and parts -----------------------------------------------------------
+    def _at(self, position: int, *, rest: bool = False) -> memoryview:
+        """Bytes from ``position`` on, as many as one window or part holds there.
+
+        With ``rest``, the reader wants everything after ``position``: the rest of
+        its part comes as one window, then whole parts."""
+        index, offset = divmod(position, self.part_size)
+        window = self._window
+        if index not in self._parts and window is not None:
+            start, data = window
+            if start <= position < start + len(data):
+                return data[position - start :]
+        if index not in self._parts and self._span < self.part_size:
+            boundary = min((index + 1) * self.part_size, self.size)
+            if rest:
+                end = boundary
+            else:
+                if window is not None and position == self._read_end:  # goes on: grow
+                    self._span = min(self._span * GROWTH, self.part_size)
+                end = min(boundary, position + self._span)
+            if offset or end < boundary:  # less than a whole part
+                data = self._get(position, memoryview(bytearray(end - position)))
+                self._window = (position, data)
+                return data
+        return self._part(index)[offset:]
+
     def _part(self, index: int) -> memoryview:
         """The bytes of part ``index``, fetched now or ahead of time."""
         if index != self._last:  # parts behind, or beyond the read-ahead, go

@@ -109,6 +109,8 @@ def stream(
             response = HttpResponse(_read_range(f, start, count), status=206)
         else:
             f.seek(start)
+            if hasattr(f, "read_through"):
+                f.read_through()
             response = StreamingHttpResponse(_blocks(f, count), status=206)
         response["Content-Type"] = content_type or "application/octet-stream"
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
@@ -117,6 +119,8 @@ def stream(
         if disposition and (as_attachment or filename):
             response["Content-Disposition"] = disposition
     else:
+        if hasattr(f, "read_through"):  # the whole file, in order: parts, ahead
+            f.read_through()
         response = FileResponse(
             f, as_attachment=as_attachment, filename=shown, content_type=content_type
         )

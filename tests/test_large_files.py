@@ -19,7 +19,7 @@ from boto3.s3.transfer import TransferConfig
 from django.core.files.base import ContentFile, File
 
 from sigv4_storage import SigV4S3Storage
-from sigv4_storage.ranged import ObjectChanged, PartIncomplete
+from sigv4_storage.ranged import FIRST_WINDOW, GROWTH, ObjectChanged, PartIncomplete
 from tests.faults import Rule
 
 MB = 1024 * 1024
@@ -61,6 +61,11 @@ def ranges(sent) -> list[str]:
     return [r.decode() if isinstance(r, bytes) else r for method, r in sent if method == "GET"]
 
 
+def in_order(found: list[str]) -> list[str]:
+    """Ranges by their first byte, then their last (fetched ahead: in any order)."""
+    return sorted(found, key=lambda r: tuple(int(n) for n in r[6:].split("-")))
+
+
 @pytest.fixture
 def body() -> bytes:
     return os.urandom(SIZE)
@@ -80,7 +85,7 @@ def finished():
 
 
 @on_servers
-def test_a_small_read_fetches_one_part(server, settings, body):
+def test_a_small_read_fetches_one_small_window(server, settings, body):
     storage = storage_with_parts(settings)
     storage.save("video.bin", ContentFile(body))
     sent = record(storage)
@@ -89,7 +94,62 @@ def test_a_small_read_fetches_one_part(server, settings, body):
         assert sent == [("HEAD", b"")]  # open: the one HeadObject, as before
         assert f.read(1024) == body[:1024]
         assert f.tell() == 1024
-    assert ranges(sent) == [f"bytes=0-{PART - 1}"]
+        f.seek(SIZE // 2)  # elsewhere: a window there, of the same size
+        assert f.read(10) == body[SIZE // 2 : SIZE // 2 + 10]
+    assert ranges(sent) == [
+        f"bytes=0-{FIRST_WINDOW - 1}",
+        f"bytes={SIZE // 2}-{SIZE // 2 + FIRST_WINDOW - 1}",
+    ]
+
+
+@on_servers
+def test_reads_that_go_on_fetch_larger_windows_then_parts_ahead(server, settings, body):
+    """A header read in order costs a few growing windows, never a byte twice; once a
+    window would be a whole part, parts are fetched, and ahead."""
+    storage = storage_with_parts(settings, depth=2)
+    storage.save("video.bin", ContentFile(body))
+    sent = record(storage)
+    w1, w2 = FIRST_WINDOW, FIRST_WINDOW * (1 + GROWTH)
+    with storage.open("video.bin") as f:
+        assert f.read(FIRST_WINDOW + 10) == body[: FIRST_WINDOW + 10]
+        assert ranges(sent) == [f"bytes=0-{w1 - 1}", f"bytes={w1}-{w2 - 1}"]
+        read = f.read(PART + PART // 2 - f.tell())  # into part 1: windows end at its edge
+        assert read == body[FIRST_WINDOW + 10 : PART + PART // 2]
+        deadline = time.monotonic() + 10
+        while len(ranges(sent)) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert in_order(ranges(sent)) == [
+            f"bytes=0-{w1 - 1}",
+            f"bytes={w1}-{w2 - 1}",
+            f"bytes={w2}-{PART - 1}",  # 1 MiB from here would cross the part's edge
+            f"bytes={PART}-{2 * PART - 1}",  # then parts, 2 ahead
+            f"bytes={2 * PART}-{3 * PART - 1}",
+            f"bytes={3 * PART}-{4 * PART - 1}",
+        ]
+
+
+@on_servers
+def test_chunks_fetch_parts_ahead_from_the_first(server, settings, body):
+    """``chunks()`` reads the whole file: parts from the first one, in parallel
+    (s3transfer's way), with no windows before them."""
+    storage = storage_with_parts(settings, depth=2)
+    storage.save("video.bin", ContentFile(body))
+    sent = record(storage)
+    with storage.open("video.bin") as f:
+        f.read(10)  # a window (kept by the file's buffer)
+        chunks = f.chunks(FIRST_WINDOW)
+        assert next(chunks) == body[:FIRST_WINDOW]  # from the start, as Django's chunks()
+        assert next(chunks) == body[FIRST_WINDOW : 2 * FIRST_WINDOW]
+        deadline = time.monotonic() + 10
+        while len(ranges(sent)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert in_order(ranges(sent)) == [
+            f"bytes=0-{FIRST_WINDOW - 1}",
+            f"bytes=0-{PART - 1}",
+            f"bytes={PART}-{2 * PART - 1}",
+            f"bytes={2 * PART}-{3 * PART - 1}",
+        ]
+        assert b"".join(chunks) == body[2 * FIRST_WINDOW :]
 
 
 @on_servers
@@ -158,31 +218,6 @@ def test_whole_reads_fetch_each_part_once_and_ahead(server, settings, body):
 
 
 @on_servers
-def test_sequential_reads_fetch_ahead_from_the_first_part(server, settings, body):
-    """A second read that goes on where the first ended starts the read-ahead
-    (s3transfer's parallelism from the first part, not from the second); a read
-    after a seek elsewhere does not."""
-    storage = storage_with_parts(settings, depth=2)
-    storage.save("video.bin", ContentFile(body))
-    sent = record(storage)
-    with storage.open("video.bin") as f:
-        assert f.read(1024) == body[:1024]
-        f.seek(PART // 2)  # elsewhere in part 0: not sequential
-        assert f.read(1024) == body[PART // 2 : PART // 2 + 1024]
-        assert ranges(sent) == [f"bytes=0-{PART - 1}"]
-        f.read(300 * 1024)  # goes on where it ended: parts 1 and 2 are fetched ahead
-        deadline = time.monotonic() + 10
-        while len(ranges(sent)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert sorted(ranges(sent)) == [
-            f"bytes=0-{PART - 1}",
-            f"bytes={PART}-{2 * PART - 1}",
-            f"bytes={2 * PART}-{3 * PART - 1}",
-        ]
-        assert f.tell() == PART // 2 + 1024 + 300 * 1024
-
-
-@on_servers
 def test_reads_without_threads_fetch_nothing_ahead(server, settings):
     body = os.urandom(16 * MB + 5)  # two parts of the default 8 MiB, and a bit
     settings.AWS_S3_TRANSFER_CONFIG = TransferConfig(use_threads=False)  # default parts
@@ -192,7 +227,11 @@ def test_reads_without_threads_fetch_nothing_ahead(server, settings):
     part = storage.transfer_config.multipart_chunksize
     with storage.open("video.bin") as f:
         f.read(part + 10)
-    assert ranges(sent) == [f"bytes=0-{part - 1}", f"bytes={part}-{2 * part - 1}"]
+    fetched = [tuple(map(int, r[6:].split("-"))) for r in ranges(sent)]
+    # In order, each range where the last ended, up to part 1's end and no further:
+    # the windows of part 0, then part 1 (the read needs it), nothing ahead.
+    assert [start for start, _ in fetched] == [0] + [end + 1 for _, end in fetched[:-1]]
+    assert fetched[-1] == (part, 2 * part - 1)
 
 
 @on_servers
@@ -445,15 +484,17 @@ def test_large_files_in_bounded_memory(probe):
     small = probe("read1k", "sigv4_storage", "big.bin", size, counted=True)
     assert small["sha256"] == first_kb
     assert small["requests"] == 2, small  # the HeadObject of open(), one ranged GET
-    assert small["bytes_sent"] <= 16 * MB, small  # one 8 MiB part, not 256 MiB
+    assert small["bytes_sent"] <= MB, small  # one 64 KiB window, not 256 MiB
     theirs = probe("read1k", "django-storages", "big.bin", size, counted=True)
     assert theirs["bytes_sent"] >= size  # what this replaces: the whole object
 
-    for operation in ("chunks", "response"):  # chunks(), FileResponse(storage.open())
+    # chunks() reads in parts from the start; FileResponse(storage.open()) reads on
+    # from 4 KiB: the windows of part 0 first (64 KiB, growing 4×), then parts.
+    for operation, windows in (("chunks", 0), ("response", 5)):
         read = probe(operation, "sigv4_storage", "big.bin", size)
         assert read["sha256"] == whole
         assert read["growth_mib"] <= 128, read  # (10 + 1) parts of 8 MiB, and buffers
-        assert read["requests"] == 1 + size // (8 * MB)
+        assert read["requests"] == 1 + windows + size // (8 * MB) - (windows > 0), read
 
     # read() of the whole object: one buffer of its size, filled in place (not
     # its parts copied, then joined: twice its size).
