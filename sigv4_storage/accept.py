@@ -16,16 +16,19 @@ is the same name, with no copy.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
+from django.core.exceptions import ValidationError
 from django.utils.crypto import salted_hmac
 
-from . import pending
+from . import pending, verify
 from .creates import SourceChanged
 from .errors import error_status
 from .pending import PENDING
+from .ranged import ObjectChanged
 from .storage import SigV4S3Storage
 from .tokens import NOT_YOURS, Limits, Submitted, Upload, UploadRefused, owns, storage_for
 from .uploads import size_text
@@ -56,19 +59,24 @@ def _head(storage: SigV4S3Storage, name: str) -> dict[str, Any] | None:
     return head
 
 
-def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
+#: A check of the upload's bytes before it is accepted: raises ``ValidationError``.
+Check = Callable[[verify.StoredUpload], None]
+
+
+def accept(submitted: Submitted, limits: Limits, check: Check | None = None) -> tuple[str, str]:
     """Check a submitted upload and make it final: ``(name, token)``, the name the
     model stores and a token standing for it (for a form shown again with errors).
 
     The token must be genuine, young, made for this form field and signed in this
     browser session. An accepted file's token gives its name back if the file
     is still stored (one ``HeadObject``). An upload must exist (a ``HeadObject``),
-    within ``max_size``, of an allowed type (an upload key over the limits is
-    deleted). Then the object is copied to ``accepted_name()``, which the copy
-    claims first (``creates.claim``), and the upload key deleted: no outstanding
-    policy or part URL can change the accepted file, and a second use of the
-    token is refused (the name is taken; two at once: one claim wins), on every
-    server.
+    within ``max_size``, of an allowed type, its first bytes of the type it was
+    sent as (``verify.content``), and pass ``check`` (the field's image check and
+    validators): an upload refused is deleted. Then the object is copied to
+    ``accepted_name()``, which the copy claims first (``creates.claim``), and the
+    upload key deleted: no outstanding policy or part URL can change the accepted
+    file, and a second use of the token is refused (the name is taken; two at
+    once: one claim wins), on every server.
     """
     upload = Upload.from_token(submitted.token)
     if upload.limits != replace(limits, field=submitted.field):
@@ -95,6 +103,7 @@ def accept(submitted: Submitted, limits: Limits) -> tuple[str, str]:
             raise UploadRefused("This upload has been used already.", code="used")
         raise UploadRefused("The file did not arrive in storage: choose it again.", code="missing")
     _check_stored(storage, upload, head, limits)
+    _check_content(storage, upload.name, final, head, check)
     # The accepted file is written as save() writes it (object parameters, ACL, an
     # active type as an attachment), whatever the server kept of the POST form
     # (Ceph RGW drops its Content-Disposition field: ``behaviour.POST_FIELDS``).
@@ -135,6 +144,34 @@ def _check_stored(
             f"allowed here: at most {size_text(limits.max_size)}.",
             code="too_large" if size > limits.max_size else "wrong_type",
         )
+
+
+def _check_content(
+    storage: SigV4S3Storage, name: str, final: str, head: dict[str, Any], check: Check | None
+) -> None:
+    """Read what the upload key holds (the version ``head`` saw) and refuse it, deleted,
+    unless its bytes are of its declared type and pass ``check``."""
+    stored = verify.StoredUpload(storage, name, final, head)
+    try:
+        verify.content(stored)
+        if check is not None:
+            check(stored)
+    except ValidationError as refused:
+        _drop(storage, name)
+        logger.warning(
+            "Refused %r (%s): %s",
+            storage.s3_key(name),
+            stored.content_type,
+            "; ".join(refused.messages),
+        )
+        raise
+    except ObjectChanged:
+        _drop(storage, name)
+        raise UploadRefused(
+            "The file changed while it was checked: choose it again.", code="invalid"
+        ) from None
+    finally:
+        stored.close()
 
 
 def _drop(storage: SigV4S3Storage, name: str) -> None:

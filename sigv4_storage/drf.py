@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import URLPattern, path
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import JSONParser
@@ -29,7 +30,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accept, tokens, uploads
+from . import accept, tokens, uploads, verify
 from .checkids import PREFIX
 
 __all__ = ["DirectUploadSerializerField", "DirectUploadView", "upload_urls"]
@@ -44,8 +45,12 @@ class DirectUploadSerializerField(_Field):
     """An upload token in, the stored name out to the model; the file's URL in
     the representation.
 
-    ``max_size`` (bytes, required), ``upload_to``, ``content_types`` and
-    ``storage`` mean what they mean for ``DirectUploadField``. Leaving the
+    ``max_size`` (bytes, required), ``upload_to``, ``content_types``,
+    ``storage`` and ``image`` mean what they mean for ``DirectUploadField``, and
+    the upload is checked as it checks it: its first bytes, the image (by
+    default on a ModelSerializer for a ``models.ImageField``), the field's
+    ``validators`` and the model field's, on the upload as a lazy file, before
+    it is accepted. Leaving the
     field out of a ``partial=True`` update keeps the stored file; with
     ``allow_null=True``, ``null`` clears it.
     """
@@ -59,9 +64,13 @@ class DirectUploadSerializerField(_Field):
         upload_to: str = "uploads/",
         content_types: Sequence[str] = (),
         storage: str = "default",
+        image: bool | None = None,
         **kwargs: Any,
     ) -> None:
         self.base_limits = uploads.field_limits(storage, upload_to, max_size, content_types)
+        if image:
+            verify.require_pillow()
+        self.image = image
         super().__init__(**kwargs)
 
     @property
@@ -87,10 +96,26 @@ class DirectUploadSerializerField(_Field):
             )
         submitted = tokens.Submitted.from_request(data, request, self.field_name or "")
         try:
-            name, _ = accept.accept(submitted, self.limits)
+            name, _ = accept.accept(submitted, self.limits, self.check_upload)
         except tokens.UploadRefused as refused:
             raise serializers.ValidationError(str(refused), code=refused.code) from None
         return name
+
+    def run_validators(self, value: Any) -> None:
+        """The validators ran on the upload itself (``check_upload``), not on its name."""
+
+    def check_upload(self, upload: verify.StoredUpload) -> None:
+        """Refuse an upload before it is accepted, as ``DirectUploadField.check_upload``
+        does: the image check, the field's validators, the model field's."""
+        model = getattr(getattr(self.parent, "Meta", None), "model", None)
+        model_field = verify.model_field(model, self.source)
+        if verify.is_image(self.image, model_field):
+            verify.image(upload)
+        validators = [*self.validators, *(model_field.validators if model_field else ())]
+        try:
+            verify.run_validators(validators, upload)
+        except serializers.ValidationError as refused:  # a DRF validator's: Django's
+            raise DjangoValidationError([str(detail) for detail in _details(refused)]) from None
 
     def to_representation(self, value: Any) -> str | None:
         if not value:
@@ -98,6 +123,13 @@ class DirectUploadSerializerField(_Field):
         if hasattr(value, "storage"):  # a FieldFile
             return str(value.url)
         return tokens.storage_for(self.base_limits.storage).url(str(value))
+
+
+def _details(refused: serializers.ValidationError) -> list[Any]:
+    detail = refused.detail
+    if isinstance(detail, dict):
+        return [item for items in detail.values() for item in items]
+    return list(detail) if isinstance(detail, list) else [detail]
 
 
 class _Refused(exceptions.APIException):

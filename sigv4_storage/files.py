@@ -68,22 +68,12 @@ class SigV4S3File(S3File):  # type: ignore[misc]
 
     def _lazy_stream(self) -> Any:
         storage, obj = self._storage, self.obj
-        params = _download_parameters(storage, self.name)
+        params = download_parameters(storage, self.name)
         if not self._looked_up:  # opened again: what the bucket holds now
             obj.load(**params)
         self._looked_up = False
-        config = storage.transfer_config
-        self._reader = RangedReader(
-            obj.meta.client,
-            obj.bucket_name,
-            obj.key,
-            name=self.name,
-            size=obj.content_length,
-            etag=obj.e_tag,
-            part_size=config.multipart_chunksize,
-            depth=config.max_request_concurrency if config.use_threads else 0,
-            attempts=config.num_download_attempts,
-            extra=params,
+        self._reader = ranged_reader(
+            storage, obj.key, name=self.name, size=obj.content_length, etag=obj.e_tag, extra=params
         )
         stream: Any = io.BufferedReader(self._reader, buffer_size=BUFFER)
         if storage.gzip and obj.content_encoding == "gzip":
@@ -180,7 +170,33 @@ class SigV4S3File(S3File):  # type: ignore[misc]
         self.close()
 
 
-def _download_parameters(storage: Any, name: str) -> dict[str, Any]:
+def ranged_reader(
+    storage: Any,
+    key: str,
+    *,
+    name: str,
+    size: int,
+    etag: str | None,
+    extra: dict[str, Any] | None = None,
+) -> RangedReader:
+    """A ``RangedReader`` of ``key`` in ``storage``'s bucket (its size and ETag as a
+    ``HeadObject`` saw them), in parts and read-ahead of its transfer configuration."""
+    config = storage.transfer_config
+    return RangedReader(
+        storage.connection.meta.client,
+        storage.bucket_name,
+        key,
+        name=name,
+        size=size,
+        etag=etag,
+        part_size=config.multipart_chunksize,
+        depth=config.max_request_concurrency if config.use_threads else 0,
+        attempts=config.num_download_attempts,
+        extra=extra,
+    )
+
+
+def download_parameters(storage: Any, name: str) -> dict[str, Any]:
     params = storage.get_object_parameters(name)
     return {key: value for key, value in params.items() if key in ALLOWED_DOWNLOAD_ARGS}
 

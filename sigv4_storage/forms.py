@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.forms.widgets import FILE_INPUT_CONTRADICTION, CheckboxInput
 from django.urls import NoReverseMatch, reverse
 
-from . import accept, tokens, uploads
+from . import accept, tokens, uploads, verify
 from .checkids import PREFIX
 
 __all__ = ["DirectUploadField", "DirectUploadWidget"]
@@ -135,6 +135,13 @@ class DirectUploadField(forms.FileField):
     submit; ``content_types`` lists exact types or ``"type/"`` prefixes
     (empty: any). ``clean()`` returns the stored file's name (the current
     file when nothing new was uploaded, ``False`` when cleared).
+
+    Before an upload is accepted its bytes are checked (``verify``): its first
+    bytes against its declared type; with ``image=True`` (the default on a
+    ModelForm for a ``models.ImageField``) that Pillow verifies it as an image
+    within ``Image.MAX_IMAGE_PIXELS``; then the field's ``validators`` and, on a
+    ModelForm, the model field's, each given the upload as a lazy file
+    (``verify.StoredUpload``). A refused upload is deleted.
     """
 
     widget: DirectUploadWidget = DirectUploadWidget  # type: ignore[assignment]
@@ -146,13 +153,36 @@ class DirectUploadField(forms.FileField):
         upload_to: str = "uploads/",
         content_types: Sequence[str] = (),
         storage: str = "default",
+        image: bool | None = None,
         **kwargs: Any,
     ) -> None:
         _app_installed()  # when the form class is defined: at start-up
         self.limits = uploads.field_limits(storage, upload_to, max_size, content_types)
+        if image:
+            verify.require_pillow()
+        self.image = image
+        #: The model field this field fills on a ModelForm (``get_bound_field``).
+        self.model_field: Any = None
         kwargs.setdefault("widget", DirectUploadWidget(self.limits))
         super().__init__(**kwargs)
         self.widget.limits = self.limits
+
+    def get_bound_field(self, form: Any, field_name: str) -> Any:
+        """On a ModelForm, the model field this one fills: its validators, and an
+        ``ImageField``'s image check, apply to the upload before it is accepted."""
+        model = getattr(getattr(form, "_meta", None), "model", None)
+        self.model_field = verify.model_field(model, field_name)
+        return super().get_bound_field(form, field_name)
+
+    def check_upload(self, upload: verify.StoredUpload) -> None:
+        """Refuse (``ValidationError``) an upload before it is accepted: the image
+        check, then the field's validators, then the model field's. Override it to
+        add a check (call ``super()``); ``upload`` reads lazily, ``chunks()`` streams."""
+        if verify.is_image(self.image, self.model_field):
+            verify.image(upload)
+        self.run_validators(upload)
+        if self.model_field is not None:
+            verify.run_validators(self.model_field.validators, upload)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
         if data is FILE_INPUT_CONTRADICTION:
@@ -170,7 +200,7 @@ class DirectUploadField(forms.FileField):
         if not isinstance(data, tokens.Submitted):  # a token given some other way
             data = tokens.Submitted.from_form(str(data), "", "")
         try:
-            name, token = accept.accept(data, self.limits)
+            name, token = accept.accept(data, self.limits, self.check_upload)
         except tokens.UploadRefused as refused:
             raise ValidationError(str(refused), code="upload") from None
         self.widget.accepted[data.token] = token

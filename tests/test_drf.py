@@ -8,6 +8,7 @@ table), sign → S3 → (complete) → the token as the field's value.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -75,6 +76,26 @@ class PaperSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "file"]
 
 
+class Picture(models.Model):
+    image = models.ImageField(upload_to="pictures/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(null=True)
+    height = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        app_label = "sigv4_storage"
+        managed = False
+
+
+class PictureSerializer(serializers.ModelSerializer):
+    """On a ``models.ImageField``: the upload is verified as an image."""
+
+    image = DirectUploadSerializerField(max_size=20 * MB, upload_to="pictures/")
+
+    class Meta:
+        model = Picture
+        fields = ["image"]
+
+
 class NoteSerializer(serializers.Serializer):
     """A small limit: the stored object is checked against it again."""
 
@@ -103,6 +124,7 @@ urlpatterns = [
     path("api/papers/<int:pk>/", PaperDetail.as_view()),
     path("api/papers/uploads/", include(upload_urls(PaperSerializer, **API))),
     path("api/notes/uploads/", include(upload_urls(NoteSerializer, **API))),
+    path("api/pictures/uploads/", include(upload_urls(PictureSerializer, **API))),
 ]
 
 
@@ -195,7 +217,7 @@ def test_partial_updates_keep_replace_and_clear(api):
 
 def test_a_multipart_upload(api):
     server, bucket = api
-    body = os.urandom(9 * MB)
+    body = b"%PDF-1.7\n" + os.urandom(9 * MB)
     status, answer = sign(name="scan.pdf", size=len(body))
     assert status == 200 and answer["mode"] == "multipart"
     parts = send_parts(answer, body)
@@ -385,3 +407,53 @@ def test_hostile_part_numbers_are_refused(api):
             "/api/papers/uploads/complete/", body, content_type="application/json"
         )
         assert refusal(response)[0] == 400, number
+
+
+# -- the upload's bytes, on an ImageField (sigv4_storage.verify) ---------------------------------
+def picture_token(body: bytes, name: str, type_: str) -> str:
+    status, answer = sign(field="image", name=name, size=len(body), type_=type_, where="pictures")
+    assert status == 200, answer
+    assert post(answer, name, body)[0] in (200, 204)
+    return answer["upload"]
+
+
+def picture_serializer(token: str) -> PictureSerializer:
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    request = Request(APIRequestFactory().post("/"))
+    request.user = USERS["alice-key"]
+    return PictureSerializer(data={"image": token}, context={"request": request})
+
+
+def test_an_image_field_verifies_the_image_and_fills_its_dimensions(api):
+    from PIL import Image
+
+    server, bucket = api
+    out = io.BytesIO()
+    Image.effect_noise((90, 60), 30).save(out, "PNG")
+    serializer = picture_serializer(picture_token(out.getvalue(), "p.png", "image/png"))
+    assert serializer.is_valid(), serializer.errors
+    picture = Picture(**serializer.validated_data)  # what ModelSerializer.create() does
+    assert (picture.width, picture.height) == (90, 60)
+
+
+@pytest.mark.parametrize(
+    "body, type_, code",
+    [
+        (b"<html><script>alert(1)</script></html>", "image/png", "wrong_content"),
+        (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", "image/png", "invalid_image"),
+    ],
+)
+def test_an_image_field_refuses_what_is_not_an_image(api, body, type_, code):
+    from django import forms
+
+    server, bucket = api
+    serializer = picture_serializer(picture_token(body, "p.png", type_))
+    assert not serializer.is_valid()
+    [message] = serializer.errors["image"]
+    if code == "invalid_image":
+        assert message == forms.ImageField.default_error_messages["invalid_image"]
+    else:
+        assert "its bytes are HTML, not a PNG image" in message
+    assert keys(server, bucket) == []

@@ -42,6 +42,8 @@ from tests.test_direct_uploads import (
 from tests.util import post, slot_claims
 
 MB = 1024 * 1024
+#: A PNG's signature: what its first bytes must be to be accepted as image/png.
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(params=SERVERS)
@@ -72,7 +74,7 @@ class RequiredReportForm(ReportForm):
     file = DirectUploadField(max_size=200_000, upload_to="docs/")
 
 
-def uploaded(s3, form=ReportForm, body=b"\x89PNG\n", name="a.png", **kwargs):
+def uploaded(s3, form=ReportForm, body=PNG + b"\n", name="a.png", **kwargs):
     """An upload signed for ``form`` and POSTed to the server: its answer."""
     status, answer = sign(name=name, size=len(body), form=form, **kwargs)
     assert status == 200, answer
@@ -154,7 +156,7 @@ def test_the_current_file_is_shown_with_its_link(s3):
 
 def test_replacing_the_file(s3):
     server, bucket = s3
-    answer = uploaded(s3, body=b"\x89PNG new")
+    answer = uploaded(s3, body=PNG + b" new")
     report = Report(title="t", file="docs/kept/report.png")
     form = ReportForm(
         data={"title": "t", "file": answer["upload"], "csrfmiddlewaretoken": SESSION},
@@ -163,7 +165,7 @@ def test_replacing_the_file(s3):
     assert form.is_valid(), form.errors
     name = form.save(commit=False).file.name
     assert name.startswith("docs/") and name != "docs/kept/report.png"
-    assert body_of(server, bucket, name) == b"\x89PNG new"
+    assert body_of(server, bucket, name) == PNG + b" new"
 
 
 # -- tokens bound to the user and the browser session --------------------------------------------
@@ -257,7 +259,7 @@ def test_a_form_shown_again_keeps_its_accepted_upload(s3):
     with no copy (before, each submission copied it once more: 5 invalid
     submissions of a 4 MiB upload left 5 copies)."""
     server, bucket = s3
-    answer = uploaded(s3, body=b"\x89PNG kept")
+    answer = uploaded(s3, body=PNG + b" kept")
     form = submit(ReportForm, answer["upload"], title="")
     assert not form.is_valid() and "title" in form.errors and "file" not in form.errors
     token = hidden_value(str(form["file"]))
@@ -268,7 +270,7 @@ def test_a_form_shown_again_keeps_its_accepted_upload(s3):
         assert not form.is_valid() and hidden_value(str(form["file"])) == token
     form = submit(ReportForm, token, title="t")
     assert form.is_valid(), form.errors
-    assert body_of(server, bucket, form.cleaned_data["file"]) == b"\x89PNG kept"
+    assert body_of(server, bucket, form.cleaned_data["file"]) == PNG + b" kept"
     assert keys(server, bucket) == [f"media/{form.cleaned_data['file']}"]
     assert slot_claims(server, bucket) == []
     # The spent upload token stays spent.
@@ -287,17 +289,17 @@ def test_an_accepted_file_is_final(s3):
     the accepted name is one no policy was signed for (before, the replay replaced
     the accepted file's bytes for the policy's hour)."""
     server, bucket = s3
-    answer = uploaded(s3, form=DocumentForm, body=b"\x89PNG first")
+    answer = uploaded(s3, form=DocumentForm, body=PNG + b" first")
     form = submit(DocumentForm, answer["upload"])
     assert form.is_valid(), form.errors
     name = form.cleaned_data["file"]
     # The same size as declared: a larger replay is refused by the policy already.
-    assert post(answer, "a.png", b"\x89PNG again")[0] in (200, 204)
-    assert body_of(server, bucket, name) == b"\x89PNG first"
+    assert post(answer, "a.png", PNG + b" again")[0] in (200, 204)
+    assert body_of(server, bucket, name) == PNG + b" first"
     # The replayed object lies at the upload key, which the token can no longer use.
     again = submit(DocumentForm, answer["upload"])
     assert not again.is_valid() and "used already" in str(again.errors)
-    assert body_of(server, bucket, name) == b"\x89PNG first"
+    assert body_of(server, bucket, name) == PNG + b" first"
 
 
 def test_a_multipart_upload_accepted_in_parts(s3, monkeypatch):
@@ -334,7 +336,7 @@ def test_a_token_made_for_another_form_field_is_refused(s3):
     limits = replace(DocumentForm().fields["file"].limits, field="other")
     payload = {"field": limits.token(), "name": "a.png", "size": 6, "type": "image/png"}
     _, answer = call(views.sign, payload)
-    post(answer, "a.png", b"\x89PNG\n")
+    post(answer, "a.png", PNG + b"\n")
     form = submit(DocumentForm, answer["upload"])
     assert not form.is_valid() and "another field" in str(form.errors)
     assert len(keys(server, bucket)) == 1
@@ -474,7 +476,7 @@ def test_a_lost_answer_to_the_copy_is_recognised_as_ours(faulty, settings):
         "default": {"BACKEND": "sigv4_storage.SigV4S3Storage"},
     }
     with override_settings(ROOT_URLCONF="tests.test_direct_uploads"):
-        answer = uploaded(None, form=DocumentForm, body=b"\x89PNG copied once")
+        answer = uploaded(None, form=DocumentForm, body=PNG + b" copied once")
         copies = lambda method, path: method == "PUT" and "partNumber" not in path  # noqa: E731
         proxy.rules.append(Rule(copies, status=None, forward=True, times=1))
         form = submit(DocumentForm, answer["upload"])
@@ -482,13 +484,14 @@ def test_a_lost_answer_to_the_copy_is_recognised_as_ours(faulty, settings):
     assert proxy.injected == 1
     name = form.cleaned_data["file"]
     assert keys(weed, bucket) == [f"media/{name}"]
-    assert body_of(weed, bucket, name) == b"\x89PNG copied once"
+    assert body_of(weed, bucket, name) == PNG + b" copied once"
 
 
 def test_what_clean_asks_the_server(s3):
-    """The upload is within the limits, the accepted name is claimed (an empty
-    conditional PutObject), one server-side copy over the claim and the upload
-    key's deletion with its slot's: four requests, none carrying the file."""
+    """The upload is within the limits, its first bytes are read (one ranged GET
+    of at most 64 KiB: here the whole small file), the accepted name is claimed
+    (an empty conditional PutObject), one server-side copy over the claim and
+    the upload key's deletion with its slot's: five requests."""
     from django.core.files.storage import default_storage
 
     answer = uploaded(s3, form=DocumentForm)
@@ -498,6 +501,6 @@ def test_what_clean_asks_the_server(s3):
         client.meta.events.register("before-call.s3", lambda model, **_: sent.append(model.name))
     form = submit(DocumentForm, answer["upload"])
     assert form.is_valid(), form.errors
-    assert sent == ["HeadObject", "PutObject", "CopyObject", "DeleteObjects"]
+    assert sent == ["HeadObject", "GetObject", "PutObject", "CopyObject", "DeleteObjects"]
     server, bucket = s3
     assert slot_claims(server, bucket) == []
