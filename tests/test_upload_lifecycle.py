@@ -334,9 +334,10 @@ def test_a_token_made_for_another_form_field_is_refused(s3):
     """Same limits, another field of the page: refused, and the file left alone."""
     server, bucket = s3
     limits = replace(DocumentForm().fields["file"].limits, field="other")
-    payload = {"field": limits.token(), "name": "a.png", "size": 6, "type": "image/png"}
+    body = PNG + b"\n"
+    payload = {"field": limits.token(), "name": "a.png", "size": len(body), "type": "image/png"}
     _, answer = call(views.sign, payload)
-    post(answer, "a.png", PNG + b"\n")
+    assert post(answer, "a.png", body)[0] in (200, 204)
     form = submit(DocumentForm, answer["upload"])
     assert not form.is_valid() and "another field" in str(form.errors)
     assert len(keys(server, bucket)) == 1
