@@ -179,6 +179,42 @@ class DirectUploadsMixin:
             "urls": urls,
         }
 
+    @sensitive_variables("urls")  # the session token, when there is one
+    def resume_multipart_upload(
+        self, name: str, upload_id: str, *, size: int, expire: int | None = None
+    ) -> dict[str, Any]:
+        """What a browser needs to finish an interrupted upload of ``size`` bytes that
+        ``start_multipart_upload`` started: ``{"part_size", "parts", "urls"}``, the
+        parts S3 has whole (``[number, ETag]``, from ``ListParts``), and one new
+        presigned URL per part, ``None`` for those it has. Raises
+        ``FileNotFoundError`` when the upload is no longer open."""
+        check_expire("resume_multipart_upload", expire)
+        key = self.s3_key(name)
+        part_size = multipart_part_size(size)
+        sizes = [min(part_size, size - offset) for offset in range(0, size, part_size)]
+        stored: dict[int, str] = {}
+        pages = self.connection.meta.client.get_paginator("list_parts")
+        try:
+            for page in pages.paginate(Bucket=self.bucket_name, Key=key, UploadId=upload_id):
+                for part in page.get("Parts", []):
+                    number = int(part["PartNumber"])
+                    if 1 <= number <= len(sizes) and int(part["Size"]) == sizes[number - 1]:
+                        stored[number] = str(part["ETag"])
+        except ClientError as error:
+            if error_status(error) == 404:  # NoSuchUpload
+                raise FileNotFoundError(f"no open upload of {name!r}") from None
+            raise
+        expires = self.querystring_expire if expire is None else expire
+        try:
+            urls = self.presigner().part_urls(key, upload_id, sizes, expires)
+        except BotoCoreError as error:
+            raise self._in_context(error) from None
+        return {
+            "part_size": part_size,
+            "parts": [[number, stored[number]] for number in sorted(stored)],
+            "urls": [None if number in stored else url for number, url in enumerate(urls, 1)],
+        }
+
     def complete_multipart_upload(
         self, name: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> str:

@@ -167,12 +167,13 @@ _CODES = {
 
 
 class DirectUploadView(APIView):
-    """One of the three upload steps (``action``: ``"sign"``, ``"complete"``,
-    ``"abort"``) for the ``DirectUploadSerializerField``s of ``serializer_class``.
+    """One of the four upload steps (``action``: ``"sign"``, ``"complete"``,
+    ``"resume"``, ``"abort"``) for the ``DirectUploadSerializerField``s of
+    ``serializer_class``.
 
     ``sign`` takes ``{"field": <the field's name>, "name", "size", "type"}``;
-    ``complete`` ``{"upload", "parts": [[number, etag], ...]}``; ``abort``
-    ``{"upload"}``. POST, JSON in and out.
+    ``complete`` ``{"upload", "parts": [[number, etag], ...]}``; ``resume``
+    and ``abort`` ``{"upload"}``. POST, JSON in and out.
     """
 
     serializer_class: type[serializers.Serializer[Any]] | None = None
@@ -182,11 +183,16 @@ class DirectUploadView(APIView):
     renderer_classes = [JSONRenderer]
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        steps = {"sign": self._sign, "complete": uploads.complete, "abort": uploads.abort}
+        steps = {
+            "sign": self._sign,
+            "complete": uploads.complete,
+            "resume": uploads.resume,
+            "abort": uploads.abort,
+        }
         if self.action not in steps:
             raise ImproperlyConfigured(
                 f"{PREFIX}: DirectUploadView(action={self.action!r}): use 'sign', "
-                "'complete' or 'abort'."
+                "'complete', 'resume' or 'abort'."
             )
         status, answer = uploads.run(steps[self.action], request, request.data)
         return Response(answer, status=status)
@@ -222,7 +228,7 @@ def upload_urls(
     name: str | None = None,
     **view_options: Any,
 ) -> list[URLPattern]:
-    """``sign/``, ``complete/`` and ``abort/`` for ``serializer_class``'s upload
+    """``sign/``, ``complete/``, ``resume/`` and ``abort/`` for ``serializer_class``'s upload
     fields: ``path("api/documents/uploads/", include(upload_urls(DocumentSerializer)))``.
     ``view_options`` (``authentication_classes``, ``permission_classes``, …) go
     to each view; ``name`` names them ``<name>-sign`` and so on."""
@@ -234,5 +240,5 @@ def upload_urls(
             ),
             name=f"{name}-{action}" if name else None,
         )
-        for action in ("sign", "complete", "abort")
+        for action in ("sign", "complete", "resume", "abort")
     ]

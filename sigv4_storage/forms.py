@@ -64,6 +64,7 @@ class DirectUploadWidget(forms.Widget):
             urls = {
                 "sign": reverse("sigv4_storage:upload-sign"),
                 "complete": reverse("sigv4_storage:upload-complete"),
+                "resume": reverse("sigv4_storage:upload-resume"),
                 "abort": reverse("sigv4_storage:upload-abort"),
             }
         except NoReverseMatch:

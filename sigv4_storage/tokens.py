@@ -204,6 +204,7 @@ class Upload:
     session: str = ""  # session_binding() of the browser that signed it
     user: str = ""  # user_binding() of the user who signed it
     accepted: bool = False  # a name clean() accepted, not an upload key
+    size: int | None = None  # the declared size of an upload sent in parts (to resume it)
 
     def token(self) -> str:
         data = {**asdict(self), "limits": asdict(self.limits)}
@@ -225,6 +226,7 @@ class Upload:
                 str(data["session"]),
                 str(data["user"]),
                 bool(data["accepted"]),
+                None if data.get("size") is None else int(data["size"]),
             )
         except signing.SignatureExpired:
             raise UploadRefused(

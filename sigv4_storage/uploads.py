@@ -215,7 +215,7 @@ def sign(request: Any, limits: Limits, data: dict[str, Any]) -> dict[str, Any]:
         form = storage.presigned_post(name, max_size=size, content_type=content_type)
         return {"mode": "post", **form, "upload": upload.token()}
     started = storage.start_multipart_upload(name, size=size, content_type=content_type)
-    upload = replace(upload, upload_id=started["upload_id"])
+    upload = replace(upload, upload_id=started["upload_id"], size=size)
     return {
         "mode": "multipart",
         "urls": started["urls"],
@@ -315,6 +315,31 @@ def complete(request: Any, data: dict[str, Any]) -> dict[str, Any]:
             "The upload could not be completed: choose the file again.", code="failed"
         ) from None
     return answer
+
+
+def resume(request: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The parts S3 already has of an interrupted multipart upload (``data["upload"]``:
+    its token), and new URLs for the others: a page reloaded, or a connection lost,
+    sends only what is missing. Bound as ``complete`` is, to the user and session
+    that started it."""
+    upload, storage = _upload(request, data)
+    if upload.size is None:
+        raise UploadRefused("This upload cannot be resumed: choose the file again.", code="expired")
+    try:
+        found = storage.resume_multipart_upload(
+            upload.name, str(upload.upload_id), size=upload.size
+        )
+    except FileNotFoundError:  # completed, aborted, or removed as abandoned
+        raise UploadRefused(
+            "This upload can no longer be resumed: choose the file again.", code="expired"
+        ) from None
+    return {
+        "mode": "multipart",
+        "upload": str(data["upload"]),
+        "part_size": found["part_size"],
+        "parts": found["parts"],
+        "urls": found["urls"],
+    }
 
 
 def _part(entry: Any) -> tuple[int, str]:

@@ -1,4 +1,4 @@
-"""The direct-upload views: sign, complete, abort (``uploads`` does the work).
+"""The direct-upload views: sign, complete, resume, abort (``uploads`` does the work).
 
 POST only, JSON in and out (``application/json``, at most ``uploads.MAX_BODY``
 bytes, finite numbers, bounded nesting: anything else a 4xx JSON refusal,
@@ -64,4 +64,5 @@ def _json_view(work: Callable[[HttpRequest, dict[str, Any]], dict[str, Any]]) ->
 
 sign = _json_view(uploads.start)
 complete = _json_view(uploads.complete)
+resume = _json_view(uploads.resume)
 abort = _json_view(uploads.abort)

@@ -127,7 +127,7 @@ class FaultProxy:
                 finally:
                     response.close()
 
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = handle_any  # noqa: N815
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_OPTIONS = handle_any  # noqa: N815
 
         self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -400,7 +400,7 @@ def raw(view, body: bytes, content_type="application/json"):
 DEEP = b"[" * 200_000 + b"]" * 200_000
 
 
-@pytest.mark.parametrize("view", [views.sign, views.complete, views.abort])
+@pytest.mark.parametrize("view", [views.sign, views.complete, views.resume, views.abort])
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "words"),
     [

@@ -35,7 +35,7 @@ from django.urls import include, path
 from sigv4_storage.drf import DirectUploadSerializerField, upload_urls
 from sigv4_storage.tokens import Upload
 from tests.servers import KINDS, connect, use_bucket
-from tests.util import keys, post, send_parts
+from tests.util import keys, post, put, send_parts
 
 MB = 1024 * 1024
 USERS = {
@@ -233,6 +233,40 @@ def test_a_multipart_upload(api):
     assert not server.client().list_multipart_uploads(Bucket=bucket).get("Uploads")
 
 
+def test_an_interrupted_upload_resumes_through_the_api(api):
+    """``resume/``: the parts S3 has, and URLs for the others, for the same user only."""
+    body = b"%PDF-1.7\n" + os.urandom(11 * MB)  # parts of 5 MiB: three
+    status, answer = sign(name="scan.pdf", size=len(body))
+    assert status == 200 and answer["mode"] == "multipart"
+    first = put(answer["urls"][0], body[: 5 * MB])[1]
+    refused = client("bob-key").post(
+        "/api/papers/uploads/resume/", {"upload": answer["upload"]}, format="json"
+    )
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_yours")
+    resumed = (
+        client()
+        .post("/api/papers/uploads/resume/", {"upload": answer["upload"]}, format="json")
+        .json()
+    )
+    assert resumed["parts"] == [[1, first]] and resumed["urls"][0] is None
+    rest = [
+        [n, put(url, body[(n - 1) * 5 * MB : n * 5 * MB])[1]]
+        for n, url in enumerate(resumed["urls"], 1)
+        if url
+    ]
+    done = client().post(
+        "/api/papers/uploads/complete/",
+        {"upload": answer["upload"], "parts": resumed["parts"] + rest},
+        format="json",
+    )
+    assert done.status_code == 200, done.json()
+    response = client().post(
+        "/api/papers/", {"title": "scan", "file": answer["upload"]}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert fetch(response.json()["file"]) == body
+
+
 # -- every refusal the form field has ------------------------------------------------------------
 def refusal(response):
     return response.status_code, response.json()
@@ -376,7 +410,7 @@ def test_an_unknown_action_is_a_clear_error(api):
 
     view = DirectUploadView.as_view(serializer_class=PaperSerializer, action="finish", **API)
     request = APIRequestFactory().post("/", {}, format="json", HTTP_AUTHORIZATION="Token alice-key")
-    with pytest.raises(ImproperlyConfigured, match="use 'sign', 'complete' or 'abort'"):
+    with pytest.raises(ImproperlyConfigured, match="use 'sign', 'complete', 'resume' or 'abort'"):
         view(request)
 
 
@@ -390,7 +424,7 @@ def test_an_unknown_action_is_a_clear_error(api):
     ],
 )
 def test_hostile_bodies_are_refused_in_json(api, body, status, words):
-    for step in ("sign", "complete", "abort"):
+    for step in ("sign", "complete", "resume", "abort"):
         response = client().post(
             f"/api/papers/uploads/{step}/", body, content_type="application/json"
         )

@@ -169,10 +169,10 @@ def test_replacing_the_file(s3):
 
 
 # -- tokens bound to the user and the browser session --------------------------------------------
-def test_another_user_cannot_complete_or_abort_an_upload(s3):
+def test_another_user_cannot_complete_resume_or_abort_an_upload(s3):
     _, answer = multipart()
     token = {"upload": answer["upload"], "parts": [[1, '"x"']]}
-    for view in (views.complete, views.abort):
+    for view in (views.complete, views.resume, views.abort):
         assert call(view, token, user=BOB, session=OTHER_SESSION)[1]["code"] == "not_yours"
         # The same browser, another account (Django rotates the secret at login, but
         # the user is checked as well).

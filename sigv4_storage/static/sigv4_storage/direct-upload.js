@@ -34,11 +34,18 @@
     window.sigv4Upload.upload(file, {
       signUrl: widget.dataset.signUrl,
       completeUrl: widget.dataset.completeUrl,
+      resumeUrl: widget.dataset.resumeUrl,
+      // The field token's signed part (its limits): the same on every page load.
+      resumeKey: widget.dataset.field.split(":")[0],
       abortUrl: widget.dataset.abortUrl,
       sign: { field: widget.dataset.field },
       headers: { "X-CSRFToken": csrfToken(widget) },
       onProgress: function (sent, total) {
         bar.value = total ? Math.floor((sent * 100) / total) : 100;
+      },
+      onResume: function (stored, total) {
+        status.textContent = "Resuming " + file.name + ": " + Math.floor((stored * 100) / total) +
+          " % was already stored…";
       },
     })
       .then(function (token) {

@@ -8,9 +8,19 @@
  *     {field: <a field token>} for DirectUploadField's views,
  *     {field: <the serializer field's name>} for sigv4_storage.drf's),
  *   send it straight to S3 (one presigned POST, or part URLs),
- *   join the parts (options.completeUrl), or drop them on failure
- *     (options.abortUrl),
+ *   join the parts (options.completeUrl),
  *   and resolve with the upload token to submit as the field's value.
+ *
+ * A file sent in parts resumes (with options.resumeUrl): its upload token is
+ * kept in the browser's localStorage (under the sign URL, options.resumeKey
+ * (else options.sign: give a key that stays the same across page loads) and
+ * the file's name, size, type and date) until it is joined, for two days at
+ * most; chosen again after a
+ * reload or a lost connection, the same file asks the server which parts S3
+ * has (options.resumeUrl) and sends only the others (options.onResume(stored,
+ * total) says how much was there). An upload that cannot be resumed any more
+ * is started again. Without options.resumeUrl, a failed upload's parts are
+ * dropped (options.abortUrl).
  *
  * options.headers go with every request to your server (X-CSRFToken for
  * session authentication, Authorization for a token); options.onProgress(sent,
@@ -78,11 +88,49 @@
     return send("POST", answer.url, form, progress);
   }
 
-  function uploadParts(answer, file, progress, options) {
+  // The browser's memory of uploads in parts not yet joined (null: none kept):
+  // under the sign URL, options.resumeKey (else options.sign) and the file.
+  var KEPT = "sigv4-upload:";
+  var KEPT_FOR = 2 * 24 * 3600 * 1000;  // beyond an upload token's life: forgotten
+
+  function remembered(file, options) {
+    var store;
+    try {
+      store = window.localStorage;
+      Object.keys(store).forEach(function (key) {  // forget what is too old to resume
+        if (key.indexOf(KEPT) !== 0) return;
+        var kept = JSON.parse(store.getItem(key) || "{}");
+        if (!(Date.now() - kept.at < KEPT_FOR)) store.removeItem(key);
+      });
+    } catch (error) {
+      return null;  // storage disabled: no resuming, nothing else changes
+    }
+    var key = KEPT + [options.signUrl, options.resumeKey || JSON.stringify(options.sign || {}),
+      file.name, file.size, file.type, file.lastModified].join("|");
+    return {
+      get: function () {
+        try { return JSON.parse(store.getItem(key) || "{}").upload; } catch (error) { return null; }
+      },
+      set: function (token) {
+        try {
+          store.setItem(key, JSON.stringify({ upload: token, at: Date.now() }));
+        } catch (error) { /* full: this upload will not resume */ }
+      },
+      forget: function () { store.removeItem(key); },
+    };
+  }
+
+  function uploadParts(answer, file, progress, options, memory) {
+    var parts = (answer.parts || []).slice();  // [number, ETag] S3 has already
     var done = 0;
-    var parts = [];
+    parts.forEach(function (part) {
+      done += Math.min(answer.part_size, file.size - (part[0] - 1) * answer.part_size);
+    });
+    if (parts.length && options.onResume) options.onResume(done, file.size);
+    progress(done);
     var chain = Promise.resolve();
     answer.urls.forEach(function (url, index) {
+      if (!url) return;  // stored whole already
       chain = chain.then(function () {
         var start = index * answer.part_size;
         var blob = file.slice(start, start + answer.part_size);
@@ -96,10 +144,15 @@
     });
     return chain.then(
       function () {
+        parts.sort(function (a, b) { return a[0] - b[0]; });
         return askServer(options.completeUrl, { upload: answer.upload, parts: parts },
           options.headers);
       },
       function (error) {
+        if (memory) {  // kept: chosen again, the file goes on from where it stopped
+          throw refusal("The upload stopped: choose the same file again to go on from " +
+            "where it stopped.", error.code || "failed");
+        }
         askServer(options.abortUrl, { upload: answer.upload }, options.headers)
           .catch(function () {});
         throw error;
@@ -117,11 +170,23 @@
       type: file.type || "application/octet-stream",
     };
     Object.keys(options.sign || {}).forEach(function (name) { payload[name] = options.sign[name]; });
-    return askServer(options.signUrl, payload, options.headers).then(function (answer) {
-      var sent = answer.mode === "multipart"
-        ? uploadParts(answer, file, progress, options)
+    var memory = options.resumeUrl ? remembered(file, options) : null;
+    var sign = function () { return askServer(options.signUrl, payload, options.headers); };
+    var kept = memory && memory.get();
+    var started = kept
+      ? askServer(options.resumeUrl, { upload: kept }, options.headers).catch(function () {
+        memory.forget();  // no longer resumable (joined, too old, another session): anew
+        return sign();
+      })
+      : sign();
+    return started.then(function (answer) {
+      var parts = answer.mode === "multipart";
+      if (parts && memory) memory.set(answer.upload);
+      var sent = parts
+        ? uploadParts(answer, file, progress, options, memory)
         : uploadPost(answer, file, progress);
       return sent.then(function () {
+        if (memory) memory.forget();
         progress(file.size);
         return answer.upload;
       });
