@@ -40,10 +40,11 @@ REGION = "ap-northeast-2"
 
 def ensure_dependencies(script: Path | None = None) -> None:
     """Re-run ``script`` (this file by default) inside .venv-demo unless Django,
-    Django REST framework, moto and the package import here."""
+    Django REST framework, Pillow, moto and the package import here."""
     try:
         import django  # noqa: F401
         import moto.server  # noqa: F401
+        import PIL  # noqa: F401
         import rest_framework  # noqa: F401
 
         import sigv4_storage  # noqa: F401
@@ -65,7 +66,7 @@ def ensure_dependencies(script: Path | None = None) -> None:
             "install",
             "--quiet",
             "-e",
-            f"{ROOT}[drf]",
+            f"{ROOT}[drf,images]",
             "moto[s3,server]>=5",
         ],
         capture_output=True,

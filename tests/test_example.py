@@ -278,6 +278,47 @@ def test_browser_direct_upload_to_s3(demo_server, browser, tmp_path):
     browser.save_screenshot(str(ARTIFACTS / "example-direct.png"))
 
 
+def test_browser_photo_upload_is_checked_and_shown_at_its_size(demo_server, browser, tmp_path):
+    """The photos page: a picture straight to S3 through an ImageField, checked as an
+    image before it is accepted, listed with the width and height Django stored; a
+    file named and sent as a PNG whose bytes are HTML is refused, and not listed."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    picture = tmp_path / "사진.png"
+    picture.write_bytes(png(120, 80))
+    browser.get(demo_server + "photos/")
+    choose_file(browser, picture)
+    browser.find_element(By.CSS_SELECTOR, "#photo-form button").click()
+    image = WebDriverWait(browser, 30).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "#photos li.photo img")
+    )[0]
+    assert (image.get_attribute("data-width"), image.get_attribute("data-height")) == ("120", "80")
+    WebDriverWait(browser, 15).until(
+        lambda b: b.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", image
+        )
+    )
+    natural = browser.execute_script(
+        "return [arguments[0].naturalWidth, arguments[0].naturalHeight]", image
+    )
+    assert natural == [120, 80]  # the stored bytes are that picture
+    assert "120 × 80" in browser.find_element(By.CSS_SELECTOR, "#photos .dimensions").text
+
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"<!doctype html><script>alert(document.cookie)</script>")
+    choose_file(browser, fake)  # S3 takes what the browser sends ...
+    browser.find_element(By.CSS_SELECTOR, "#photo-form button").click()
+    errors = WebDriverWait(browser, 30).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "#photo-form .errorlist")
+    )[0]
+    assert "its bytes are HTML, not a PNG image" in errors.text  # ... the form does not
+    browser.get(demo_server + "photos/")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#photos li.photo")) == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "example-photos.png"))
+
+
 def choose_file(browser, path):
     """Choose ``path`` in the page's direct-upload widget and wait for the upload."""
     from selenium.webdriver.common.by import By

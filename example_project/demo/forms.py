@@ -2,7 +2,7 @@ from django import forms
 
 from sigv4_storage.forms import DirectUploadField
 
-from .models import Document, Upload
+from .models import Document, Photo, Upload
 
 
 class UploadForm(forms.ModelForm):
@@ -38,3 +38,18 @@ class DocumentForm(forms.ModelForm):
     class Meta:
         model = Document
         fields = ["title", "file"]
+
+
+class PhotoForm(forms.ModelForm):
+    """A picture, straight to S3: on a ``models.ImageField`` the upload is checked
+    as an image (Pillow, the pixel limit) before it is accepted."""
+
+    image = DirectUploadField(
+        max_size=20 * 1024 * 1024,
+        upload_to="photos/",
+        content_types=["image/jpeg", "image/png", "image/gif", "image/webp"],
+    )
+
+    class Meta:
+        model = Photo
+        fields = ["image"]

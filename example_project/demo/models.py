@@ -37,3 +37,31 @@ class Document(models.Model):
     @property
     def filename(self) -> str:
         return self.file.name.rsplit("/", 1)[-1] if self.file else ""
+
+
+class Photo(models.Model):
+    """A picture uploaded straight to S3 through an ``ImageField``: checked as an
+    image before it is accepted, its size filled in by Django."""
+
+    image = models.ImageField(
+        upload_to="photos/", width_field="width", height_field="height", max_length=300
+    )
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.image.name
+
+    @property
+    def filename(self) -> str:
+        return self.image.name.rsplit("/", 1)[-1]
+
+    def shown_size(self, longest: int = 240) -> tuple[int, int]:
+        """Its width and height scaled to fit ``longest`` pixels, from the stored size."""
+        width, height = self.width or longest, self.height or longest
+        scale = min(1.0, longest / max(width, height))
+        return max(1, round(width * scale)), max(1, round(height * scale))

@@ -9,6 +9,7 @@ urlpatterns = [
     path("uploads/<int:pk>/delete/", views.delete, name="delete"),
     path("uploads/<int:pk>/download/", views.download, name="download"),
     path("uploads/<int:pk>/stream/", views.stream, name="stream"),
+    path("photos/", views.photos, name="photos"),
     path("documents/", views.documents, name="documents"),
     path("documents/new/", views.document, name="document-new"),
     path("documents/<int:pk>/", views.document, name="document-edit"),

@@ -5,8 +5,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sigv4_storage import serving
 
-from .forms import DirectUploadForm, DocumentForm, UploadForm
-from .models import Document, Upload
+from .forms import DirectUploadForm, DocumentForm, PhotoForm, UploadForm
+from .models import Document, Photo, Upload
 
 
 def index(request):
@@ -26,6 +26,15 @@ def direct(request):
         return redirect("direct")
     context = {"form": form, "uploads": Upload.objects.all(), "s3": default_storage.s3_config}
     return render(request, "demo/direct.html", context)
+
+
+def photos(request):
+    """Pictures uploaded straight to S3, checked as images, shown at their size."""
+    form = PhotoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return redirect("photos")
+    return render(request, "demo/photos.html", {"form": form, "photos": Photo.objects.all()})
 
 
 def documents(request):
