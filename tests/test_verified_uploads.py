@@ -365,3 +365,34 @@ def test_an_upload_replaced_while_it_is_checked_is_refused(s3):
     assert not form.is_valid()
     assert "changed while it was checked" in str(form.errors["file"])
     assert keys(server, bucket) == []
+
+
+@pytest.mark.parametrize("s3", SERVERS[1:], indirect=True)  # not moto: it runs in this process
+def test_a_check_streams_the_upload_in_bounded_memory(s3, settings):
+    """``chunks()`` of a 24 MiB upload holds a few parts at a time, not the file
+    (parts of 1 MiB, 2 fetched ahead here; traced by tracemalloc)."""
+    import tracemalloc
+
+    from boto3.s3.transfer import TransferConfig
+
+    from sigv4_storage import SigV4S3Storage
+
+    server, bucket = s3
+    settings.AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_chunksize=MB, max_concurrency=2)
+    storage = SigV4S3Storage()
+    body = os.urandom(24 * MB)
+    server.client().put_object(Bucket=bucket, Key="media/big.bin", Body=body)
+    head = storage.connection.meta.client.head_object(Bucket=bucket, Key="media/big.bin")
+    upload = verify.StoredUpload(storage, "big.bin", "uploads/big.bin", head)
+    digest = hashlib.sha256()
+    tracemalloc.start()
+    try:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        upload.close()
+    assert digest.hexdigest() == hashlib.sha256(body).hexdigest()
+    assert peak < 12 * MB, peak
+    assert upload.requests == 24  # each part once, no window before them
