@@ -164,13 +164,7 @@ class DirectUploadsMixin:
         upload_id = client.create_multipart_upload(Bucket=self.bucket_name, Key=key, **extra)[
             "UploadId"
         ]
-        part_size = multipart_part_size(size)
-        sizes = [min(part_size, size - offset) for offset in range(0, size, part_size)]
-        expires = self.querystring_expire if expire is None else expire
-        try:
-            urls = self.presigner().part_urls(key, upload_id, sizes, expires)
-        except BotoCoreError as error:
-            raise self._in_context(error) from None
+        part_size, _, urls = self._part_urls(key, upload_id, size, expire)
         return {
             "name": self._name_of(key),
             "key": key,
@@ -190,8 +184,7 @@ class DirectUploadsMixin:
         ``FileNotFoundError`` when the upload is no longer open."""
         check_expire("resume_multipart_upload", expire)
         key = self.s3_key(name)
-        part_size = multipart_part_size(size)
-        sizes = [min(part_size, size - offset) for offset in range(0, size, part_size)]
+        part_size, sizes, urls = self._part_urls(key, upload_id, size, expire)
         stored: dict[int, str] = {}
         pages = self.connection.meta.client.get_paginator("list_parts")
         try:
@@ -204,16 +197,24 @@ class DirectUploadsMixin:
             if error_status(error) == 404:  # NoSuchUpload
                 raise FileNotFoundError(f"no open upload of {name!r}") from None
             raise
-        expires = self.querystring_expire if expire is None else expire
-        try:
-            urls = self.presigner().part_urls(key, upload_id, sizes, expires)
-        except BotoCoreError as error:
-            raise self._in_context(error) from None
         return {
             "part_size": part_size,
             "parts": [[number, stored[number]] for number in sorted(stored)],
             "urls": [None if number in stored else url for number, url in enumerate(urls, 1)],
         }
+
+    def _part_urls(
+        self, key: str, upload_id: str, size: int, expire: int | None
+    ) -> tuple[int, list[int], list[str]]:
+        """The part size of an upload of ``size`` bytes, each part's size, and one
+        presigned ``UploadPart`` URL per part, each signing its part's ``Content-Length``."""
+        part_size = multipart_part_size(size)
+        sizes = [min(part_size, size - offset) for offset in range(0, size, part_size)]
+        expires = self.querystring_expire if expire is None else expire
+        try:
+            return part_size, sizes, self.presigner().part_urls(key, upload_id, sizes, expires)
+        except BotoCoreError as error:
+            raise self._in_context(error) from None
 
     def complete_multipart_upload(
         self, name: str, upload_id: str, parts: list[tuple[int, str]]

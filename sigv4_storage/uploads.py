@@ -333,13 +333,7 @@ def resume(request: Any, data: dict[str, Any]) -> dict[str, Any]:
         raise UploadRefused(
             "This upload can no longer be resumed: choose the file again.", code="expired"
         ) from None
-    return {
-        "mode": "multipart",
-        "upload": str(data["upload"]),
-        "part_size": found["part_size"],
-        "parts": found["parts"],
-        "urls": found["urls"],
-    }
+    return {"mode": "multipart", "upload": str(data["upload"]), **found}
 
 
 def _part(entry: Any) -> tuple[int, str]:
