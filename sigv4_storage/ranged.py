@@ -197,12 +197,12 @@ class RangedReader(io.RawIOBase):
         With ``rest``, the reader wants everything after ``position``: the rest of
         its part comes as one window, then whole parts."""
         index, offset = divmod(position, self.part_size)
+        if index in self._parts:
+            return self._part(index)[offset:]
         window = self._window
-        if index not in self._parts and window is not None:
-            start, data = window
-            if start <= position < start + len(data):
-                return data[position - start :]
-        if index not in self._parts and self._span < self.part_size:
+        if window is not None and window[0] <= position < window[0] + len(window[1]):
+            return window[1][position - window[0] :]
+        if self._span < self.part_size:
             boundary = min((index + 1) * self.part_size, self.size)
             if rest:
                 end = boundary
